@@ -1,0 +1,175 @@
+# One entry point for people and CI. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+PROJECT := secure-upload
+ENVIRONMENTS := dev stage prod
+TERRAFORM_MIN_VERSION := 1.10.0
+
+# uv comes from the machine if present, else from a pinned bootstrap venv.
+UV_VERSION := 0.13.8
+BOOTSTRAP_UV := .venv-bootstrap/bin/uv
+UV := $(or $(shell command -v uv 2>/dev/null),$(BOOTSTRAP_UV))
+RUN := $(UV) run --frozen --quiet
+# Scanners pin libraries that clash with the app's; each gets its own venv.
+CHECKOV_VENV := .venv-checkov
+SAM_VENV := .venv-sam
+
+export PYTHONPATH := services/upload_api:services/processor:services/devstack:.
+export UV_PYTHON_DOWNLOADS := never
+export AWS_EC2_METADATA_DISABLED := true
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F ':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- set-up
+$(BOOTSTRAP_UV):
+	python3 -m venv .venv-bootstrap
+	.venv-bootstrap/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+$(CHECKOV_VENV)/.synced: uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV) sync --frozen --quiet --no-default-groups --group checkov
+	@touch $@
+
+$(SAM_VENV)/.synced: uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(UV) sync --frozen --quiet --no-default-groups --group sam
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Install every environment from uv.lock
+
+.PHONY: lock
+lock: | $(UV) ## Re-resolve uv.lock and re-export the services' requirements
+	$(UV) lock
+	$(MAKE) requirements
+
+.PHONY: requirements
+requirements: .venv/.synced ## Export each Lambda image's requirements.txt from uv.lock
+	$(UV) export --frozen --quiet --no-default-groups --only-group upload-api --no-emit-project -o services/upload_api/requirements.txt
+	$(UV) export --frozen --quiet --no-default-groups --only-group processor --no-emit-project -o services/processor/requirements.txt
+
+# ---------------------------------------------------------------- the gate
+.PHONY: test
+test: lint validate scan pytest ## The whole merge gate (what CI runs)
+
+.PHONY: lint
+lint: .venv/.synced ## ruff, mypy, yamllint, shellcheck and the lock/requirements check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) yamllint --strict .
+	$(UV) lock --check --quiet
+	$(RUN) python -m tests.tools.check_requirements
+
+.PHONY: validate
+validate: .venv/.synced ## Validate Terraform offline (HCL parse, references, provider schema)
+	$(RUN) python -m tests.infra.validate_terraform
+
+.PHONY: scan
+scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
+	$(RUN) python -m tests.security.scan
+
+.PHONY: pytest
+pytest: .venv/.synced ## Unit, property, policy, infra and end-to-end tests
+	$(RUN) pytest
+
+.PHONY: fuzz
+fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
+	HYPOTHESIS_PROFILE=fuzz $(RUN) pytest tests/property
+
+.PHONY: format
+format: .venv/.synced ## Format Python (ruff) and Terraform (terraform fmt)
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+# ---------------------------------------------------------------- local stack
+.PHONY: dev
+dev: .venv/.synced ## Run the whole flow locally (moto, pipe runner, API on :8000)
+	$(RUN) python -m devstack
+
+.PHONY: token
+token: .venv/.synced ## Print a fresh IdToken of the local demo user
+	@$(RUN) python -m devstack.token
+
+.PHONY: upload
+upload: .venv/.synced ## Upload FILE=path to the local stack with a progress display
+	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
+	$(RUN) python -m devstack.upload_client "$(FILE)"
+
+.PHONY: bench
+bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/
+	$(RUN) python -m devstack.bench
+
+# ---------------------------------------------------------------- AWS (terraform, sam)
+TF_DIR = environments/$(ENV)
+TF_PLAN = $(ENV).tfplan
+
+.PHONY: check-env
+check-env:
+	@if [[ -z "$(ENV)" || ! " $(ENVIRONMENTS) " == *" $(ENV) "* ]]; then \
+	  echo "ENV must be one of: $(ENVIRONMENTS) (got '$(ENV)'), e.g. make $(MAKECMDGOALS) ENV=dev" >&2; exit 2; fi
+
+.PHONY: check-terraform
+check-terraform:
+	@command -v terraform >/dev/null || { echo "terraform >= $(TERRAFORM_MIN_VERSION) is required and was not found on PATH" >&2; exit 2; }
+	@have=$$(terraform version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'); \
+	 if [[ "$$(printf '%s\n%s\n' "$(TERRAFORM_MIN_VERSION)" "$$have" | sort -V | head -1)" != "$(TERRAFORM_MIN_VERSION)" ]]; then \
+	   echo "terraform >= $(TERRAFORM_MIN_VERSION) is required (found $$have)" >&2; exit 2; fi
+
+.PHONY: init
+init: check-env check-terraform ## terraform init in environments/$ENV (ENV=dev|stage|prod)
+	terraform -chdir=$(TF_DIR) init -input=false
+
+.PHONY: plan
+plan: check-env check-terraform ## terraform plan for ENV, saved to environments/$ENV/$ENV.tfplan
+	terraform -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
+
+.PHONY: apply
+apply: check-env check-terraform ## terraform apply for ENV (prod applies only a saved plan)
+	@if [[ "$(ENV)" == prod && ! -f $(TF_DIR)/$(TF_PLAN) ]]; then \
+	  echo "prod applies only a saved plan: run 'make plan ENV=prod' and review it first" >&2; exit 2; fi
+	if [[ -f $(TF_DIR)/$(TF_PLAN) ]]; then terraform -chdir=$(TF_DIR) apply -input=false $(TF_PLAN); \
+	else terraform -chdir=$(TF_DIR) apply -input=false; fi
+
+.PHONY: fmt
+fmt: check-terraform ## terraform fmt on every module and root
+	terraform fmt -recursive modules environments
+
+.PHONY: clean
+clean: ## Remove virtualenvs, caches and reports
+	rm -rf .venv .venv-* .devstack reports .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# ---------------------------------------------------------------- SAM application (deploy, smoke)
+# make deploy ENV=dev UPLOAD_API_DIGEST=sha256:... PROCESSOR_DIGEST=sha256:...
+# The images must already be in the environment's ECR repositories (CI pushes
+# them). Repositories come from Terraform's SSM parameters and the region from
+# services/samconfig.toml, so nothing account-specific is typed or committed.
+SAM_CONFIG := services/samconfig.toml
+
+.PHONY: deploy
+deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (UPLOAD_API_DIGEST=sha256:... PROCESSOR_DIGEST=sha256:...)
+	@for name in UPLOAD_API_DIGEST PROCESSOR_DIGEST; do \
+	  if [[ ! "$${!name:-}" =~ ^sha256:[0-9a-f]{64}$$ ]]; then \
+	    echo "$$name must be an image digest (sha256:<64 hex>), e.g. make deploy ENV=$(ENV) UPLOAD_API_DIGEST=sha256:... PROCESSOR_DIGEST=sha256:..." >&2; exit 2; fi; done
+	@command -v aws >/dev/null || { echo "the AWS CLI (aws) is required to read the repositories from SSM" >&2; exit 2; }
+	region=$$($(SAM_VENV)/bin/python -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))[sys.argv[2]]["deploy"]["parameters"]["region"])' $(SAM_CONFIG) $(ENV)); \
+	ssm() { aws ssm get-parameter --region "$$region" --name "/$(PROJECT)/$(ENV)/$$1" --query Parameter.Value --output text; }; \
+	api_repo=$$(ssm upload-api-repository-uri); processor_repo=$$(ssm processor-repository-uri); \
+	cd services && ../$(SAM_VENV)/bin/sam deploy --config-env $(ENV) --template-file template.yaml --no-progressbar \
+	  $(if $(CI),--no-confirm-changeset) \
+	  --image-repositories "UploadApiFunction=$$api_repo" --image-repositories "ProcessorFunction=$$processor_repo" \
+	  --parameter-overrides "EnvironmentName=$(ENV)" \
+	    "UploadApiImageUri=$$api_repo@$$UPLOAD_API_DIGEST" "ProcessorImageUri=$$processor_repo@$$PROCESSOR_DIGEST"
+
+.PHONY: smoke
+smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test user, POST /upload, wait for PROCESSED
+	$(RUN) python -m tests.smoke --env $(ENV)

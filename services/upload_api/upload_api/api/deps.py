@@ -1,0 +1,81 @@
+"""FastAPI dependencies: settings, the verified caller and the upload service."""
+
+from functools import lru_cache
+from typing import Annotated
+
+import boto3
+from botocore.config import Config
+from fastapi import Depends, Header, Request
+
+from upload_api.core.auth import (
+    InvalidToken,
+    JwksCache,
+    TokenVerifier,
+    User,
+    bearer_token,
+    unauthorized,
+)
+from upload_api.core.config import Settings
+from upload_api.core.logging import logger
+from upload_api.service import UploadService
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@lru_cache(maxsize=4)
+def _verifier(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        issuer=settings.issuer,
+        client_id=settings.cognito_client_id,
+        jwks=JwksCache(settings.jwks_location),
+        leeway=settings.jwt_leeway_seconds,
+    )
+
+
+def get_current_user(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> User:
+    try:
+        return _verifier(settings).verify(bearer_token(authorization))
+    except InvalidToken as error:
+        logger.info("token refused", extra={"reason": str(error)})
+        raise unauthorized(str(error)) from error
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@lru_cache(maxsize=4)
+def _service(settings: Settings) -> UploadService:
+    # Clients are built on first use, not at import, to keep the cold start short.
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=3,
+        read_timeout=10,
+        signature_version="s3v4",
+    )
+    endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
+    session = boto3.session.Session()
+    return UploadService(
+        s3=session.client("s3", config=config, endpoint_url=endpoint),
+        dynamodb=session.client("dynamodb", config=config, endpoint_url=endpoint),
+        bucket=settings.upload_bucket,
+        table=settings.files_table,
+        kms_key_id=settings.kms_key_id,
+        presigned_url_ttl=settings.presigned_url_ttl_seconds,
+        logger=logger,
+    )
+
+
+def get_upload_service(settings: SettingsDep) -> UploadService:
+    return _service(settings)
+
+
+UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]

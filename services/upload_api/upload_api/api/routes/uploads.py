@@ -1,0 +1,138 @@
+"""POST /upload, GET /uploads, GET /uploads/{file_id}: every route acts for the caller only."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from upload_api.api.deps import CurrentUser, SettingsDep, UploadServiceDep
+from upload_api.core.errors import ApiError
+from upload_api.core.files import decode_base64_strict, encoded_length
+from upload_api.models import (
+    ErrorBody,
+    FileDetail,
+    FileList,
+    FileMetadata,
+    UploadRequest,
+    UploadResponse,
+)
+from upload_api.service import StoredFile
+
+router = APIRouter(tags=["uploads"])
+
+# Room for the JSON around file_data: a 1,024-char name and a 1,000-char comment,
+# each fully \u-escaped (6 bytes a char), plus keys and punctuation.
+_JSON_ENVELOPE_BYTES = 16 * 1024
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503)
+}
+
+
+async def _read_capped_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing it as soon as it cannot hold a file within the limit."""
+    too_large = ApiError(
+        413, "payload_too_large", f"request body exceeds {limit} bytes for the upload limit"
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise too_large
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadResponse,
+    responses=_ERRORS,
+    summary="Upload a Base64-encoded file",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": UploadRequest.model_json_schema()}},
+        }
+    },
+)
+async def upload(
+    request: Request, user: CurrentUser, settings: SettingsDep, service: UploadServiceDep
+) -> UploadResponse:
+    content_type = request.headers.get("content-type", "application/json")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the upload as application/json")
+    limit = encoded_length(settings.max_upload_bytes) + _JSON_ENVELOPE_BYTES
+    body = await _read_capped_body(request, limit)
+    try:
+        payload = UploadRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise _invalid_body(error) from error
+    data = decode_base64_strict(payload.file_data, settings.max_upload_bytes)
+    stored = await run_in_threadpool(
+        service.create, user.sub, payload.file_name, payload.comment, data
+    )
+    item = stored.item
+    return UploadResponse(
+        s3_path=stored.s3_path,
+        file_id=item["file_id"],
+        size_bytes=item["size_bytes"],
+        sha256=item["sha256"],
+        content_type=item["content_type"],
+    )
+
+
+@router.get("/uploads", response_model=FileList, responses=_ERRORS, summary="List my files")
+async def list_uploads(
+    user: CurrentUser,
+    service: UploadServiceDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> FileList:
+    files, next_cursor = await run_in_threadpool(service.list, user.sub, limit, cursor)
+    return FileList(items=[_metadata(stored) for stored in files], next_cursor=next_cursor)
+
+
+@router.get(
+    "/uploads/{file_id}",
+    response_model=FileDetail,
+    responses=_ERRORS,
+    summary="One of my files, with its status and a short-lived download URL",
+)
+async def get_upload(
+    file_id: str, user: CurrentUser, settings: SettingsDep, service: UploadServiceDep
+) -> FileDetail:
+    stored = await run_in_threadpool(service.get, user.sub, file_id)
+    url = await run_in_threadpool(service.download_url, stored)
+    return FileDetail.model_validate(
+        {
+            **_metadata(stored).model_dump(),
+            "download_url": url,
+            "download_url_expires_in": settings.presigned_url_ttl_seconds,
+        }
+    )
+
+
+def _metadata(stored: StoredFile) -> FileMetadata:
+    fields = {name: stored.item.get(name) for name in FileMetadata.model_fields}
+    return FileMetadata.model_validate({**fields, "s3_path": stored.s3_path})
+
+
+def _invalid_body(error: ValidationError) -> ApiError:
+    problems = error.errors(include_url=False, include_input=False)
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return ApiError(400, "invalid_json", "request body is not valid JSON")
+    return ApiError(
+        422,
+        "validation_error",
+        "request body does not match the schema",
+        details=[
+            {"field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]}
+            for problem in problems
+        ],
+    )

@@ -1,0 +1,241 @@
+"""Upload business logic: S3 object + DynamoDB item, all or nothing.
+
+Plain Python with injected boto3 clients, so it runs the same on Lambda, in the
+local stack and against moto in tests.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from upload_api.core.errors import ApiError
+from upload_api.core.files import detect_content_type, sanitise_file_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+
+OWNER_INDEX = "owner-created_at-index"
+STATUS_UPLOADED = "UPLOADED"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+AWS_ERRORS = (ClientError, BotoCoreError)
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC with microseconds: sorts lexically in time order."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def object_key(owner: str, file_id: str, safe_name: str) -> str:
+    return f"uploads/{owner}/{file_id}/{safe_name}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    item: dict[str, Any]
+
+    @property
+    def s3_path(self) -> str:
+        return f"s3://{self.item['bucket']}/{self.item['s3_key']}"
+
+
+class UploadService:
+    def __init__(
+        self,
+        *,
+        s3: "S3Client",
+        dynamodb: "DynamoDBClient",
+        bucket: str,
+        table: str,
+        kms_key_id: str,
+        presigned_url_ttl: int,
+        logger: Any,
+    ) -> None:
+        self._s3 = s3
+        self._dynamodb = dynamodb
+        self._bucket = bucket
+        self._table = table
+        self._kms_key_id = kms_key_id
+        self._presigned_url_ttl = presigned_url_ttl
+        self._logger = logger
+
+    def create(self, owner: str, file_name: str, comment: str, data: bytes) -> StoredFile:
+        safe_name = sanitise_file_name(file_name)
+        file_id = str(uuid.uuid4())
+        key = object_key(owner, file_id, safe_name)
+        digest = hashlib.sha256(data)
+        content_type = detect_content_type(data, safe_name)
+        now = utc_now()
+        item: dict[str, Any] = {
+            "file_id": file_id,
+            "owner": owner,
+            "bucket": self._bucket,
+            "s3_key": key,
+            "file_name": safe_name,
+            "size_bytes": len(data),
+            "sha256": digest.hexdigest(),
+            "content_type": content_type,
+            "comment": comment,
+            "created_at": now,
+            "updated_at": now,
+            "status": STATUS_UPLOADED,
+        }
+        try:
+            put = self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=self._kms_key_id,
+                BucketKeyEnabled=True,
+                # S3 recomputes the digest and refuses the write on a mismatch.
+                ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
+                Metadata={"file-id": file_id, "owner": owner},
+            )
+        except AWS_ERRORS as error:
+            self._logger.exception(
+                "object write failed; nothing stored", extra={"file_id": file_id}
+            )
+            raise _unavailable() from error
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=_to_attributes(item),
+                ConditionExpression="attribute_not_exists(file_id)",
+            )
+        except AWS_ERRORS as error:
+            self._logger.exception(
+                "metadata write failed; removing object", extra={"file_id": file_id}
+            )
+            self._remove_object(key, put.get("VersionId"))
+            raise _unavailable() from error
+        self._logger.info(
+            "file stored",
+            extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
+        )
+        return StoredFile(item)
+
+    def _remove_object(self, key: str, version_id: str | None) -> None:
+        # On a versioned bucket a plain delete only adds a delete marker; removing
+        # the exact version leaves no orphan bytes behind.
+        try:
+            if version_id:
+                self._s3.delete_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+            else:
+                self._s3.delete_object(Bucket=self._bucket, Key=key)
+        except AWS_ERRORS:
+            self._logger.exception(
+                "compensating delete failed: orphan object needs removal",
+                extra={"s3_key": key, "version_id": version_id},
+            )
+
+    def get(self, owner: str, file_id: str) -> StoredFile:
+        if not _is_uuid(file_id):
+            raise _not_found()
+        try:
+            response = self._dynamodb.get_item(
+                TableName=self._table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+            )
+        except AWS_ERRORS as error:
+            raise _unavailable() from error
+        raw = response.get("Item")
+        # Another user's file is indistinguishable from a missing one.
+        if raw is None or raw.get("owner", {}).get("S") != owner:
+            raise _not_found()
+        return StoredFile(_from_attributes(raw))
+
+    def download_url(self, stored: StoredFile) -> str:
+        try:
+            return self._s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": stored.item["bucket"], "Key": stored.item["s3_key"]},
+                ExpiresIn=self._presigned_url_ttl,
+            )
+        except AWS_ERRORS as error:
+            raise _unavailable() from error
+
+    def list(
+        self, owner: str, limit: int, cursor: str | None
+    ) -> tuple[list[StoredFile], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "#owner = :owner",
+            "ExpressionAttributeNames": {"#owner": "owner"},
+            "ExpressionAttributeValues": {":owner": {"S": owner}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = decode_cursor(cursor, owner)
+        try:
+            response = self._dynamodb.query(**query)
+        except AWS_ERRORS as error:
+            raise _unavailable() from error
+        files = [StoredFile(_from_attributes(raw)) for raw in response.get("Items", [])]
+        last_key = response.get("LastEvaluatedKey")
+        return files, encode_cursor(last_key) if last_key else None
+
+
+_CURSOR_KEYS = frozenset({"file_id", "owner", "created_at"})
+
+
+def encode_cursor(last_evaluated_key: Any) -> str:
+    plain = {name: value["S"] for name, value in last_evaluated_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
+    """Turn an opaque cursor back into a start key, refusing one minted for someone else."""
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as error:
+        raise _bad_cursor() from error
+    if (
+        not isinstance(plain, dict)
+        or set(plain) != _CURSOR_KEYS
+        or not all(isinstance(value, str) for value in plain.values())
+        or plain["owner"] != owner
+    ):
+        raise _bad_cursor()
+    return {name: {"S": value} for name, value in plain.items()}
+
+
+def _to_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def _from_attributes(raw: Any) -> dict[str, Any]:
+    item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
+    if "size_bytes" in item:
+        item["size_bytes"] = int(item["size_bytes"])
+    return item
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _unavailable() -> ApiError:
+    return ApiError(503, "service_unavailable", "storage is unavailable; retry later")
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "no such file")
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError(400, "invalid_cursor", "cursor is not valid for this listing")

@@ -1,0 +1,118 @@
+"""Properties of the upload path that must hold for every input."""
+
+import base64
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from tests.strategies import file_bytes, file_names, header_values, json_values
+from tests.support.api import ALICE, Api, app_settings
+from tests.support.aws import client, create_upload_resources
+from tests.support.tokens import JwksServer, TokenIssuer
+from upload_api.core.errors import ApiError
+from upload_api.core.files import MAX_NAME_BYTES, decode_base64_strict, sanitise_file_name
+from upload_api.main import create_app
+from upload_api.service import object_key
+
+FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+@pytest.fixture(scope="module")
+def module_api(jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[Api]:
+    # One moto world for the module: hypothesis runs many examples per test.
+    with mock_aws():
+        resources = create_upload_resources()
+        app = create_app(app_settings(resources, jwks_server.url))
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield Api(client=test_client, resources=resources, issuer=token_issuer)
+
+
+@given(file_names)
+def test_any_name_stays_inside_the_callers_prefix(raw: str) -> None:
+    try:
+        name = sanitise_file_name(raw)
+    except ApiError as error:
+        assert error.status_code == 400
+        return
+    key = object_key(ALICE, FILE_ID, name)
+    prefix = f"uploads/{ALICE}/{FILE_ID}/"
+    assert key.startswith(prefix)
+    assert "/" not in name
+    assert "\\" not in name
+    assert ".." not in name
+    assert not name.startswith((".", " "))
+    assert not any(unicodedata.category(char)[0] == "C" for char in name)
+    assert len(name.encode()) <= MAX_NAME_BYTES
+    assert len(key.encode()) <= 1024  # S3's key limit
+    assert name == unicodedata.normalize("NFC", name)
+
+
+@given(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=40))
+def test_letters_and_digits_survive_sanitising(word: str) -> None:
+    assert sanitise_file_name(f"{word}.txt") == unicodedata.normalize("NFC", f"{word}.txt")
+
+
+@given(file_bytes)
+def test_base64_round_trip_is_exact(data: bytes) -> None:
+    assert decode_base64_strict(base64.b64encode(data).decode(), 4096) == data
+
+
+@given(st.text(max_size=64))
+def test_decoder_never_crashes(text: str) -> None:
+    try:
+        decode_base64_strict(text, 4096)
+    except ApiError as error:
+        assert error.status_code in {400, 413}
+
+
+@given(data=file_bytes, name=file_names)
+def test_any_bytes_reach_s3_with_the_same_sha256(module_api: Api, data: bytes, name: str) -> None:
+    payload = {"file_name": name, "file_data": base64.b64encode(data).decode()}
+    response = module_api.client.post("/upload", json=payload, headers=module_api.auth())
+    if response.status_code == 400:
+        assert response.json()["error"] == "invalid_file_name"
+        return
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    key = result["s3_path"].removeprefix(f"s3://{module_api.resources.bucket}/")
+    stored = client("s3").get_object(Bucket=module_api.resources.bucket, Key=key)["Body"].read()
+    assert hashlib.sha256(stored).hexdigest() == result["sha256"]
+
+
+@given(body=json_values)
+def test_any_json_body_is_answered_without_a_5xx(module_api: Api, body: Any) -> None:
+    response = module_api.client.post(
+        "/upload",
+        content=json.dumps(body).encode(),
+        headers={**module_api.auth(), "Content-Type": "application/json"},
+    )
+    assert response.status_code < 500
+    assert "error" in response.json() or response.status_code == 201
+
+
+@given(
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["Authorization", "Content-Type", "Content-Length", "X-Amzn-Request-Context", "Cookie"]
+        ),
+        header_values,
+        max_size=4,
+    ),
+    body=st.binary(max_size=256),
+)
+def test_any_header_set_is_answered_without_a_5xx(
+    module_api: Api, headers: dict[str, str], body: bytes
+) -> None:
+    for method, path in (("POST", "/upload"), ("GET", "/uploads"), ("GET", f"/uploads/{FILE_ID}")):
+        response = module_api.client.request(method, path, content=body, headers=headers)
+        assert response.status_code < 500, (method, path, headers)
+        assert "error" in response.json()

