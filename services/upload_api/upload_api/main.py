@@ -40,23 +40,21 @@ async def _request_context(
 ) -> Response:
     request_id = _request_id(request)
     request.state.request_id = request_id
-    logger.append_keys(request_id=request_id)
+    # Context-local keys: concurrent requests never see each other's id.
+    logger.thread_safe_append_keys(request_id=request_id)
     started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    finally:
-        logger.remove_keys(["request_id"])
+    response = await call_next(request)
     response.headers[REQUEST_ID_HEADER] = request_id
     logger.info(
         "request",
         extra={
-            "request_id": request_id,
             "method": request.method,
             "path": request.url.path,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
+    logger.thread_safe_remove_keys(["request_id"])
     return response
 
 

@@ -2,12 +2,16 @@
 
 import base64
 import hashlib
+import io
+import json
+import logging
 from typing import Any
 
 import pytest
 
 from tests.support.api import ALICE, Api
 from tests.support.aws import client
+from upload_api.core.logging import logger
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
@@ -20,12 +24,12 @@ def body(
 
 def items(api: Api) -> list[dict[str, Any]]:
     table = client("dynamodb").scan(TableName=api.resources.table)
-    return table["Items"]
+    return list(table["Items"])
 
 
 def object_versions(api: Api) -> list[dict[str, Any]]:
     listing = client("s3").list_object_versions(Bucket=api.resources.bucket)
-    return listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    return list(listing.get("Versions", [])) + list(listing.get("DeleteMarkers", []))
 
 
 def test_upload_stores_encrypted_object_and_metadata(api: Api) -> None:
@@ -219,3 +223,31 @@ def test_unauthenticated_upload_is_a_401(api: Api) -> None:
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert items(api) == []
+
+
+def test_logs_carry_the_request_id_but_never_the_token_or_the_file(api: Api) -> None:
+    # Capture exactly what Lambda would ship: the Powertools JSON formatter at emit time.
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(logger.registered_formatter)
+    std_logger = logging.getLogger(logger.name)
+    std_logger.addHandler(handler)
+    logger.setLevel("INFO")
+    try:
+        secret_content = b"top secret file content 0123456789"
+        headers = api.auth()
+        response = api.client.post("/upload", json=body(secret_content), headers=headers)
+        assert response.status_code == 201
+        api.client.get("/uploads", headers={"Authorization": "Bearer x.y.z"})
+    finally:
+        logger.setLevel("WARNING")
+        std_logger.removeHandler(handler)
+
+    logs = output.getvalue()
+    records = [json.loads(line) for line in logs.splitlines()]
+    assert any(record.get("message") == "file stored" for record in records)
+    assert any(record.get("request_id") == response.headers["x-request-id"] for record in records)
+    assert headers["Authorization"] not in logs
+    assert headers["Authorization"].split(".")[1] not in logs
+    assert base64.b64encode(secret_content).decode() not in logs
+    assert secret_content.decode() not in logs
