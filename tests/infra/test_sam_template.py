@@ -1,0 +1,181 @@
+"""The SAM template and samconfig.toml against the Terraform contract they depend on."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "services" / "template.yaml"
+SAMCONFIG = ROOT / "services" / "samconfig.toml"
+PLATFORM = ROOT / "modules" / "platform" / "main.tf"
+ENVIRONMENTS = ("dev", "stage", "prod")
+SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:/secure-upload/\$\{EnvironmentName\}/([a-z0-9-]+)\}\}")
+
+
+# A SafeLoader that reads CloudFormation short forms (!Sub, !Ref, ...) as their
+# long forms; a subclass of its own, so the global SafeLoader stays untouched.
+_CfnLoader: Any = type("_CfnLoader", (yaml.SafeLoader,), {})
+
+
+def _intrinsic(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def samconfig() -> dict[str, Any]:
+    with SAMCONFIG.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _published_parameters() -> set[str]:
+    """Keys of the composition module's `parameters` map: /<project>/<env>/<key> in SSM."""
+    text = PLATFORM.read_text()
+    block = re.search(r"\bparameters\s*=\s*\{(.*?)\n\s*\}", text, re.DOTALL)
+    assert block, "modules/platform/main.tf publishes no `parameters` map"
+    assert '"/${var.project}/${var.environment}/${each.key}"' in text
+    return set(re.findall(r'^\s*"([a-z0-9-]+)"\s*=', block.group(1), re.MULTILINE))
+
+
+def test_every_ssm_parameter_read_is_published_by_terraform() -> None:
+    read = set(SSM_REFERENCE.findall(TEMPLATE.read_text()))
+    assert read, "the template reads no SSM parameters"
+    assert read <= _published_parameters()
+    # No other way of reading SSM (a path typed for one environment, say).
+    assert TEMPLATE.read_text().count("resolve:ssm") == len(
+        SSM_REFERENCE.findall(TEMPLATE.read_text())
+    )
+
+
+def test_function_names_are_the_deterministic_ones(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    assert resources["ProcessorFunction"]["Properties"]["FunctionName"] == {
+        "Fn::Sub": "secure-upload-${EnvironmentName}-processor"
+    }
+    assert resources["UploadApiFunction"]["Properties"]["FunctionName"] == {
+        "Fn::Sub": "secure-upload-${EnvironmentName}-upload-api"
+    }
+    assert "processor-function-name" in _published_parameters()
+
+
+def test_roles_come_from_terraform_and_sam_creates_no_iam(template: dict[str, Any]) -> None:
+    for name in ("UploadApiFunction", "ProcessorFunction"):
+        role = template["Resources"][name]["Properties"]["Role"]
+        assert SSM_REFERENCE.fullmatch(role["Fn::Sub"])
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::IAM::")]
+
+
+def test_every_route_but_health_needs_the_cognito_authorizer(template: dict[str, Any]) -> None:
+    api = template["Resources"]["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
+    jwt = api["Auth"]["Authorizers"]["CognitoAuthorizer"]["JwtConfiguration"]
+    assert SSM_REFERENCE.fullmatch(jwt["issuer"]["Fn::Sub"]).group(1) == "cognito-issuer-url"  # type: ignore[union-attr]
+    routes = {}
+    for resource in template["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            assert event["Type"] == "HttpApi"
+            props = event["Properties"]
+            assert props["ApiId"] == {"Ref": "HttpApi"}
+            routes[(props["Method"], props["Path"])] = props.get("Auth")
+    assert routes == {
+        ("POST", "/upload"): None,
+        ("GET", "/uploads"): None,
+        ("GET", "/uploads/{file_id}"): None,
+        ("GET", "/health"): {"Authorizer": "NONE"},
+    }
+
+
+def test_access_logs_throttling_and_closed_cors(template: dict[str, Any]) -> None:
+    api = template["Resources"]["HttpApi"]["Properties"]
+    destination = api["AccessLogSettings"]["DestinationArn"]["Fn::Sub"]
+    assert SSM_REFERENCE.fullmatch(destination).group(1) == "api-access-log-group-arn"  # type: ignore[union-attr]
+    assert set(api["DefaultRouteSettings"]) >= {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+    assert api["CorsConfiguration"]["Fn::If"][0] == "HasAllowedOrigins"
+    assert api["CorsConfiguration"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert template["Parameters"]["AllowedOrigins"]["Default"] == ""
+
+
+def test_runtime_environment_matches_the_contract(template: dict[str, Any]) -> None:
+    common = template["Globals"]["Function"]["Environment"]["Variables"]
+    api = {
+        **common,
+        **template["Resources"]["UploadApiFunction"]["Properties"]["Environment"]["Variables"],
+    }
+    processor = {
+        **common,
+        **template["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"],
+    }
+    assert {
+        "UPLOAD_BUCKET",
+        "FILES_TABLE",
+        "KMS_KEY_ID",
+        "COGNITO_ISSUER",
+        "COGNITO_CLIENT_ID",
+        "AWS_LWA_READINESS_CHECK_PATH",
+        "AWS_LWA_PORT",
+        "POWERTOOLS_SERVICE_NAME",
+    } <= set(api)
+    assert api["POWERTOOLS_SERVICE_NAME"] == "upload-api"
+    assert api["AWS_LWA_READINESS_CHECK_PATH"] == "/health"
+    assert processor["POWERTOOLS_SERVICE_NAME"] == "processor"
+    assert processor["POWERTOOLS_METRICS_NAMESPACE"] == "SecureUpload"
+    assert "AWS_ENDPOINT_URL" not in api  # local stack only
+
+
+@pytest.mark.parametrize(
+    ("uri", "valid"),
+    [
+        (
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-upload-dev/upload-api@sha256:"
+            + "a" * 64,
+            True,
+        ),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-upload-dev/upload-api:latest", False),
+        ("docker.io/library/python@sha256:" + "a" * 64, False),
+    ],
+)
+def test_images_are_referenced_by_digest(template: dict[str, Any], uri: str, valid: bool) -> None:
+    pattern = template["Parameters"]["UploadApiImageUri"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, uri)) is valid
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_samconfig_has_a_section_per_environment(samconfig: dict[str, Any], env: str) -> None:
+    deploy = samconfig[env]["deploy"]["parameters"]
+    assert deploy["stack_name"] == f"secure-upload-{env}-app"
+    assert deploy["parameter_overrides"] == f"EnvironmentName={env}"
+    assert deploy["fail_on_empty_changeset"] is False
+    assert "capabilities" not in deploy  # the template creates no IAM
+    assert deploy["confirm_changeset"] is (env == "prod")
+
+
+def test_workflows_deploy_to_the_samconfig_region(samconfig: dict[str, Any]) -> None:
+    regions = {samconfig[env]["deploy"]["parameters"]["region"] for env in ENVIRONMENTS}
+    assert len(regions) == 1
+    for name in ("plan.yml", "deploy-environment.yml"):
+        workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        assert {workflow["env"]["AWS_REGION"]} == regions
