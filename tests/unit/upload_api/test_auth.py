@@ -12,7 +12,13 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.support.api import Api
 from tests.support.tokens import CLIENT_ID, ISSUER, JwksServer, TokenIssuer
-from upload_api.core.auth import InvalidToken, JwksCache, TokenVerifier, bearer_token
+from upload_api.core.auth import (
+    InvalidToken,
+    JwksCache,
+    TokenVerifier,
+    bearer_token,
+    is_allowed_jwks_url,
+)
 
 
 def assert_401(api: Api, authorization: str) -> None:
@@ -45,7 +51,7 @@ NOW = int(time.time())
         pytest.param({"nbf": NOW + 600}, id="not-yet-valid"),
         pytest.param({"iat": NOW + 600}, id="issued-in-the-future"),
         pytest.param(
-            {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"},
+            {"iss": ISSUER.replace("TestPool1", "OtherPool")},
             id="wrong-issuer",
         ),
         pytest.param({"iss": ISSUER + "/"}, id="issuer-with-suffix"),
@@ -182,3 +188,22 @@ def test_unreachable_jwks_is_a_401_not_a_500(token_issuer: TokenIssuer) -> None:
     verifier = TokenVerifier(ISSUER, CLIENT_ID, JwksCache("http://127.0.0.1:9/jwks.json"), 30)
     with pytest.raises(InvalidToken, match="signing keys unavailable"):
         verifier.verify(token_issuer.token())
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/jwks.json", True),
+        ("http://127.0.0.1:5000/pool/.well-known/jwks.json", True),
+        ("http://localhost:5000/jwks.json", True),
+        ("http://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/jwks.json", False),
+        ("http://127.0.0.1.attacker.example/jwks.json", False),
+        ("file:///etc/passwd", False),
+        ("ftp://127.0.0.1/jwks.json", False),
+    ],
+)
+def test_signing_keys_come_only_over_tls_or_loopback(url: str, allowed: bool) -> None:
+    assert is_allowed_jwks_url(url) is allowed
+    if not allowed:
+        with pytest.raises(ValueError, match="JWKS"):
+            JwksCache(url)

@@ -7,6 +7,7 @@ again (defence in depth) and is the only check in the local stack.
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ _JWKS_TIMEOUT_SECONDS = 3
 # An unknown kid triggers at most one refetch per interval, so a stream of
 # forged kids cannot turn the app into a JWKS request amplifier.
 _MIN_REFETCH_INTERVAL_SECONDS = 30.0
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,22 @@ class InvalidToken(Exception):  # noqa: N818  # reads as "raise InvalidToken(...
     """Any reason to refuse a token; the message is safe to return to the client."""
 
 
+def is_allowed_jwks_url(url: str) -> bool:
+    """Keys only over TLS; plain http only to this machine (the local stack)."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme == "https":
+        return bool(parsed.hostname)
+    return parsed.scheme == "http" and parsed.hostname in _LOOPBACK_HOSTS
+
+
 class JwksCache:
     """The user pool's signing keys, fetched once and refetched on an unknown kid."""
 
     def __init__(
         self, url: str, min_refetch_interval: float = _MIN_REFETCH_INTERVAL_SECONDS
     ) -> None:
+        if not is_allowed_jwks_url(url):
+            raise ValueError("JWKS URL must be https (or http on loopback)")
         self._url = url
         self._min_refetch_interval = min_refetch_interval
         self._keys: dict[str, Any] = {}
@@ -64,11 +76,10 @@ class JwksCache:
         return time.monotonic() - self._fetched_at >= self._min_refetch_interval
 
     def _fetch(self) -> dict[str, Any]:
-        if not self._url.startswith(("https://", "http://")):
-            raise InvalidToken("signing keys unavailable")
         try:
-            # The URL is configuration (https on AWS, loopback http locally).
-            with urllib.request.urlopen(self._url, timeout=_JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310
+            # The URL was checked at start-up by is_allowed_jwks_url: https, or
+            # http on loopback for the local stack; never file:// or another scheme.
+            with urllib.request.urlopen(self._url, timeout=_JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
                 document = json.load(response)
         except (OSError, ValueError) as error:
             raise InvalidToken("signing keys unavailable") from error

@@ -5,6 +5,8 @@ from functools import lru_cache
 from pydantic import Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from upload_api.core.auth import is_allowed_jwks_url
+
 MIB = 1024 * 1024
 # Lambda's synchronous payload limit is 6,291,456 bytes and Base64 adds 4/3,
 # so a decoded file much above 4.5 MiB cannot arrive through API Gateway at all.
@@ -33,6 +35,13 @@ class Settings(BaseSettings):
     def _issuer_is_https(cls, value: HttpUrl) -> HttpUrl:
         if value.scheme != "https":
             raise ValueError("COGNITO_ISSUER must be an https URL")
+        return value
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_over_tls(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and not is_allowed_jwks_url(str(value)):
+            raise ValueError("JWKS_URL must be https, or http on loopback for the local stack")
         return value
 
     @property

@@ -1,0 +1,19 @@
+output "state_bucket_name" {
+  description = "State bucket: the bucket of every backend.tf in this account."
+  value       = aws_s3_bucket.state.id
+}
+
+output "state_kms_key_arn" {
+  description = "ARN of the state key."
+  value       = aws_kms_key.state.arn
+}
+
+output "state_kms_key_alias" {
+  description = "Alias of the state key: backend.tf kms_key_id uses its ARN."
+  value       = aws_kms_alias.state.name
+}
+
+output "github_oidc_provider_arn" {
+  description = "ARN of the GitHub OIDC provider."
+  value       = aws_iam_openid_connect_provider.github.arn
+}

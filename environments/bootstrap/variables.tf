@@ -1,0 +1,35 @@
+variable "account_id" {
+  description = "The AWS account being bootstrapped (one of dev, stage, prod)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be a 12-digit AWS account id."
+  }
+}
+
+variable "region" {
+  description = "Region of the state bucket (the environments' backend.tf must match)."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment the account hosts: dev, stage or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "stage", "prod"], var.environment)
+    error_message = "environment must be dev, stage or prod."
+  }
+}
+
+variable "owner" {
+  description = "Team that owns the account (owner tag)."
+  type        = string
+}
+
+variable "state_version_retention_days" {
+  description = "Days noncurrent state versions are kept (the history to roll back to)."
+  type        = number
+  default     = 90
+}

@@ -1,0 +1,27 @@
+# Every difference between environments lives here.
+# CHANGE: account id, GitHub repository and owner are placeholders.
+account_id        = "111111111111"
+region            = "eu-west-1"
+environment       = "dev"
+owner             = "platform-team"
+github_repository = "example-org/secure-upload-platform"
+
+state_bucket_name   = "secure-upload-tfstate-111111111111"
+state_kms_key_alias = "alias/secure-upload-tfstate"
+
+# Throw-away data: easy teardown.
+deletion_protection   = false
+force_destroy_buckets = true
+
+# Developers sign in from the CLI (initiate-auth USER_PASSWORD_AUTH).
+mfa_configuration   = "OPTIONAL"
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+log_retention_days                 = 14
+access_log_retention_days          = 30
+noncurrent_version_expiration_days = 7
+
+# Alarms still fire to the encrypted topic; nobody is paged.
+alarm_email = null
+
+state_machine_type = "STANDARD"

@@ -1,0 +1,12 @@
+# Created by environments/bootstrap in this account. CHANGE the account id
+# (and region) to yours; backend blocks cannot use variables.
+terraform {
+  backend "s3" {
+    bucket       = "secure-upload-tfstate-222222222222"
+    key          = "stage/terraform.tfstate"
+    region       = "eu-west-1"
+    encrypt      = true
+    kms_key_id   = "arn:aws:kms:eu-west-1:222222222222:alias/secure-upload-tfstate"
+    use_lockfile = true
+  }
+}

@@ -1,0 +1,25 @@
+# Every difference between environments lives here.
+# CHANGE: account id, GitHub repository, owner and e-mail are placeholders.
+account_id        = "222222222222"
+region            = "eu-west-1"
+environment       = "stage"
+owner             = "platform-team"
+github_repository = "example-org/secure-upload-platform"
+
+state_bucket_name   = "secure-upload-tfstate-222222222222"
+state_kms_key_alias = "alias/secure-upload-tfstate"
+
+# Production-like, so releases are rehearsed with the same guard rails.
+deletion_protection   = true
+force_destroy_buckets = false
+
+mfa_configuration   = "OPTIONAL"
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+log_retention_days                 = 90
+access_log_retention_days          = 90
+noncurrent_version_expiration_days = 30
+
+alarm_email = "platform-alerts-stage@example.com"
+
+state_machine_type = "STANDARD"

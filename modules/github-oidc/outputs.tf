@@ -1,0 +1,9 @@
+output "deploy_role_arn" {
+  description = "ARN of the role deployment jobs of the GitHub environment assume."
+  value       = aws_iam_role.deploy.arn
+}
+
+output "plan_role_arn" {
+  description = "ARN of the read-only role pull-request plan jobs assume."
+  value       = aws_iam_role.plan.arn
+}

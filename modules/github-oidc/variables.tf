@@ -1,0 +1,96 @@
+variable "name_prefix" {
+  description = "Prefix of role names and of the resources the deploy role may manage, <project>-<env>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name_prefix))
+    error_message = "name_prefix must be 3-31 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "environment" {
+  description = "GitHub environment whose deployment jobs may assume the deploy role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]+$", var.environment))
+    error_message = "environment must be a plain GitHub environment name (no wildcards)."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository as <org>/<repo>; the only repository trusted."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be <org>/<repo> without wildcards."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the account's GitHub OIDC provider (created by the bootstrap root)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.oidc_provider_arn))
+    error_message = "oidc_provider_arn must be the token.actions.githubusercontent.com provider ARN."
+  }
+}
+
+variable "lambda_role_arns" {
+  description = "Execution roles the deploy role may pass to Lambda."
+  type        = list(string)
+}
+
+variable "ecr_repository_arns" {
+  description = "Repositories the deploy role may push to and pull from."
+  type        = list(string)
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the environment's key (ECR layers, Lambda environment variables)."
+  type        = string
+}
+
+variable "protected_data_arns" {
+  description = "Bucket and table ARNs whose contents the pull-request plan role must never read."
+  type        = list(string)
+}
+
+variable "state_bucket_name" {
+  description = "Terraform state bucket (from the bootstrap root)."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Object key of this environment's state in the state bucket."
+  type        = string
+}
+
+variable "state_kms_key_alias" {
+  description = "Alias of the key that encrypts the state bucket, e.g. alias/secure-upload-tfstate."
+  type        = string
+
+  validation {
+    condition     = can(regex("^alias/[A-Za-z0-9/_-]+$", var.state_kms_key_alias))
+    error_message = "state_kms_key_alias must look like alias/<name>."
+  }
+}
+
+variable "max_session_duration" {
+  description = "Maximum session length of both roles in seconds."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.max_session_duration >= 900 && var.max_session_duration <= 7200
+    error_message = "max_session_duration must be between 900 and 7200."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the roles."
+  type        = map(string)
+  default     = {}
+}

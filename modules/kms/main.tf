@@ -1,0 +1,176 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
+
+  # Data-key operations only; no administration.
+  usage_actions = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+  ]
+}
+
+data "aws_iam_policy_document" "this" {
+  # Administration is delegated to IAM in this account (Terraform and break-glass
+  # roles). Listed explicitly so the account root never gets data-key usage here.
+  statement {
+    sid = "KeyAdministration"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:EnableKey",
+      "kms:EnableKeyRotation",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListAliases",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"] # In a key policy "*" means this key.
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.root_arn]
+    }
+  }
+
+  # DynamoDB, ECR, Lambda and Step Functions keep grants on the key for the
+  # resources they encrypt; only AWS services may hold such grants.
+  statement {
+    sid       = "GrantsForAwsResources"
+    actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.root_arn]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  # IAM principals of this account may use the key only through the listed
+  # services; each role's own IAM policy decides which of them may.
+  statement {
+    sid       = "UseThroughAwsServices"
+    actions   = local.usage_actions
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.root_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [for s in var.via_services : "${s}.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_user_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DirectUseByRoles"
+      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.key_user_role_arns
+      }
+    }
+  }
+
+  # CloudWatch Logs encrypts only this environment's log groups with the key.
+  statement {
+    sid = "CloudWatchLogs"
+    actions = [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/*${var.name}-*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.allow_cloudwatch_alarms ? [1] : []
+
+    content {
+      # Alarm notifications go to an SNS topic encrypted with this key.
+      sid       = "CloudWatchAlarmsToEncryptedSns"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = var.description
+  deletion_window_in_days = var.deletion_window_in_days
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  policy                  = data.aws_iam_policy_document.this.json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this.key_id
+}

@@ -1,0 +1,59 @@
+variable "name" {
+  description = "Name of the key, e.g. secure-upload-dev. The alias is alias/<name>; log groups whose name contains <name>- may use the key."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,62}$", var.name))
+    error_message = "name must be 3-63 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "description" {
+  description = "Description of the key."
+  type        = string
+}
+
+variable "deletion_window_in_days" {
+  description = "Waiting period before a scheduled key deletion takes effect (7-30 days)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30
+    error_message = "deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "via_services" {
+  description = "Service prefixes (e.g. s3, dynamodb) through which IAM principals of this account may use the key; their IAM policies then narrow which principal may do what."
+  type        = list(string)
+  default     = ["s3", "dynamodb", "sqs", "sns", "ecr", "states", "lambda"]
+
+  validation {
+    condition     = alltrue([for s in var.via_services : can(regex("^[a-z0-9-]+$", s))])
+    error_message = "via_services holds bare service prefixes such as s3 or dynamodb."
+  }
+}
+
+variable "key_user_role_arns" {
+  description = "IAM roles that call KMS directly (not through a service), e.g. the Pipe's role. Granted encrypt/decrypt of data keys only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.key_user_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "key_user_role_arns must be IAM role ARNs."
+  }
+}
+
+variable "allow_cloudwatch_alarms" {
+  description = "Let CloudWatch alarms of this account publish to SNS topics encrypted with this key."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for the key."
+  type        = map(string)
+  default     = {}
+}

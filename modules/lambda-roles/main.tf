@@ -1,0 +1,151 @@
+data "aws_region" "current" {}
+
+locals {
+  region      = data.aws_region.current.region
+  objects_arn = "${var.bucket_arn}/${var.upload_prefix}/*"
+  # The functions reach the key only through these services (S3 SSE-KMS and
+  # the KMS-encrypted table), never with direct KMS calls.
+  kms_via_services = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# Terraform owns the log groups so they are KMS-encrypted, have a retention
+# and the roles need no logs:CreateLogGroup.
+resource "aws_cloudwatch_log_group" "upload_api" {
+  name              = "/aws/lambda/${var.upload_api_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "processor" {
+  name              = "/aws/lambda/${var.processor_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# ------------------------------------------------------------ upload API
+
+resource "aws_iam_role" "upload_api" {
+  name               = "${var.name_prefix}-upload-api"
+  description        = "Execution role of the upload API function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "upload_api" {
+  # Put the upload; Get for reads; Delete to roll back when the metadata write fails.
+  statement {
+    sid       = "UploadObjects"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    resources = [local.objects_arn]
+  }
+
+  statement {
+    sid       = "MetadataItems"
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    resources = [var.table_arn]
+  }
+
+  statement {
+    sid       = "ListOwnFiles"
+    actions   = ["dynamodb:Query"]
+    resources = [var.owner_index_arn]
+  }
+
+  statement {
+    sid       = "KeyThroughS3AndDynamoDB"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.upload_api.arn}:log-stream:*"]
+  }
+
+  # X-Ray has no resource-level permissions.
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "upload_api" {
+  name   = "least-privilege"
+  role   = aws_iam_role.upload_api.id
+  policy = data.aws_iam_policy_document.upload_api.json
+}
+
+# ------------------------------------------------------------ processor
+
+resource "aws_iam_role" "processor" {
+  name               = "${var.name_prefix}-processor"
+  description        = "Execution role of the processor function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "processor" {
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject"]
+    resources = [local.objects_arn]
+  }
+
+  statement {
+    sid       = "RecordOutcome"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [var.table_arn]
+  }
+
+  statement {
+    sid       = "KeyThroughS3AndDynamoDB"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.processor.arn}:log-stream:*"]
+  }
+
+  # X-Ray has no resource-level permissions.
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "processor" {
+  name   = "least-privilege"
+  role   = aws_iam_role.processor.id
+  policy = data.aws_iam_policy_document.processor.json
+}

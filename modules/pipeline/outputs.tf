@@ -1,0 +1,34 @@
+output "pipe_arn" {
+  description = "ARN of the Pipe."
+  value       = aws_pipes_pipe.this.arn
+}
+
+output "pipe_role_arn" {
+  description = "ARN of the Pipe's role."
+  value       = aws_iam_role.pipe.arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the state machine."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "state_machine_name" {
+  description = "Name of the state machine."
+  value       = aws_sfn_state_machine.this.name
+}
+
+output "state_machine_role_arn" {
+  description = "ARN of the state machine's role."
+  value       = aws_iam_role.state_machine.arn
+}
+
+output "dlq_arn" {
+  description = "ARN of the Pipe's dead-letter queue."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_name" {
+  description = "Name of the Pipe's dead-letter queue."
+  value       = aws_sqs_queue.dlq.name
+}

@@ -1,0 +1,164 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+  region      = data.aws_region.current.region
+  name_prefix = "${var.project}-${var.environment}"
+
+  # SAM creates the functions later under these fixed names, so roles, log
+  # groups, alarms and the state machine can reference them now.
+  upload_api_function_name = "${local.name_prefix}-upload-api"
+  processor_function_name  = "${local.name_prefix}-processor"
+  processor_function_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.processor_function_name}"
+
+  upload_api_repository = "${local.name_prefix}/upload-api"
+  processor_repository  = "${local.name_prefix}/processor"
+
+  # Created once per account by the bootstrap root.
+  oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
+}
+
+module "kms" {
+  source = "../kms"
+
+  name                    = local.name_prefix
+  description             = "Encrypts every data store, queue, topic and log group of ${local.name_prefix}."
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  # The Pipe's role uses the key directly for the Pipe's own encrypted data.
+  key_user_role_arns = [module.pipeline.pipe_role_arn]
+  tags               = var.tags
+}
+
+module "storage" {
+  source = "../storage"
+
+  name_prefix                        = local.name_prefix
+  kms_key_arn                        = module.kms.key_arn
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  access_log_retention_days          = var.access_log_retention_days
+  force_destroy                      = var.force_destroy_buckets
+  tags                               = var.tags
+}
+
+module "metadata_table" {
+  source = "../metadata-table"
+
+  name                        = "${local.name_prefix}-files"
+  kms_key_arn                 = module.kms.key_arn
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = var.tags
+}
+
+module "auth" {
+  source = "../auth"
+
+  name                   = local.name_prefix
+  mfa_configuration      = var.mfa_configuration
+  self_signup_enabled    = var.self_signup_enabled
+  threat_protection_mode = var.threat_protection_mode
+  deletion_protection    = var.deletion_protection
+  explicit_auth_flows    = var.explicit_auth_flows
+  tags                   = var.tags
+}
+
+module "ecr" {
+  source = "../ecr"
+
+  repository_names   = [local.upload_api_repository, local.processor_repository]
+  kms_key_arn        = module.kms.key_arn
+  keep_tagged_images = var.ecr_keep_tagged_images
+  tags               = var.tags
+}
+
+module "lambda_roles" {
+  source = "../lambda-roles"
+
+  name_prefix              = local.name_prefix
+  upload_api_function_name = local.upload_api_function_name
+  processor_function_name  = local.processor_function_name
+  bucket_arn               = module.storage.bucket_arn
+  table_arn                = module.metadata_table.table_arn
+  owner_index_arn          = module.metadata_table.owner_index_arn
+  kms_key_arn              = module.kms.key_arn
+  log_retention_days       = var.log_retention_days
+  tags                     = var.tags
+}
+
+module "pipeline" {
+  source = "../pipeline"
+
+  name_prefix            = local.name_prefix
+  table_name             = module.metadata_table.table_name
+  table_arn              = module.metadata_table.table_arn
+  stream_arn             = module.metadata_table.stream_arn
+  processor_function_arn = local.processor_function_arn
+  kms_key_arn            = module.kms.key_arn
+  state_machine_type     = var.state_machine_type
+  batch_size             = var.pipe_batch_size
+  log_retention_days     = var.log_retention_days
+  tags                   = var.tags
+}
+
+module "observability" {
+  source = "../observability"
+
+  name_prefix           = local.name_prefix
+  kms_key_arn           = module.kms.key_arn
+  dlq_name              = module.pipeline.dlq_name
+  state_machine_arn     = module.pipeline.state_machine_arn
+  lambda_function_names = [local.upload_api_function_name, local.processor_function_name]
+  alarm_email           = var.alarm_email
+  log_retention_days    = var.log_retention_days
+  tags                  = var.tags
+}
+
+module "github_oidc" {
+  source = "../github-oidc"
+
+  name_prefix         = local.name_prefix
+  environment         = var.environment
+  github_repository   = var.github_repository
+  oidc_provider_arn   = local.oidc_provider_arn
+  lambda_role_arns    = [module.lambda_roles.upload_api_role_arn, module.lambda_roles.processor_role_arn]
+  ecr_repository_arns = values(module.ecr.repository_arns)
+  kms_key_arn         = module.kms.key_arn
+  protected_data_arns = [module.storage.bucket_arn, module.metadata_table.table_arn]
+  state_bucket_name   = var.state_bucket_name
+  state_key           = "${var.environment}/terraform.tfstate"
+  state_kms_key_alias = var.state_kms_key_alias
+  tags                = var.tags
+}
+
+# ------------------------------------------------------------ SSM parameters for SAM
+
+locals {
+  parameters = {
+    "upload-bucket-name"        = module.storage.bucket_name
+    "files-table-name"          = module.metadata_table.table_name
+    "kms-key-arn"               = module.kms.key_arn
+    "cognito-user-pool-id"      = module.auth.user_pool_id
+    "cognito-issuer-url"        = module.auth.issuer_url
+    "cognito-app-client-id"     = module.auth.app_client_id
+    "upload-api-role-arn"       = module.lambda_roles.upload_api_role_arn
+    "processor-role-arn"        = module.lambda_roles.processor_role_arn
+    "processor-function-name"   = local.processor_function_name
+    "upload-api-function-name"  = local.upload_api_function_name
+    "upload-api-repository-uri" = module.ecr.repository_urls[local.upload_api_repository]
+    "processor-repository-uri"  = module.ecr.repository_urls[local.processor_repository]
+    "api-access-log-group-arn"  = module.observability.api_access_log_group_arn
+  }
+}
+
+resource "aws_ssm_parameter" "this" {
+  # checkov:skip=CKV2_AWS_34: Values are names, ARNs and URLs, not secrets; the SAM template resolves them with {{resolve:ssm:...}}, which does not accept SecureString in these properties.
+  for_each = local.parameters
+
+  name        = "/${var.project}/${var.environment}/${each.key}"
+  description = "Published by Terraform for the SAM template of ${local.name_prefix}."
+  type        = "String"
+  value       = each.value
+  tags        = var.tags
+}

@@ -1,0 +1,49 @@
+output "kms_key_arn" {
+  description = "ARN of the environment key."
+  value       = module.kms.key_arn
+}
+
+output "upload_bucket_name" {
+  description = "Name of the upload bucket."
+  value       = module.storage.bucket_name
+}
+
+output "files_table_name" {
+  description = "Name of the metadata table."
+  value       = module.metadata_table.table_name
+}
+
+output "cognito_user_pool_id" {
+  description = "ID of the Cognito user pool."
+  value       = module.auth.user_pool_id
+}
+
+output "cognito_app_client_id" {
+  description = "ID of the Cognito app client."
+  value       = module.auth.app_client_id
+}
+
+output "state_machine_arn" {
+  description = "ARN of the processing state machine."
+  value       = module.pipeline.state_machine_arn
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the alarm topic."
+  value       = module.observability.topic_arn
+}
+
+output "github_deploy_role_arn" {
+  description = "Role ARN to set as the GitHub environment's deploy role (AWS_DEPLOY_ROLE_ARN)."
+  value       = module.github_oidc.deploy_role_arn
+}
+
+output "github_plan_role_arn" {
+  description = "Role ARN pull-request plan jobs assume."
+  value       = module.github_oidc.plan_role_arn
+}
+
+output "ssm_parameter_names" {
+  description = "Names of the SSM parameters the SAM template reads."
+  value       = sort([for p in aws_ssm_parameter.this : p.name])
+}

@@ -1,0 +1,127 @@
+variable "project" {
+  description = "Project name; prefixes every resource name and the SSM parameter path."
+  type        = string
+  default     = "secure-upload"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,20}$", var.project))
+    error_message = "project must be 3-21 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: dev, stage or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "stage", "prod"], var.environment)
+    error_message = "environment must be dev, stage or prod."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository (<org>/<repo>) whose workflows may assume the deploy and plan roles."
+  type        = string
+}
+
+variable "state_bucket_name" {
+  description = "Terraform state bucket of this account (output of the bootstrap root)."
+  type        = string
+}
+
+variable "state_kms_key_alias" {
+  description = "Alias of the key encrypting the state bucket (created by the bootstrap root)."
+  type        = string
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection on the metadata table and the user pool."
+  type        = bool
+}
+
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy non-empty buckets. Only for throw-away environments."
+  type        = bool
+  default     = false
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before a scheduled deletion of the environment key."
+  type        = number
+  default     = 30
+}
+
+variable "mfa_configuration" {
+  description = "Cognito MFA: OPTIONAL or ON."
+  type        = string
+
+  validation {
+    condition     = contains(["OPTIONAL", "ON"], var.mfa_configuration)
+    error_message = "mfa_configuration must be OPTIONAL or ON; MFA cannot be turned off."
+  }
+}
+
+variable "self_signup_enabled" {
+  description = "Allow Cognito self sign-up."
+  type        = bool
+  default     = false
+}
+
+variable "threat_protection_mode" {
+  description = "Cognito threat protection mode: AUDIT or ENFORCED."
+  type        = string
+  default     = "ENFORCED"
+}
+
+variable "explicit_auth_flows" {
+  description = "Authentication flows of the Cognito app client."
+  type        = list(string)
+  default     = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group of the environment."
+  type        = number
+}
+
+variable "access_log_retention_days" {
+  description = "Retention of S3 server access logs in days."
+  type        = number
+  default     = 90
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days noncurrent versions of uploaded objects are kept."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic, or null."
+  type        = string
+  default     = null
+}
+
+variable "state_machine_type" {
+  description = "Type of the processing state machine: STANDARD or EXPRESS."
+  type        = string
+  default     = "STANDARD"
+}
+
+variable "pipe_batch_size" {
+  description = "Stream records per state machine execution."
+  type        = number
+  default     = 10
+}
+
+variable "ecr_keep_tagged_images" {
+  description = "Tagged images kept per repository."
+  type        = number
+  default     = 30
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (the roots set project/environment/owner as provider default tags)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,157 @@
+"""The SUMMARY builder: parsing of small, real-shaped scanner outputs."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from tests.security.summary import (
+    ScanResult,
+    apply_bandit_json,
+    apply_cfn_lint_json,
+    apply_checkov_json,
+    apply_detect_secrets_json,
+    apply_sarif,
+    junit_xml,
+    render_summary,
+    sarif_log,
+)
+
+ROOT = Path("/repo")
+
+
+def _check(check_id: str, result: str, path: str, lines: list[int], **extra: Any) -> dict[str, Any]:
+    return {
+        "check_id": check_id,
+        "check_name": f"name of {check_id}",
+        "check_result": {"result": result, **extra},
+        "file_path": "/" + path.rsplit("/", 1)[-1],
+        "file_abs_path": f"{ROOT}/{path}",
+        "file_line_range": lines,
+        "resource": "module.platform.aws_s3_bucket.this",
+    }
+
+
+CHECKOV_TERRAFORM = {
+    "check_type": "terraform",
+    "results": {
+        "passed_checks": [_check("CKV_AWS_1", "PASSED", "modules/storage/main.tf", [1, 4])] * 3,
+        "failed_checks": [_check("CKV_SUP_2", "FAILED", "modules/storage/main.tf", [12, 20])],
+        "skipped_checks": [
+            _check(
+                "CKV_AWS_18",
+                "SKIPPED",
+                "modules/storage/main.tf",
+                [30, 40],
+                suppress_comment=" access-log bucket: logging to itself would loop",
+            )
+        ],
+        "parsing_errors": [f"{ROOT}/modules/broken/main.tf"],
+    },
+    "summary": {"passed": 3, "failed": 1, "skipped": 1, "parsing_errors": 1},
+}
+
+
+def test_checkov_report_counts_failures_skips_and_parse_errors() -> None:
+    result = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    apply_checkov_json(result, CHECKOV_TERRAFORM, ROOT)
+    assert result.passed == 3
+    [failure] = result.failures
+    assert (failure.rule_id, failure.file, failure.line) == (
+        "CKV_SUP_2", "modules/storage/main.tf", 12,
+    )  # fmt: skip
+    assert failure.resource == "module.platform.aws_s3_bucket.this"
+    [skip] = result.skips
+    assert skip.reason == "access-log bucket: logging to itself would loop"
+    assert (skip.file, skip.line) == ("modules/storage/main.tf", 30)
+    assert result.parsing_errors == ["modules/broken/main.tf"]
+    assert not result.ok
+
+
+def test_checkov_list_output_and_empty_scan() -> None:
+    result = ScanResult("checkov x", "checkov", "x")
+    clean: dict[str, Any] = {
+        "results": {"passed_checks": [], "failed_checks": [], "skipped_checks": []}
+    }
+    # Several frameworks give a list; a scan with nothing to check gives a bare summary.
+    apply_checkov_json(result, [clean, {"passed": 0, "failed": 0}], ROOT)
+    assert result.ok
+    assert result.passed == 0
+
+
+def test_sarif_results_and_suppressions() -> None:
+    log = {
+        "runs": [{
+            "results": [
+                {"ruleId": "DL3008", "message": {"text": "Pin versions"},
+                 "locations": [{"physicalLocation": {
+                     "artifactLocation": {"uri": "services/processor/Dockerfile"},
+                     "region": {"startLine": 7}}}]},
+                {"ruleId": "unpinned-uses", "message": {"text": "unpinned"},
+                 "suppressions": [{"kind": "inSource", "justification": "first-party action"}],
+                 "locations": [{"physicalLocation": {
+                     "artifactLocation": {"uri": ".github/workflows/gate.yml"},
+                     "region": {"startLine": 3}}}]},
+            ]
+        }]
+    }  # fmt: skip
+    result = ScanResult("hadolint", "hadolint", "dockerfiles")
+    apply_sarif(result, log, ROOT)
+    assert [(f.rule_id, f.file, f.line) for f in result.failures] == [
+        ("DL3008", "services/processor/Dockerfile", 7)
+    ]
+    assert [s.reason for s in result.skips] == ["first-party action"]
+
+
+def test_cfn_lint_bandit_and_detect_secrets() -> None:
+    result = ScanResult("mixed", "cfn-lint", "t")
+    apply_cfn_lint_json(result, [{
+        "Filename": "services/template.yaml", "Level": "Error", "Message": "bad",
+        "Rule": {"Id": "E3002"}, "Location": {"Start": {"LineNumber": 9}},
+    }], ROOT)  # fmt: skip
+    apply_bandit_json(result, {"errors": [], "results": [{
+        "test_id": "B105", "issue_text": "password", "issue_severity": "LOW",
+        "filename": f"{ROOT}/services/a.py", "line_number": 4,
+    }]}, ROOT)  # fmt: skip
+    apply_detect_secrets_json(
+        result, {"results": {"tests/conftest.py": [{"type": "Secret Keyword", "line_number": 15}]}},
+        ROOT,
+    )  # fmt: skip
+    assert [(f.rule_id, f.file, f.line) for f in result.failures] == [
+        ("E3002", "services/template.yaml", 9),
+        ("B105", "services/a.py", 4),
+        ("Secret Keyword", "tests/conftest.py", 15),
+    ]
+
+
+def test_summary_lists_every_failure_skip_and_error() -> None:
+    dev = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    apply_checkov_json(dev, CHECKOV_TERRAFORM, ROOT)
+    missing = ScanResult("cfn-lint", "cfn-lint", "sam-template",
+                         error="input missing or empty: services/template.yaml")  # fmt: skip
+    clean = ScanResult("zizmor", "zizmor", "workflows")
+    text = render_summary([dev, missing, clean], 12.0)
+    assert "Result: **FAIL**" in text
+    assert "| terraform/dev | 3 | 1 | 1 | 1 | FAIL |" in text
+    assert "`modules/storage/main.tf:12` CKV_SUP_2" in text
+    assert "access-log bucket: logging to itself would loop" in text
+    assert "input missing or empty: services/template.yaml" in text
+    assert "| zizmor | workflows | 0 | 0 | pass |" in text
+    assert render_summary([clean], 1.0).startswith("# Security scan summary\n\nResult: **PASS**")
+
+
+def test_generated_sarif_and_junit_are_well_formed() -> None:
+    result = ScanResult("bandit", "bandit", "services")
+    apply_bandit_json(result, {"results": [{
+        "test_id": "B602", "issue_text": "shell", "issue_severity": "HIGH",
+        "filename": "services/x.py", "line_number": 2,
+    }]}, ROOT)  # fmt: skip
+    log = sarif_log(result)
+    assert log["version"] == "2.1.0"
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 2
+    }
+    suite = ET.fromstring(junit_xml(result))  # noqa: S314 - our own string
+    assert suite.get("failures") == "1"
+    assert suite.find("testcase/failure") is not None
