@@ -1,0 +1,426 @@
+"""`python -m devstack.bench` (make bench): side-by-side measurements, not a timed test.
+
+Every figure is a ratio or a latency measured in the same run on the same
+machine, so a slow machine slows both sides. The local stack runs in its own
+process, so the bench client (httpx for the app, boto3 for the direct path)
+never shares a GIL with moto.
+
+Writes reports/bench/bench.json and reports/bench/bench.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import signal
+import statistics
+import subprocess  # nosec B404  # starts only our own interpreter
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT
+from devstack.stack import StackState, free_port, fresh_id_token, load_state
+
+KIB = 1024
+MIB = 1024 * KIB
+REPORT_DIR = REPO_ROOT / "reports" / "bench"
+TARGETS = {
+    "upload_overhead_100kib": 1.5,
+    "upload_overhead_4mib": 1.3,
+    "processed_p95_s": 2.0,
+    "cold_start_s": 0.6,
+    "cold_start_ratio": 3.0,
+    "memory_factor": 4.0,
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+    }
+
+
+class Stack:
+    """`python -m devstack` in a child process on free ports."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="devstack-bench-")
+        self._log = open(Path(self._dir.name) / "devstack.log", "w")  # noqa: SIM115
+        state_dir = Path(self._dir.name) / "state"
+        self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "--moto-port",
+                str(free_port()),
+                "--api-port",
+                str(free_port()),
+                "--state-dir",
+                str(state_dir),
+                "--api-log-level",
+                "warning",
+            ],
+            cwd=REPO_ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while not (state_dir / "state.json").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("local stack did not start; see its log")
+            time.sleep(0.1)
+        self.state: StackState = load_state(state_dir)
+
+    def close(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self._log.close()
+        self._dir.cleanup()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.state.moto_endpoint,
+            region_name=self.state.region,
+            aws_access_key_id=MOTO_CREDENTIAL,
+            aws_secret_access_key=MOTO_CREDENTIAL,
+        )
+
+
+def upload_body(data: bytes, name: str) -> bytes:
+    return json.dumps(
+        {"file_name": name, "comment": "bench", "file_data": base64.b64encode(data).decode()}
+    ).encode()
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def bench_upload_overhead(
+    stack: Stack, api: httpx.Client, size: int, rounds: int
+) -> dict[str, Any]:
+    s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
+    data = os.urandom(size)
+    body = upload_body(data, "bench.bin")
+
+    def via_app() -> None:
+        response = api.post("/upload", content=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"upload failed: {response.status_code} {response.text[:200]}")
+
+    def direct() -> None:
+        # What the app stores, without the app: the object, then the conditional put.
+        file_id = str(uuid.uuid4())
+        key = f"uploads/bench/{file_id}/bench.bin"
+        s3.put_object(
+            Bucket=stack.state.bucket,
+            Key=key,
+            Body=data,
+            ContentType="application/octet-stream",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=stack.state.kms_key_arn,
+        )
+        now = datetime.now(UTC).isoformat()
+        dynamodb.put_item(
+            TableName=stack.state.table,
+            Item={
+                "file_id": {"S": file_id},
+                "owner": {"S": "bench"},
+                "bucket": {"S": stack.state.bucket},
+                "s3_key": {"S": key},
+                "file_name": {"S": "bench.bin"},
+                "size_bytes": {"N": str(len(data))},
+                "sha256": {"S": hashlib.sha256(data).hexdigest()},
+                "content_type": {"S": "application/octet-stream"},
+                "comment": {"S": "bench"},
+                "created_at": {"S": now},
+                "updated_at": {"S": now},
+                # Not UPLOADED: these rows must not enter the pipeline's timing.
+                "status": {"S": "BENCH"},
+            },
+            ConditionExpression="attribute_not_exists(file_id)",
+        )
+
+    for warm in (via_app, direct):
+        warm()
+    app_times: list[float] = []
+    direct_times: list[float] = []
+    for _ in range(rounds):  # interleaved, so drift hits both sides alike
+        app_times.append(timed(via_app))
+        direct_times.append(timed(direct))
+    app, base = summary(app_times), summary(direct_times)
+    return {
+        "size_bytes": size,
+        "app": app,
+        "direct": base,
+        "ratio_median": round(app["median_ms"] / base["median_ms"], 2),
+        "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
+    }
+
+
+def bench_processed_latency(stack: Stack, api: httpx.Client, rounds: int) -> dict[str, Any]:
+    dynamodb = stack.client("dynamodb")
+    latencies: list[float] = []
+    for n in range(rounds):
+        started = time.perf_counter()
+        response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"f{n}.txt"))
+        file_id = response.json()["file_id"]
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            item = dynamodb.get_item(
+                TableName=stack.state.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+            )["Item"]
+            if item["status"]["S"] != "UPLOADED":
+                break
+            time.sleep(0.01)
+        latencies.append(time.perf_counter() - started)
+    return summary(latencies)
+
+
+def _time_until_healthy(command: list[str], env: dict[str, str], url: str) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("app exited during the cold-start measurement")
+            try:
+                if httpx.get(url, timeout=0.5).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                time.sleep(0.002)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _bare_boto3_import() -> None:
+    command = [sys.executable, "-c", "import boto3"]
+    subprocess.run(command, check=True)  # noqa: S603  # nosec B603  # our own interpreter
+
+
+def bench_cold_start(stack: Stack, rounds: int) -> dict[str, Any]:
+    """Spawn to first /health answer (what the Web Adapter waits for) vs spawn to `import boto3`."""
+    env = dict(os.environ)
+    env.update(api_environment(stack.state))
+    app_times, boto_times = [], []
+    for _ in range(rounds):
+        port = free_port()
+        app_times.append(
+            _time_until_healthy(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "upload_api.main:create_app",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                f"http://127.0.0.1:{port}/health",
+            )
+        )
+        boto_times.append(timed(_bare_boto3_import))
+    app, bare = statistics.median(app_times), statistics.median(boto_times)
+    return {
+        "rounds": rounds,
+        "app_first_health_s": round(app, 3),
+        "bare_import_boto3_s": round(bare, 3),
+        "ratio": round(app / bare, 2),
+    }
+
+
+def api_environment(state: StackState) -> dict[str, str]:
+    return {
+        "UPLOAD_BUCKET": state.bucket,
+        "FILES_TABLE": state.table,
+        "KMS_KEY_ID": state.kms_key_arn,
+        "COGNITO_ISSUER": f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}",
+        "COGNITO_CLIENT_ID": state.client_id,
+        "JWKS_URL": f"{state.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
+        "AWS_ENDPOINT_URL": state.moto_endpoint,
+        "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
+        "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
+        "AWS_DEFAULT_REGION": state.region,
+        "POWERTOOLS_SERVICE_NAME": "upload-api",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONPATH": os.pathsep.join(
+            str(REPO_ROOT / p) for p in ("services/upload_api", "services/processor", ".")
+        ),
+    }
+
+
+def _peak_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("VmHWM not found")
+
+
+def bench_memory(stack: Stack, api: httpx.Client, size: int) -> dict[str, Any]:
+    """Peak RSS of the API process added by one upload (after a warm-up upload)."""
+    pid = stack.state.api_pid
+    if pid is None or not Path(f"/proc/{pid}/clear_refs").exists():
+        return {"skipped": "needs Linux /proc and the API's pid"}
+    api.post("/upload", content=upload_body(b"warm up", "warm.txt")).raise_for_status()
+    body = upload_body(os.urandom(size), "memory.bin")
+    # "5" resets the peak (VmHWM) to the current RSS, so the next peak is this upload's.
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    before = _peak_rss_bytes(pid)
+    api.post("/upload", content=body).raise_for_status()
+    added = _peak_rss_bytes(pid) - before
+    return {
+        "file_bytes": size,
+        "request_bytes": len(body),
+        "peak_rss_added_bytes": added,
+        "factor_of_file_size": round(added / size, 2),
+    }
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    measured = {
+        "upload_overhead_100kib": results["upload_overhead"]["100KiB"]["ratio_median"],
+        "upload_overhead_4mib": results["upload_overhead"]["4MiB"]["ratio_median"],
+        "processed_p95_s": results["upload_to_processed"]["p95_ms"] / 1000,
+        "cold_start_s": results["cold_start"]["app_first_health_s"],
+        "cold_start_ratio": results["cold_start"]["ratio"],
+        "memory_factor": results["memory"].get("factor_of_file_size", 0.0),
+    }
+    out = []
+    for name, target in TARGETS.items():
+        value = measured[name]
+        met = value <= target
+        out.append(
+            {
+                "metric": name,
+                "measured": round(value, 3),
+                "target_at_most": target,
+                "met": met,
+                "missed_by_percent": None if met else round((value / target - 1) * 100, 1),
+            }
+        )
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        "# Benchmark (local stack)",
+        "",
+        f"Run {results['started_at']} on {results['machine']['cpus']} CPUs, Python "
+        f"{results['machine']['python']}. Same-run comparisons; see bench.json for raw figures.",
+        "",
+        "| metric | measured | target (at most) | met | missed by |",
+        "|---|---|---|---|---|",
+    ]
+    for v in results["verdicts"]:
+        missed = "" if v["met"] else f"{v['missed_by_percent']} %"
+        lines.append(
+            f"| {v['metric']} | {v['measured']} | {v['target_at_most']} | "
+            f"{'yes' if v['met'] else 'no'} | {missed} |"
+        )
+    lines += ["", "## Upload overhead (POST /upload vs direct S3 put + DynamoDB put)", ""]
+    lines += ["| size | app median / p95 ms | direct median / p95 ms | ratio median / p95 |"]
+    lines += ["|---|---|---|---|"]
+    for label, r in results["upload_overhead"].items():
+        lines.append(
+            f"| {label} | {r['app']['median_ms']} / {r['app']['p95_ms']} | "
+            f"{r['direct']['median_ms']} / {r['direct']['p95_ms']} | "
+            f"{r['ratio_median']} / {r['ratio_p95']} |"
+        )
+    p = results["upload_to_processed"]
+    c = results["cold_start"]
+    m = results["memory"]
+    lines += [
+        "",
+        f"Upload to PROCESSED: median {p['median_ms']} ms, p95 {p['p95_ms']} ms (n={p['n']}).",
+        "",
+        f"Cold start (spawn to first /health under uvicorn): {c['app_first_health_s']} s; "
+        f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}.",
+        "",
+        f"Memory: peak RSS added by one {m.get('file_bytes', 0) // MIB} MiB upload: "
+        f"{m.get('peak_rss_added_bytes', 0) / MIB:.1f} MiB "
+        f"({m.get('factor_of_file_size')}x the file).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.bench")
+    parser.add_argument("--rounds-small", type=int, default=40)
+    parser.add_argument("--rounds-large", type=int, default=12)
+    parser.add_argument("--rounds-processed", type=int, default=20)
+    parser.add_argument("--rounds-cold", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPORT_DIR)
+    args = parser.parse_args(argv)
+
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    stack = Stack()
+    try:
+        headers = {
+            "Authorization": fresh_id_token(stack.state),
+            "Content-Type": "application/json",
+        }
+        with httpx.Client(base_url=stack.state.api_url, headers=headers, timeout=60) as api:
+            memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
+            overhead = {
+                "100KiB": bench_upload_overhead(stack, api, 100 * KIB, args.rounds_small),
+                "4MiB": bench_upload_overhead(stack, api, 4 * MIB, args.rounds_large),
+            }
+            processed = bench_processed_latency(stack, api, args.rounds_processed)
+        cold = bench_cold_start(stack, args.rounds_cold)
+    finally:
+        stack.close()
+
+    results: dict[str, Any] = {
+        "started_at": started_at,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "upload_overhead": overhead,
+        "upload_to_processed": processed,
+        "cold_start": cold,
+        "memory": memory,
+    }
+    results["verdicts"] = verdicts(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "bench.md").write_text(markdown(results))
+
+    for v in results["verdicts"]:
+        status = "ok" if v["met"] else f"MISSED by {v['missed_by_percent']} %"
+        print(f"{v['metric']:<24} {v['measured']:>10} (target <= {v['target_at_most']}) {status}")
+    print(f"reports: {args.out / 'bench.json'}, {args.out / 'bench.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

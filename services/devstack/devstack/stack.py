@@ -1,0 +1,586 @@
+"""The local stack as a context manager: moto server, provisioning, pipe runner, router, API.
+
+    with LocalStack(moto_port=0, api_port=0) as stack:
+        httpx.post(f"{stack.api_url}/upload", ...)
+
+Port 0 picks free ports. The upload API runs under uvicorn in a child
+process, configured through the same environment variables as on AWS; the
+processor runs in this process, called by moto's Step Functions engine.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import socket
+import string
+import subprocess  # nosec B404  # starts only our own interpreter
+import sys
+import time
+import zipfile
+from collections import deque
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+import httpx
+from botocore.config import Config
+from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.server import ThreadedMotoServer
+
+from devstack import definitions as d
+from devstack.pipe_runner import PipeRunner
+from devstack.router import Fault, LambdaRouter
+from processor.service import TransientProcessingError
+
+log = logging.getLogger("devstack")
+HOST = "127.0.0.1"
+DEFAULT_STATE_DIR = Path(".devstack")
+STATE_FILE_NAME = "state.json"
+# Fake credentials: everything talks to moto on loopback, never to AWS.
+_FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": d.MOTO_CREDENTIAL,
+    "AWS_SECRET_ACCESS_KEY": d.MOTO_CREDENTIAL,
+    "AWS_SESSION_TOKEN": d.MOTO_CREDENTIAL,
+    "AWS_DEFAULT_REGION": d.REGION,
+    "AWS_REGION": d.REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+_UNSET_AWS_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What `make token`, the upload client and tests need; saved to .devstack/state.json."""
+
+    pid: int
+    region: str
+    moto_endpoint: str
+    api_url: str
+    account_id: str
+    user_pool_id: str
+    client_id: str
+    username: str
+    password: str
+    bucket: str
+    table: str
+    kms_key_arn: str
+    state_machine_arn: str
+    processor_function_arn: str
+    pipe_name: str
+    stream_arn: str
+    api_pid: int | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_port_free(port: int, option: str) -> None:
+    """Fail with advice; moto's server thread would otherwise hang on a taken port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError as error:
+            raise RuntimeError(
+                f"{HOST}:{port} is already in use; pick another port with {option}"
+            ) from error
+
+
+def demo_password() -> str:
+    """Random per start, meets Cognito's default policy (upper, lower, digit, symbol)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(20)) + "aA1!"
+
+
+def fault_prefix_matcher(prefix: str) -> Fault:
+    """Transient failures for uploads named `<prefix><n>-*` (n tries) or `<prefix>always-*`.
+
+    A test hook of the local stack: it runs in the router, before the real
+    handler, so the product code has no fault paths.
+    """
+    attempts: dict[str, int] = {}
+
+    def matches(event: dict[str, Any]) -> bool:
+        image = event.get("dynamodb", {}).get("NewImage", {})
+        name = str(image.get("file_name", {}).get("S", ""))
+        if not name.startswith(prefix):
+            return False
+        spec = name[len(prefix) :].split("-", 1)[0]
+        file_id = str(image.get("file_id", {}).get("S", name))
+        attempts[file_id] = attempts.get(file_id, 0) + 1
+        return spec == "always" or (spec.isdigit() and attempts[file_id] <= int(spec))
+
+    return Fault(
+        matches=matches,
+        error=lambda: TransientProcessingError("injected transient failure (devstack fault hook)"),
+    )
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        moto_port: int = 5000,
+        api_port: int = 8000,
+        state_dir: Path = DEFAULT_STATE_DIR,
+        serve_api: bool = True,
+        api_log: IO[str] | None = None,
+        api_log_level: str = "info",
+        fault_prefix: str | None = None,
+    ) -> None:
+        self.moto_port = moto_port or free_port()
+        self.api_port = api_port or free_port()
+        self.state_dir = state_dir
+        self.serve_api = serve_api
+        self._api_log = api_log
+        self._api_log_level = api_log_level
+        self._fault_prefix = fault_prefix
+        self.router = LambdaRouter()
+        self._moto: ThreadedMotoServer | None = None
+        self._api: subprocess.Popen[bytes] | None = None
+        self.pipe_runner: PipeRunner | None = None
+        self.state: StackState | None = None
+        # Bounded: the last thousand outcomes are plenty for tests and the bench.
+        self.processed: deque[dict[str, Any]] = deque(maxlen=1000)
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def moto_endpoint(self) -> str:
+        return f"http://{HOST}:{self.moto_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STATE_FILE_NAME
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> StackState:
+        ensure_port_free(self.moto_port, "--moto-port / DEVSTACK_MOTO_PORT")
+        if self.serve_api:
+            ensure_port_free(self.api_port, "--api-port / DEVSTACK_API_PORT")
+        self._configure_process_environment()
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
+        self._moto.start()
+        self.moto_port = self._moto.get_host_and_port()[1]
+        # moto's Step Functions engine calls Lambda and DynamoDB on MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.moto_port)
+        os.environ["AWS_ENDPOINT_URL"] = self.moto_endpoint
+        httpx.post(
+            f"{self.moto_endpoint}/moto-api/config",
+            json={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+            },
+        ).raise_for_status()
+        self._route_processor()
+        self.state = self._provision()
+        # The API boots in its own process while this one builds the pipeline:
+        # moto's Step Functions engine is the slowest thing to load.
+        if self.serve_api:
+            self._launch_api()
+        self.state = self._provision_pipeline(self.state)
+        if self._api is not None:
+            wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
+            self.state = replace(self.state, api_pid=self._api.pid)
+        self.pipe_runner = PipeRunner(
+            d.PIPE_NAME,
+            self.client("pipes"),
+            self.client("dynamodbstreams"),
+            self.client("stepfunctions"),
+            after_poll=self._forget_consumed_iterator,
+        )
+        self.pipe_runner.start()
+        self._write_state()
+        return self.state
+
+    def stop(self) -> None:
+        if self.pipe_runner is not None:
+            self.pipe_runner.stop()
+            self.pipe_runner = None
+        if self._api is not None:
+            self._api.terminate()
+            try:
+                self._api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._api.kill()
+                self._api.wait()
+            self._api = None
+        self.router.uninstall()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if self.state is not None and self.state_file.exists():
+            self.state_file.unlink()
+
+    # ------------------------------------------------------------ clients
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.moto_endpoint,
+            region_name=d.REGION,
+            config=_CLIENT_CONFIG,
+        )
+
+    def require_state(self) -> StackState:
+        if self.state is None:
+            raise RuntimeError("the local stack is not started")
+        return self.state
+
+    def id_token(self) -> str:
+        return fresh_id_token(self.require_state())
+
+    # ------------------------------------------------------------ internals
+    @staticmethod
+    def _configure_process_environment() -> None:
+        for name in _UNSET_AWS_ENV:
+            os.environ.pop(name, None)
+        os.environ.update(_FAKE_AWS_ENV)
+        os.environ.update(
+            {
+                "FILES_TABLE": d.TABLE_NAME,
+                "POWERTOOLS_SERVICE_NAME": "processor",
+                "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+                # EMF lines and per-call JSON logs would drown the console; the
+                # router prints one line per processed file instead.
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        # One line per moto request is noise at this level.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    def _route_processor(self) -> None:
+        # Imported only now: Powertools reads its settings from the environment
+        # at import time, and _configure_process_environment has just set them.
+        from processor.handler import handler  # noqa: PLC0415
+
+        self.router.route(d.PROCESSOR_FUNCTION, handler)
+        self.router.on_result = self._log_result
+        if self._fault_prefix:
+            self.router.add_fault(fault_prefix_matcher(self._fault_prefix))
+        self.router.install()
+
+    def _log_result(self, name: str, event: dict[str, Any], result: Any, seconds: float) -> None:
+        record = result if isinstance(result, dict) else {"result": result}
+        self.processed.append(record)
+        if "errorType" in record:
+            file_id = event.get("dynamodb", {}).get("Keys", {}).get("file_id", {}).get("S")
+            log.info(
+                "processor error file_id=%s %s: %s (%.0f ms; the state machine retries)",
+                file_id,
+                record["errorType"],
+                record.get("errorMessage"),
+                seconds * 1000,
+            )
+            return
+        extra = record.get("detected_content_type") or record.get("failure_reason") or ""
+        log.info(
+            "processed file_id=%s status=%s%s %s (%.0f ms)",
+            record.get("file_id"),
+            record.get("status"),
+            " (duplicate delivery)" if record.get("duplicate") else "",
+            extra,
+            seconds * 1000,
+        )
+
+    def _forget_consumed_iterator(self, _current: str) -> None:
+        # moto keeps every shard iterator it ever issued; drop the ones this
+        # runner has consumed so a long-running stack does not grow forever.
+        backend = dynamodbstreams_backends[self.require_state().account_id][d.REGION]
+        previous = getattr(self, "_previous_iterator", None)
+        if previous is not None:
+            backend.shard_iterators.pop(previous, None)
+        self._previous_iterator = _current
+
+    def _provision(self) -> StackState:
+        account_id = self.client("sts").get_caller_identity()["Account"]
+        kms = self.client("kms")
+        key_arn = kms.create_key(Description=f"{d.PREFIX} data key", KeyUsage="ENCRYPT_DECRYPT")[
+            "KeyMetadata"
+        ]["Arn"]
+        kms.create_alias(AliasName=d.KMS_ALIAS, TargetKeyId=key_arn)
+
+        bucket = d.bucket_name(account_id)
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": key_arn,
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+
+        dynamodb = self.client("dynamodb")
+        table = dynamodb.create_table(
+            TableName=d.TABLE_NAME,
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+            **d.table_definition(),
+        )["TableDescription"]
+        stream_arn = table["LatestStreamArn"]
+
+        function_arn = self.client("lambda").create_function(
+            FunctionName=d.PROCESSOR_FUNCTION,
+            Runtime="python3.11",
+            Role=self._role(account_id, "processor"),
+            Handler="processor.handler.handler",
+            # The code moto stores is never run: the router calls the real handler.
+            Code={"ZipFile": _placeholder_zip()},
+            Environment={
+                "Variables": {
+                    "FILES_TABLE": d.TABLE_NAME,
+                    "POWERTOOLS_SERVICE_NAME": "processor",
+                    "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+                }
+            },
+            Timeout=60,
+            MemorySize=512,
+        )["FunctionArn"]
+
+        cognito = self.client("cognito-idp")
+        pool_id = cognito.create_user_pool(
+            PoolName=d.USER_POOL,
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": 12,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": True,
+                }
+            },
+        )["UserPool"]["Id"]
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=d.APP_CLIENT,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        password = demo_password()
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=d.DEMO_USER,
+            UserAttributes=[
+                {"Name": "email", "Value": d.DEMO_USER},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=pool_id, Username=d.DEMO_USER, Password=password, Permanent=True
+        )
+        return StackState(
+            pid=os.getpid(),
+            region=d.REGION,
+            moto_endpoint=self.moto_endpoint,
+            api_url=self.api_url,
+            account_id=account_id,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            username=d.DEMO_USER,
+            password=password,
+            bucket=bucket,
+            table=d.TABLE_NAME,
+            kms_key_arn=key_arn,
+            state_machine_arn="",
+            processor_function_arn=function_arn,
+            pipe_name=d.PIPE_NAME,
+            stream_arn=stream_arn,
+        )
+
+    def _provision_pipeline(self, state: StackState) -> StackState:
+        """The state machine from the ASL file and the Pipe from the filter file."""
+        sfn_arn = self.client("stepfunctions").create_state_machine(
+            name=d.STATE_MACHINE,
+            definition=d.state_machine_definition(state.processor_function_arn, state.table),
+            roleArn=self._role(state.account_id, "sfn"),
+            type="STANDARD",
+        )["stateMachineArn"]
+        self.client("pipes").create_pipe(
+            Name=d.PIPE_NAME,
+            RoleArn=self._role(state.account_id, "pipe"),
+            Source=state.stream_arn,
+            SourceParameters={
+                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(d.pipe_filter_pattern())}]},
+                "DynamoDBStreamParameters": {
+                    "StartingPosition": "TRIM_HORIZON",
+                    "BatchSize": 10,
+                    "MaximumBatchingWindowInSeconds": 0,
+                },
+            },
+            Target=sfn_arn,
+            TargetParameters={
+                "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}
+            },
+        )
+        return replace(state, state_machine_arn=sfn_arn)
+
+    def _role(self, account_id: str, purpose: str) -> str:
+        service = {"processor": "lambda", "sfn": "states", "pipe": "pipes"}[purpose]
+        return str(
+            self.client("iam").create_role(
+                RoleName=f"{d.PREFIX}-{purpose}",
+                AssumeRolePolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": f"{service}.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                ),
+            )["Role"]["Arn"]
+        )
+
+    def api_environment(self) -> dict[str, str]:
+        """The upload API's settings: as on AWS, except the endpoints."""
+        state = self.require_state()
+        env = {k: v for k, v in os.environ.items() if k not in _UNSET_AWS_ENV}
+        for name in ("FILES_TABLE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+            env.pop(name, None)
+        env.update(_FAKE_AWS_ENV)
+        env.update(
+            {
+                "UPLOAD_BUCKET": state.bucket,
+                "FILES_TABLE": state.table,
+                "KMS_KEY_ID": state.kms_key_arn,
+                "COGNITO_ISSUER": (
+                    f"https://cognito-idp.{d.REGION}.amazonaws.com/{state.user_pool_id}"
+                ),
+                "COGNITO_CLIENT_ID": state.client_id,
+                "JWKS_URL": f"{self.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
+                "AWS_ENDPOINT_URL": self.moto_endpoint,
+                "POWERTOOLS_SERVICE_NAME": "upload-api",
+                "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "PYTHONPATH": os.pathsep.join(
+                    [str(d.REPO_ROOT / "services" / "upload_api"), env.get("PYTHONPATH", "")]
+                ).rstrip(os.pathsep),
+            }
+        )
+        return env
+
+    def _launch_api(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "upload_api.main:create_app",
+            "--host",
+            HOST,
+            "--port",
+            str(self.api_port),
+            "--log-level",
+            self._api_log_level,
+        ]
+        self._api = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
+            command,
+            env=self.api_environment(),
+            stdout=self._api_log,
+            stderr=subprocess.STDOUT if self._api_log is not None else None,
+        )
+
+    def _write_state(self) -> None:
+        state = self.require_state()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # The demo password is in here: owner-only, and the directory is gitignored.
+        fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(state), handle, indent=2)
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"upload API exited with {process.returncode} before it was ready")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"upload API not healthy at {url} within {timeout} s")
+
+
+def fresh_id_token(state: StackState) -> str:
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state.moto_endpoint,
+        region_name=state.region,
+        aws_access_key_id=d.MOTO_CREDENTIAL,
+        aws_secret_access_key=d.MOTO_CREDENTIAL,
+        # Fail fast when the stack is down instead of retrying for seconds.
+        config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2),
+    )
+    result = cognito.initiate_auth(
+        ClientId=state.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": state.username, "PASSWORD": state.password},
+    )
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
+    path = state_dir / STATE_FILE_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: start the local stack first (make dev)")
+    return StackState(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "README.txt", "Placeholder: the local stack runs processor.handler in-process.\n"
+        )
+    return buffer.getvalue()

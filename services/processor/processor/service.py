@@ -1,0 +1,362 @@
+"""Downstream checks of an uploaded file and the outcome recorded on its metadata item.
+
+Pure business logic: the AWS clients are passed in, nothing here builds one or
+knows about Lambda. Every check is a plain function, so adding a step is adding
+a function to `DEFAULT_CHECKS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
+
+import filetype
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+UPLOADED: Final = "UPLOADED"
+PROCESSED: Final = "PROCESSED"
+FAILED: Final = "FAILED"
+OCTET_STREAM: Final = "application/octet-stream"
+# filetype looks at most at the first 8 KiB (its own signature window).
+SNIFF_BYTES: Final = 8192
+READ_CHUNK_BYTES: Final = 1024 * 1024
+MAX_REASON_CHARS: Final = 1000
+
+# Error codes AWS documents as retryable; anything 5xx counts as well.
+_TRANSIENT_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+# Types the bytes cannot prove; a UTF-8 body is the best confirmation there is.
+_TEXT_LIKE_TYPES: Final = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/x-sh",
+        "application/x-yaml",
+        "application/yaml",
+        "application/csv",
+        "application/sql",
+        "application/x-ndjson",
+        "application/rtf",
+        "application/toml",
+        "application/x-tex",
+        "application/x-latex",
+    }
+)
+# Spellings that name the same format.
+_ALIASES: Final = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-gzip": "application/gzip",
+    "application/x-zip-compressed": "application/zip",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-wav": "audio/wav",
+}
+
+
+class TransientProcessingError(Exception):
+    """AWS throttled or failed on its side: the state machine retries the whole step."""
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """The fields of the metadata item the processor needs (from the stream's NewImage)."""
+
+    file_id: str
+    bucket: str
+    s3_key: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ObjectFacts:
+    """What S3 says about the stored object, gathered once for all checks."""
+
+    size_bytes: int
+    sha256: str
+    head: bytes
+    detected_content_type: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file_id: str
+    status: str
+    detected_content_type: str | None = None
+    failure_reason: str | None = None
+    # True when an earlier delivery already recorded the outcome (no work done now).
+    duplicate: bool = False
+    processed_at: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+Check = Callable[[UploadedFile, ObjectFacts], str | None]
+"""A check returns None when the file passes, else a human-readable failure reason."""
+
+
+def check_size(file: UploadedFile, facts: ObjectFacts) -> str | None:
+    if facts.size_bytes != file.size_bytes:
+        return f"size mismatch: item says {file.size_bytes} bytes, object has {facts.size_bytes}"
+    return None
+
+
+def check_sha256(file: UploadedFile, facts: ObjectFacts) -> str | None:
+    if facts.sha256 != file.sha256.lower():
+        return f"sha256 mismatch: item says {file.sha256}, object hashes to {facts.sha256}"
+    return None
+
+
+def check_content_type(file: UploadedFile, facts: ObjectFacts) -> str | None:
+    if not content_types_agree(file.content_type, facts.detected_content_type):
+        return (
+            f"content type mismatch: declared {file.content_type}, "
+            f"bytes say {facts.detected_content_type}"
+        )
+    return None
+
+
+DEFAULT_CHECKS: Final[tuple[Check, ...]] = (check_size, check_sha256, check_content_type)
+
+
+def normalise_type(content_type: str) -> str:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return _ALIASES.get(base, base)
+
+
+def is_text_like(content_type: str) -> bool:
+    base = normalise_type(content_type)
+    return (
+        base.startswith("text/")
+        or base in _TEXT_LIKE_TYPES
+        or base.endswith("+json")
+        or base.endswith("+xml")
+    )
+
+
+def looks_like_text(head: bytes, *, truncated: bool) -> bool:
+    """UTF-8 without NUL bytes; a character cut at the end of the window is allowed."""
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # Only an incomplete sequence in the last 3 bytes of a truncated window is fine.
+        return truncated and error.reason == "unexpected end of data"
+    return True
+
+
+def detect_content_type(head: bytes, declared: str, *, truncated: bool) -> str:
+    """Magic numbers first; for formats without them, confirm text-like types from the bytes."""
+    sniffed = filetype.guess_mime(head) if head else None
+    if sniffed:
+        return str(sniffed)
+    if looks_like_text(head, truncated=truncated):
+        return normalise_type(declared) if is_text_like(declared) else "text/plain"
+    return OCTET_STREAM
+
+
+def content_types_agree(declared: str, detected: str) -> bool:
+    declared_n, detected_n = normalise_type(declared), normalise_type(detected)
+    if declared_n == detected_n:
+        return True
+    if detected_n == OCTET_STREAM:
+        # Unknown binary: the bytes cannot contradict a binary type, only a text one.
+        return not is_text_like(declared_n)
+    if detected_n == "text/plain":
+        # Text under a generic binary label is harmless; under an image label it is not.
+        return declared_n == OCTET_STREAM
+    # Magic numbers found: they must match (octet-stream claims nothing).
+    return declared_n == OCTET_STREAM
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in _TRANSIENT_CODES or status >= 500
+    # Connection resets, timeouts, endpoint errors: the request never got an answer.
+    return isinstance(error, BotoCoreError)
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class ObjectUnreadableError(Exception):
+    """The object is missing or refused: a permanent failure of this upload."""
+
+
+def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
+    """Head the object, then stream it once: size, sha256 and the first bytes."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        digest = hashlib.sha256()
+        size = 0
+        first = bytearray()
+        for chunk in body.iter_chunks(READ_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+            if len(first) < SNIFF_BYTES:
+                first.extend(chunk[: SNIFF_BYTES - len(first)])
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            raise TransientProcessingError(f"reading s3://{bucket}/{key}: {error}") from error
+        if isinstance(error, ClientError):
+            raise ObjectUnreadableError(
+                f"object s3://{bucket}/{key} unreadable: {_error_code(error) or error}"
+            ) from error
+        raise
+    if size != head["ContentLength"]:
+        # The object changed between head and read (it never should): let a retry settle it.
+        raise TransientProcessingError(f"s3://{bucket}/{key} changed while being read")
+    declared = head.get("ContentType") or OCTET_STREAM
+    detected = detect_content_type(bytes(first), declared, truncated=size > len(first))
+    return ObjectFacts(size, digest.hexdigest(), bytes(first), detected)
+
+
+@dataclass
+class FileProcessor:
+    """Runs the checks for one uploaded file and records the outcome once."""
+
+    s3: S3Client
+    dynamodb: DynamoDBClient
+    table_name: str
+    checks: Sequence[Check] = DEFAULT_CHECKS
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def process(self, file: UploadedFile) -> Outcome:
+        existing = self._current_item(file.file_id)
+        if existing is None:
+            return Outcome(file.file_id, "MISSING", failure_reason="metadata item not found")
+        if existing.get("status", {}).get("S") != UPLOADED:
+            # A redelivery: the work was done before, report what was recorded.
+            return _outcome_from_item(file.file_id, existing, duplicate=True)
+
+        try:
+            facts = inspect_object(self.s3, file.bucket, file.s3_key)
+        except ObjectUnreadableError as error:
+            return self._record(file.file_id, FAILED, failure_reason=str(error))
+
+        reasons = [reason for check in self.checks if (reason := check(file, facts))]
+        if reasons:
+            return self._record(
+                file.file_id,
+                FAILED,
+                detected=facts.detected_content_type,
+                failure_reason="; ".join(reasons),
+            )
+        return self._record(file.file_id, PROCESSED, detected=facts.detected_content_type)
+
+    def _current_item(self, file_id: str) -> dict[str, Any] | None:
+        try:
+            response = self.dynamodb.get_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as error:
+            self._raise_if_transient(error)
+            raise
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _record(
+        self,
+        file_id: str,
+        status: Literal["PROCESSED", "FAILED"],
+        *,
+        detected: str | None = None,
+        failure_reason: str | None = None,
+    ) -> Outcome:
+        now = format_timestamp(self.clock())
+        sets = ["#status = :status", "processed_at = :now", "updated_at = :now"]
+        values: dict[str, Any] = {
+            ":status": {"S": status},
+            ":now": {"S": now},
+            ":uploaded": {"S": UPLOADED},
+        }
+        if detected is not None:
+            sets.append("detected_content_type = :detected")
+            values[":detected"] = {"S": detected}
+        if failure_reason is not None:
+            failure_reason = failure_reason[:MAX_REASON_CHARS]
+            sets.append("failure_reason = :reason")
+            values[":reason"] = {"S": failure_reason}
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression="SET " + ", ".join(sets),
+                # Only the first delivery moves the item out of UPLOADED.
+                ConditionExpression="#status = :uploaded",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                # ReturnValuesOnConditionCheckFailure=ALL_OLD puts the item here.
+                item = cast(dict[str, Any] | None, error.response.get("Item"))
+                if not item:
+                    return Outcome(file_id, "MISSING", failure_reason="metadata item not found")
+                return _outcome_from_item(file_id, item, duplicate=True)
+            self._raise_if_transient(error)
+            raise
+        except BotoCoreError as error:
+            self._raise_if_transient(error)
+            raise
+        return Outcome(file_id, status, detected, failure_reason, processed_at=now)
+
+    @staticmethod
+    def _raise_if_transient(error: Exception) -> None:
+        if is_transient(error):
+            raise TransientProcessingError(f"DynamoDB: {error}") from error
+
+
+def _outcome_from_item(file_id: str, item: dict[str, Any], *, duplicate: bool) -> Outcome:
+    def text(name: str) -> str | None:
+        value = item.get(name, {}).get("S")
+        return str(value) if value is not None else None
+
+    return Outcome(
+        file_id,
+        text("status") or "UNKNOWN",
+        text("detected_content_type"),
+        text("failure_reason"),
+        duplicate=duplicate,
+        processed_at=text("processed_at"),
+    )
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a Z, the table's sortable timestamp format."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,252 @@
+"""The whole flow over HTTP against a running local stack: API -> S3 + DynamoDB -> stream
+-> pipe runner -> Step Functions -> processor -> item."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from devstack.pipe_runner import to_pipe_record
+from tests.e2e.conftest import (
+    FAULT_PREFIX,
+    RunningStack,
+    all_execution_inputs,
+    executions_for,
+    wait_for,
+)
+
+FINAL = {"PROCESSED", "FAILED"}
+
+
+def upload(api: httpx.Client, name: str, data: bytes, comment: str = "") -> dict[str, Any]:
+    response = api.post(
+        "/upload",
+        json={
+            "file_name": name,
+            "comment": comment,
+            "file_data": base64.b64encode(data).decode(),
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def wait_final(api: httpx.Client, file_id: str, timeout: float = 20) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        item: dict[str, Any] = api.get(f"/uploads/{file_id}").json()
+        return item if item.get("status") in FINAL else None
+
+    result: dict[str, Any] = wait_for(probe, timeout=timeout, what=f"{file_id} to finish")
+    return result
+
+
+def wait_executions_done(
+    stack: RunningStack, file_id: str, count: int = 1, timeout: float = 20
+) -> list[dict[str, Any]]:
+    def probe() -> list[dict[str, Any]] | None:
+        found = executions_for(stack, file_id)
+        done = [e for e in found if e["status"] != "RUNNING"]
+        return found if len(found) >= count and len(done) == len(found) else None
+
+    result: list[dict[str, Any]] = wait_for(
+        probe, timeout=timeout, interval=0.2, what=f"executions of {file_id}"
+    )
+    return result
+
+
+def failed_lambda_attempts(stack: RunningStack, execution_arn: str) -> int:
+    history = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution_arn, maxResults=1000
+    )["events"]
+    return sum(
+        1
+        for event in history
+        if event["type"] == "TaskFailed"
+        and event.get("taskFailedEventDetails", {}).get("resourceType") == "lambda"
+    )
+
+
+def test_upload_is_stored_indexed_and_processed(stack: RunningStack, api: httpx.Client) -> None:
+    data = b"hello from the end-to-end test\n"
+    created = upload(api, "hello.txt", data, comment="first upload")
+    assert created["sha256"] == hashlib.sha256(data).hexdigest()
+    bucket, key = created["s3_path"].removeprefix("s3://").split("/", 1)
+
+    head = stack.client("s3").head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(data)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    item = stack.client("dynamodb").get_item(
+        TableName=stack.state.table, Key={"file_id": {"S": created["file_id"]}}
+    )["Item"]
+    assert item["s3_key"]["S"] == key
+    assert item["comment"]["S"] == "first upload"
+
+    final = wait_final(api, created["file_id"])
+    assert final["status"] == "PROCESSED", final
+    assert final["detected_content_type"] == "text/plain"
+    assert final["processed_at"] >= final["created_at"]
+
+    (execution,) = wait_executions_done(stack, created["file_id"])
+    assert execution["status"] == "SUCCEEDED"
+    (result,) = [
+        r for r in json.loads(execution["output"])["results"] if r["file_id"] == created["file_id"]
+    ]
+    assert result == {
+        "file_id": created["file_id"],
+        "status": "PROCESSED",
+        "detected_content_type": "text/plain",
+        "duplicate": False,
+        "processed_at": final["processed_at"],
+    }
+
+
+def test_modify_and_remove_never_start_an_execution(stack: RunningStack, api: httpx.Client) -> None:
+    first = upload(api, "to-change.txt", b"first")
+    wait_final(api, first["file_id"])  # the processor's own update is a MODIFY already
+    dynamodb = stack.client("dynamodb")
+    key = {"file_id": {"S": first["file_id"]}}
+    dynamodb.update_item(
+        TableName=stack.state.table,
+        Key=key,
+        UpdateExpression="SET #c = :c",
+        ExpressionAttributeNames={"#c": "comment"},
+        ExpressionAttributeValues={":c": {"S": "changed"}},
+    )
+    dynamodb.delete_item(TableName=stack.state.table, Key=key)
+    # The runner reads the shard in order: once a later INSERT has an execution,
+    # the MODIFY and REMOVE before it have been seen (and must have been dropped).
+    marker = upload(api, "marker.txt", b"marker")
+    wait_executions_done(stack, marker["file_id"])
+
+    inputs = all_execution_inputs(stack)
+    event_names = {r["eventName"] for batch in inputs.values() for r in batch}
+    assert event_names == {"INSERT"}
+    assert len(executions_for(stack, first["file_id"])) == 1
+
+
+def test_transient_failure_is_retried_then_succeeds(stack: RunningStack, api: httpx.Client) -> None:
+    created = upload(api, f"{FAULT_PREFIX}2-flaky.txt", b"works on the third try")
+
+    final = wait_final(api, created["file_id"])
+    assert final["status"] == "PROCESSED", final
+    (execution,) = wait_executions_done(stack, created["file_id"])
+    assert execution["status"] == "SUCCEEDED"
+    assert failed_lambda_attempts(stack, execution["executionArn"]) == 2
+
+
+def test_persistent_failure_is_retried_then_recorded_failed(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    created = upload(api, f"{FAULT_PREFIX}always-broken.txt", b"never works")
+
+    final = wait_final(api, created["file_id"], timeout=30)
+    assert final["status"] == "FAILED"
+    assert "TransientProcessingError" in final["failure_reason"]
+    assert "injected transient failure" in final["failure_reason"]
+    (execution,) = wait_executions_done(stack, created["file_id"])
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "ProcessingFailed"
+    # The first try plus MaxAttempts (3) retries.
+    assert failed_lambda_attempts(stack, execution["executionArn"]) == 4
+
+
+def test_same_record_delivered_twice_is_processed_once(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    created = upload(api, "twice.txt", b"deliver me twice")
+    file_id = created["file_id"]
+    streams = stack.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stack.state.stream_arn)["StreamDescription"][
+        "Shards"
+    ][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stack.state.stream_arn,
+        ShardId=shard["ShardId"],
+        ShardIteratorType="TRIM_HORIZON",
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    (insert,) = [
+        to_pipe_record(dict(r), stack.state.stream_arn)
+        for r in records
+        if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["file_id"]["S"] == file_id
+    ]
+    # Redeliver while the pipe runner's own delivery may still be in flight:
+    # twice in one batch (parallel Map iterations) and once more on its own.
+    sfn = stack.client("stepfunctions")
+    payload = json.loads(json.dumps(insert, default=str))
+    for name, batch in (("redeliver-pair", [payload, payload]), ("redeliver-one", [payload])):
+        sfn.start_execution(
+            stateMachineArn=stack.state.state_machine_arn,
+            name=f"{name}-{file_id}",
+            input=json.dumps(batch),
+        )
+
+    executions = wait_executions_done(stack, file_id, count=3)
+    assert {e["status"] for e in executions} == {"SUCCEEDED"}
+    results = [
+        r for e in executions for r in json.loads(e["output"])["results"] if r["file_id"] == file_id
+    ]
+    assert len(results) == 4
+    assert [r["duplicate"] for r in results].count(False) == 1
+    assert {r["status"] for r in results} == {"PROCESSED"}
+    final = wait_final(api, file_id)
+    assert {r["processed_at"] for r in results} == {final["processed_at"]}
+
+
+def test_fifty_concurrent_uploads_are_all_stored_and_processed(
+    stack: RunningStack, token: str
+) -> None:
+    files = {f"bulk-{n:02d}.bin": os.urandom(1024 + n) for n in range(50)}
+
+    def send(name: str) -> httpx.Response:
+        with stack.api(token) as client:
+            return client.post(
+                "/upload",
+                json={"file_name": name, "file_data": base64.b64encode(files[name]).decode()},
+            )
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(send, files))
+    assert [r.status_code for r in responses if r.status_code >= 500] == []
+    assert {r.status_code for r in responses} == {201}
+    created = [r.json() for r in responses]
+    file_ids = {c["file_id"] for c in created}
+    assert len(file_ids) == 50
+
+    s3 = stack.client("s3")
+    for c in created:
+        bucket, key = c["s3_path"].removeprefix("s3://").split("/", 1)
+        assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == c["size_bytes"]
+
+    dynamodb = stack.client("dynamodb")
+
+    def statuses() -> dict[str, str]:
+        found: dict[str, str] = {}
+        ids = sorted(file_ids)
+        for start in range(0, len(ids), 100):
+            response = dynamodb.batch_get_item(
+                RequestItems={
+                    stack.state.table: {
+                        "Keys": [{"file_id": {"S": i}} for i in ids[start : start + 100]],
+                        "ConsistentRead": True,
+                    }
+                }
+            )
+            for item in response["Responses"][stack.state.table]:
+                found[item["file_id"]["S"]] = item["status"]["S"]
+        return found
+
+    def all_final() -> dict[str, str] | None:
+        current = statuses()
+        return current if all(s in FINAL for s in current.values()) else None
+
+    assert len(statuses()) == 50
+    final = wait_for(all_final, timeout=60, interval=0.25, what="50 uploads to be processed")
+    assert set(final.values()) == {"PROCESSED"}

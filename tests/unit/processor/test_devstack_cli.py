@@ -1,0 +1,66 @@
+"""The local stack's command-line helpers: the printed curl example and `make token` errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from devstack import token
+from devstack.__main__ import curl_command
+from devstack.stack import StackState, free_port
+
+
+def test_the_printed_curl_is_the_readme_command() -> None:
+    expected = (
+        'curl -sS -X POST http://127.0.0.1:8000/upload -H "Authorization: $ID_TOKEN" '
+        "-H 'Content-Type: application/json' -d "
+        '"{\\"file_name\\":\\"hello.txt\\",\\"comment\\":\\"first upload\\",'
+        '\\"file_data\\":\\"$(printf \'hello\' | base64)\\"}"'
+    )
+    assert curl_command("http://127.0.0.1:8000") == expected
+
+
+def test_token_without_a_stack_says_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))
+
+    assert token.main() == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "make dev" in captured.err
+
+
+def test_token_with_a_stopped_stack_says_it_is_not_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = StackState(
+        pid=1,
+        region="us-east-1",
+        moto_endpoint=f"http://127.0.0.1:{free_port()}",
+        api_url="http://127.0.0.1:1",
+        account_id="123456789012",
+        user_pool_id="us-east-1_x",
+        client_id="c",
+        username="u",
+        password="p",
+        bucket="b",
+        table="t",
+        kms_key_arn="k",
+        state_machine_arn="s",
+        processor_function_arn="f",
+        pipe_name="p",
+        stream_arn="a",
+    )
+    (tmp_path / "state.json").write_text(json.dumps(asdict(stale)))
+    monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))
+
+    assert token.main() == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "not running" in captured.err

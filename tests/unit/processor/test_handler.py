@@ -1,0 +1,107 @@
+"""The Lambda handler: parses one Pipe record with the Powertools models and delegates."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parser import ValidationError
+
+from processor import handler as handler_module
+from tests.support.aws import UploadResources, client, create_upload_resources
+
+
+@pytest.fixture
+def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[UploadResources]:
+    created = create_upload_resources()
+    monkeypatch.setenv("FILES_TABLE", created.table)
+    handler_module._processor.cache_clear()
+    yield created
+    handler_module._processor.cache_clear()
+
+
+def stream_record(
+    resources: UploadResources, data: bytes, event_name: str = "INSERT"
+) -> dict[str, Any]:
+    """A record as the Pipe hands it over: DynamoDB JSON, epoch creation time."""
+    file_id = str(uuid.uuid4())
+    key = f"uploads/user-1/{file_id}/note.txt"
+    client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType="text/plain")
+    image = {
+        "file_id": {"S": file_id},
+        "owner": {"S": "user-1"},
+        "bucket": {"S": resources.bucket},
+        "s3_key": {"S": key},
+        "file_name": {"S": "note.txt"},
+        "size_bytes": {"N": str(len(data))},
+        "sha256": {"S": hashlib.sha256(data).hexdigest()},
+        "content_type": {"S": "text/plain"},
+        "comment": {"S": ""},
+        "status": {"S": "UPLOADED"},
+        "created_at": {"S": "2026-11-26T19:00:00.000000Z"},
+        "updated_at": {"S": "2026-11-26T19:00:00.000000Z"},
+    }
+    client("dynamodb").put_item(TableName=resources.table, Item=image)
+    return {
+        "eventID": "1",
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795000000.0,
+            "Keys": {"file_id": {"S": file_id}},
+            "NewImage": image,
+            "SequenceNumber": "1100000000017454423009",
+            "SizeBytes": 300,
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }
+
+
+def test_an_insert_is_processed(resources: UploadResources, lambda_context: Any) -> None:
+    record = stream_record(resources, b"hello")
+
+    result = handler_module.handler(record, lambda_context)
+
+    file_id = record["dynamodb"]["Keys"]["file_id"]["S"]
+    assert result["file_id"] == file_id
+    assert result["status"] == "PROCESSED"
+    assert result["duplicate"] is False
+    stored = client("dynamodb").get_item(
+        TableName=resources.table, Key={"file_id": {"S": file_id}}
+    )["Item"]
+    assert stored["status"]["S"] == "PROCESSED"
+
+
+def test_a_redelivery_is_reported_as_duplicate(
+    resources: UploadResources, lambda_context: Any
+) -> None:
+    record = stream_record(resources, b"hello")
+    first = handler_module.handler(record, lambda_context)
+
+    second = handler_module.handler(record, lambda_context)
+
+    assert second["duplicate"] is True
+    assert second["processed_at"] == first["processed_at"]
+
+
+@pytest.mark.parametrize("event_name", ["MODIFY", "REMOVE"])
+def test_other_events_are_ignored(
+    resources: UploadResources, lambda_context: Any, event_name: str
+) -> None:
+    record = stream_record(resources, b"hello", event_name)
+
+    assert handler_module.handler(record, lambda_context)["status"] == "IGNORED"
+
+
+def test_a_malformed_record_is_rejected(resources: UploadResources, lambda_context: Any) -> None:
+    record = stream_record(resources, b"hello")
+    del record["dynamodb"]["NewImage"]["sha256"]
+
+    with pytest.raises(ValidationError):
+        handler_module.handler(record, lambda_context)

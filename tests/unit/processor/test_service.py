@@ -1,0 +1,296 @@
+"""The processor's checks and its once-only outcome, against moto."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from processor.service import (
+    FAILED,
+    PROCESSED,
+    FileProcessor,
+    TransientProcessingError,
+    UploadedFile,
+    content_types_agree,
+    detect_content_type,
+)
+from tests.support.aws import UploadResources, client, create_upload_resources
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+FIXED_NOW = datetime(2026, 11, 26, 19, 12, 24, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def resources(aws: None) -> UploadResources:
+    return create_upload_resources()
+
+
+def store(
+    resources: UploadResources,
+    data: bytes,
+    content_type: str = "text/plain",
+    *,
+    item_overrides: dict[str, Any] | None = None,
+) -> UploadedFile:
+    file_id = str(uuid.uuid4())
+    key = f"uploads/user-1/{file_id}/file"
+    client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType=content_type)
+    file = UploadedFile(
+        file_id=file_id,
+        bucket=resources.bucket,
+        s3_key=key,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+    )
+    for name, value in (item_overrides or {}).items():
+        file = UploadedFile(**{**file.__dict__, name: value})
+    client("dynamodb").put_item(
+        TableName=resources.table,
+        Item={
+            "file_id": {"S": file_id},
+            "owner": {"S": "user-1"},
+            "bucket": {"S": file.bucket},
+            "s3_key": {"S": key},
+            "size_bytes": {"N": str(file.size_bytes)},
+            "sha256": {"S": file.sha256},
+            "content_type": {"S": file.content_type},
+            "status": {"S": "UPLOADED"},
+            "created_at": {"S": "2026-11-26T19:00:00.000000Z"},
+            "updated_at": {"S": "2026-11-26T19:00:00.000000Z"},
+        },
+    )
+    return file
+
+
+def processor(resources: UploadResources, **kwargs: Any) -> FileProcessor:
+    return FileProcessor(
+        s3=kwargs.pop("s3", client("s3")),
+        dynamodb=kwargs.pop("dynamodb", client("dynamodb")),
+        table_name=resources.table,
+        clock=lambda: FIXED_NOW,
+        **kwargs,
+    )
+
+
+def item(resources: UploadResources, file_id: str) -> dict[str, str]:
+    raw = client("dynamodb").get_item(
+        TableName=resources.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+    )["Item"]
+    return {k: str(next(iter(v.values()))) for k, v in raw.items()}
+
+
+def test_a_good_file_is_processed(resources: UploadResources) -> None:
+    file = store(resources, b"hello world\n")
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == PROCESSED
+    assert not outcome.duplicate
+    stored = item(resources, file.file_id)
+    assert stored["status"] == PROCESSED
+    assert stored["detected_content_type"] == "text/plain"
+    assert stored["processed_at"] == stored["updated_at"] == "2026-11-26T19:12:24.123456Z"
+    assert "failure_reason" not in stored
+
+
+def test_a_png_is_recognised_from_its_magic_number(resources: UploadResources) -> None:
+    file = store(resources, PNG, "image/png")
+
+    assert processor(resources).process(file).detected_content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"size_bytes": 3}, "size mismatch: item says 3 bytes, object has 12"),
+        ({"sha256": "0" * 64}, "sha256 mismatch"),
+        ({"content_type": "image/png"}, "content type mismatch: declared image/png"),
+    ],
+)
+def test_a_failed_check_records_failed_with_the_reason(
+    resources: UploadResources, overrides: dict[str, Any], reason: str
+) -> None:
+    file = store(resources, b"hello world\n", item_overrides=overrides)
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == FAILED
+    assert outcome.failure_reason is not None
+    assert reason in outcome.failure_reason
+    stored = item(resources, file.file_id)
+    assert stored["status"] == FAILED
+    assert reason in stored["failure_reason"]
+
+
+def test_every_failed_check_is_reported(resources: UploadResources) -> None:
+    file = store(resources, b"hello", item_overrides={"size_bytes": 1, "sha256": "f" * 64})
+
+    reason = processor(resources).process(file).failure_reason or ""
+
+    assert "size mismatch" in reason
+    assert "sha256 mismatch" in reason
+
+
+def test_a_missing_object_is_a_permanent_failure(resources: UploadResources) -> None:
+    file = store(resources, b"gone soon")
+    client("s3").delete_object(Bucket=file.bucket, Key=file.s3_key)
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == FAILED
+    assert "unreadable" in (outcome.failure_reason or "")
+
+
+def test_checks_are_extensible(resources: UploadResources) -> None:
+    file = store(resources, b"hello")
+
+    def no_hellos(f: UploadedFile, facts: Any) -> str | None:
+        return "greeting detected" if facts.head.startswith(b"hello") else None
+
+    outcome = processor(resources, checks=(no_hellos,)).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, "greeting detected")
+
+
+def test_a_second_delivery_returns_the_recorded_outcome_without_work(
+    resources: UploadResources,
+) -> None:
+    file = store(resources, b"once")
+    first = processor(resources).process(file)
+
+    class NoS3:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"S3 must not be called again ({name})")
+
+    second = processor(resources, s3=NoS3()).process(file)
+
+    assert second.duplicate
+    assert (second.status, second.processed_at) == (first.status, first.processed_at)
+
+
+def test_losing_the_race_returns_the_winners_outcome(resources: UploadResources) -> None:
+    """Both deliveries saw UPLOADED; the conditional update lets only one record."""
+    file = store(resources, b"raced")
+    winner = processor(resources).process(file)
+    loser = processor(resources)
+    # The loser read the item before the winner's update landed.
+    loser._current_item = lambda _id: {"status": {"S": "UPLOADED"}}  # type: ignore[method-assign,assignment]
+
+    outcome = loser.process(file)
+
+    assert outcome.duplicate
+    assert outcome.status == PROCESSED
+    assert outcome.processed_at == winner.processed_at
+
+
+def test_a_deleted_item_is_not_recreated(resources: UploadResources) -> None:
+    file = store(resources, b"orphan")
+    client("dynamodb").delete_item(TableName=resources.table, Key={"file_id": {"S": file.file_id}})
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == "MISSING"
+    assert "Item" not in client("dynamodb").get_item(
+        TableName=resources.table, Key={"file_id": {"S": file.file_id}}
+    )
+
+
+class Failing:
+    """A client whose `operation` raises `error`; everything else goes to the real client."""
+
+    def __init__(self, real: Any, operation: str, error: Exception) -> None:
+        self._real, self._operation, self._error = real, operation, error
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._operation:
+
+            def fail(**_: Any) -> Any:
+                raise self._error
+
+            return fail
+        return getattr(self._real, name)
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},  # type: ignore[typeddict-item]
+        "Operation",
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "error"),
+    [
+        ("s3", "get_object", client_error("SlowDown", 503)),
+        ("s3", "head_object", client_error("InternalError", 500)),
+        ("s3", "get_object", EndpointConnectionError(endpoint_url="http://s3")),
+        ("dynamodb", "get_item", client_error("ProvisionedThroughputExceededException", 400)),
+        ("dynamodb", "update_item", client_error("ThrottlingException", 400)),
+        ("dynamodb", "update_item", client_error("InternalServerError", 500)),
+    ],
+)
+def test_throttling_and_5xx_are_transient_and_record_nothing(
+    resources: UploadResources, service: str, operation: str, error: Exception
+) -> None:
+    file = store(resources, b"retry me")
+    failing = Failing(client(service), operation, error)
+
+    with pytest.raises(TransientProcessingError):
+        processor(resources, **{service: failing}).process(file)
+
+    assert item(resources, file.file_id)["status"] == "UPLOADED"
+
+
+def test_a_non_transient_dynamodb_error_propagates(resources: UploadResources) -> None:
+    file = store(resources, b"denied")
+    failing = Failing(client("dynamodb"), "update_item", client_error("AccessDeniedException", 400))
+
+    with pytest.raises(ClientError):
+        processor(resources, dynamodb=failing).process(file)
+
+
+@pytest.mark.parametrize(
+    ("head", "declared", "detected"),
+    [
+        (b"plain words", "text/plain", "text/plain"),
+        (b'{"a": 1}', "application/json", "application/json"),
+        (b"a,b\n1,2\n", "text/csv", "text/csv"),
+        (b"just text", "application/octet-stream", "text/plain"),
+        (b"\x00\x01\x02binary", "application/octet-stream", "application/octet-stream"),
+        (PNG, "text/plain", "image/png"),
+        (b"%PDF-1.7\n", "application/pdf", "application/pdf"),
+    ],
+)
+def test_detect_content_type(head: bytes, declared: str, detected: str) -> None:
+    assert detect_content_type(head, declared, truncated=False) == detected
+
+
+def test_a_character_cut_by_the_sniff_window_is_still_text() -> None:
+    head = "é".encode()[:1]
+    assert detect_content_type(b"abc" + head, "text/plain", truncated=True) == "text/plain"
+    assert detect_content_type(b"abc" + head, "text/plain", truncated=False) != "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("declared", "detected", "agree"),
+    [
+        ("image/png", "image/png", True),
+        ("image/jpg", "image/jpeg", True),
+        ("text/plain; charset=utf-8", "text/plain", True),
+        ("application/octet-stream", "image/png", True),
+        ("application/octet-stream", "text/plain", True),
+        ("text/plain", "image/png", False),
+        ("image/png", "text/plain", False),
+        ("text/plain", "application/octet-stream", False),
+        ("application/x-custom-binary", "application/octet-stream", True),
+        ("application/pdf", "image/png", False),
+    ],
+)
+def test_content_types_agree(declared: str, detected: str, agree: bool) -> None:
+    assert content_types_agree(declared, detected) is agree
