@@ -1,7 +1,7 @@
 # Every difference between environments lives here.
 # CHANGE: account id, GitHub repository and owner are placeholders.
 account_id        = "111111111111"
-region            = "eu-west-1"
+region            = "us-east-1"
 environment       = "dev"
 owner             = "platform-team"
 github_repository = "example-org/secure-upload-platform"
@@ -13,9 +13,11 @@ state_kms_key_alias = "alias/secure-upload-tfstate"
 deletion_protection   = false
 force_destroy_buckets = true
 
-# Developers sign in from the CLI (initiate-auth USER_PASSWORD_AUTH).
+# Developers sign in from the CLI (initiate-auth USER_PASSWORD_AUTH). The
+# smoke test signs in with ADMIN_USER_PASSWORD_AUTH, which only IAM principals
+# allowed cognito-idp:AdminInitiateAuth on this pool (the deploy role) can use.
 mfa_configuration   = "OPTIONAL"
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 log_retention_days                 = 14
 access_log_retention_days          = 30

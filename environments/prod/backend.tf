@@ -4,9 +4,9 @@ terraform {
   backend "s3" {
     bucket       = "secure-upload-tfstate-333333333333"
     key          = "prod/terraform.tfstate"
-    region       = "eu-west-1"
+    region       = "us-east-1"
     encrypt      = true
-    kms_key_id   = "arn:aws:kms:eu-west-1:333333333333:alias/secure-upload-tfstate"
+    kms_key_id   = "arn:aws:kms:us-east-1:333333333333:alias/secure-upload-tfstate"
     use_lockfile = true
   }
 }

@@ -1,7 +1,7 @@
 # Every difference between environments lives here.
 # CHANGE: account id, GitHub repository, owner and e-mail are placeholders.
 account_id        = "333333333333"
-region            = "eu-west-1"
+region            = "us-east-1"
 environment       = "prod"
 owner             = "platform-team"
 github_repository = "example-org/secure-upload-platform"
@@ -12,9 +12,12 @@ state_kms_key_alias = "alias/secure-upload-tfstate"
 deletion_protection   = true
 force_destroy_buckets = false
 
-# Every user must sign in with a TOTP factor; SRP only (no password on the wire).
+# Every user must sign in with a TOTP factor; users sign in with SRP (no
+# password on the wire). ADMIN_USER_PASSWORD_AUTH is for the smoke test: only
+# IAM principals allowed cognito-idp:AdminInitiateAuth on this pool (the deploy
+# role) can call it, over TLS, and MFA still applies to it.
 mfa_configuration   = "ON"
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 log_retention_days                 = 365
 access_log_retention_days          = 365

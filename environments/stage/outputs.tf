@@ -1,6 +1,11 @@
 output "github_deploy_role_arn" {
-  description = "Set as the GitHub environment's deploy role."
+  description = "Set as the GitHub environment's deploy role (AWS_DEPLOY_ROLE_ARN)."
   value       = module.platform.github_deploy_role_arn
+}
+
+output "github_terraform_role_arn" {
+  description = "Set as the GitHub environment's Terraform role (AWS_TERRAFORM_ROLE_ARN)."
+  value       = module.platform.github_terraform_role_arn
 }
 
 output "github_plan_role_arn" {

@@ -1,7 +1,7 @@
 # Every difference between environments lives here.
 # CHANGE: account id, GitHub repository, owner and e-mail are placeholders.
 account_id        = "222222222222"
-region            = "eu-west-1"
+region            = "us-east-1"
 environment       = "stage"
 owner             = "platform-team"
 github_repository = "example-org/secure-upload-platform"
@@ -13,8 +13,11 @@ state_kms_key_alias = "alias/secure-upload-tfstate"
 deletion_protection   = true
 force_destroy_buckets = false
 
+# Users sign in with SRP. The smoke test signs in with ADMIN_USER_PASSWORD_AUTH,
+# which only IAM principals allowed cognito-idp:AdminInitiateAuth on this pool
+# (the deploy role) can use.
 mfa_configuration   = "OPTIONAL"
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 log_retention_days                 = 90
 access_log_retention_days          = 90

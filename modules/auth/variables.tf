@@ -49,16 +49,16 @@ variable "password_minimum_length" {
 }
 
 variable "explicit_auth_flows" {
-  description = "Authentication flows of the app client. ALLOW_ADMIN_USER_PASSWORD_AUTH and ALLOW_CUSTOM_AUTH are not accepted."
+  description = "Authentication flows of the app client. ALLOW_ADMIN_USER_PASSWORD_AUTH (callable only with IAM credentials allowed cognito-idp:AdminInitiateAuth on the pool, e.g. for a smoke test) is accepted; ALLOW_CUSTOM_AUTH is not."
   type        = list(string)
   default     = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
   validation {
     condition = alltrue([
       for f in var.explicit_auth_flows :
-      contains(["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], f)
+      contains(["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], f)
     ])
-    error_message = "explicit_auth_flows may hold ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH and ALLOW_REFRESH_TOKEN_AUTH only."
+    error_message = "explicit_auth_flows may hold ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH (IAM-signed AdminInitiateAuth only) and ALLOW_REFRESH_TOKEN_AUTH; ALLOW_CUSTOM_AUTH is not accepted."
   }
 }
 

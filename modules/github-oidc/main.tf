@@ -8,16 +8,45 @@ locals {
   region     = data.aws_region.current.region
   arn_prefix = "${local.partition}:%s:${local.region}:${local.account_id}"
 
-  stack_arn  = "arn:${format(local.arn_prefix, "cloudformation")}:stack/${var.name_prefix}*/*"
+  stack_arn  = "arn:${format(local.arn_prefix, "cloudformation")}:stack/${var.name_prefix}-*/*"
   sam_arn    = "arn:${local.partition}:cloudformation:${local.region}:aws:transform/Serverless-2016-10-31"
   lambda_arn = "arn:${format(local.arn_prefix, "lambda")}:function:${var.name_prefix}-*"
-  ssm_arn    = "arn:${format(local.arn_prefix, "ssm")}:parameter/${replace(var.name_prefix, "-", "/")}/*"
-  state_arn  = "arn:${local.partition}:s3:::${var.state_bucket_name}/${var.state_key}"
+  # Parameter ARNs have no slash between "parameter" and a path that starts with one.
+  ssm_arn          = "arn:${format(local.arn_prefix, "ssm")}:parameter${var.ssm_parameter_path}/*"
+  state_bucket_arn = "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_arn        = "${local.state_bucket_arn}/${var.state_key}"
+
+  # What the Terraform role may manage, by name (see the contract's names).
+  # Buckets end in the account id; roles, tables, queues, topics, pipes, state
+  # machines, alarms and log groups start with <project>-<env>-.
+  tf_bucket_arn        = "arn:${local.partition}:s3:::${var.name_prefix}-*-${local.account_id}"
+  tf_table_arn         = "arn:${format(local.arn_prefix, "dynamodb")}:table/${var.name_prefix}-*"
+  tf_role_arn          = "arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"
+  tf_github_role_arn   = "arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-github-*"
+  tf_repository_arn    = "arn:${format(local.arn_prefix, "ecr")}:repository/${var.name_prefix}/*"
+  tf_pipe_arn          = "arn:${format(local.arn_prefix, "pipes")}:pipe/${var.name_prefix}-*"
+  tf_state_machine_arn = "arn:${format(local.arn_prefix, "states")}:stateMachine:${var.name_prefix}-*"
+  tf_queue_arn         = "arn:${format(local.arn_prefix, "sqs")}:${var.name_prefix}-*"
+  tf_topic_arn         = "arn:${format(local.arn_prefix, "sns")}:${var.name_prefix}-*"
+  tf_alarm_arn         = "arn:${format(local.arn_prefix, "cloudwatch")}:alarm:${var.name_prefix}-*"
+  tf_log_group_arns = [
+    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${var.name_prefix}-*",
+    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${var.name_prefix}-*",
+  ]
+  # Key and user pool ids are random: scoped to this account and region (one
+  # environment per account); the state key is protected by a Deny below.
+  tf_key_arn       = "arn:${format(local.arn_prefix, "kms")}:key/*"
+  tf_alias_arn     = "arn:${format(local.arn_prefix, "kms")}:alias/${var.name_prefix}"
+  tf_user_pool_arn = "arn:${format(local.arn_prefix, "cognito-idp")}:userpool/*"
+
+  tf_guard_rails_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-guard-rails"
 }
 
-# ------------------------------------------------------------ deploy role
+# ------------------------------------------------------------ environment roles
 
-data "aws_iam_policy_document" "deploy_assume" {
+# The deploy and Terraform roles are both assumed only by jobs that declare
+# the GitHub environment (and so pass its protection rules).
+data "aws_iam_policy_document" "environment_assume" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
@@ -32,7 +61,6 @@ data "aws_iam_policy_document" "deploy_assume" {
       values   = ["sts.amazonaws.com"]
     }
 
-    # Only jobs that declare this GitHub environment (and pass its protection rules).
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
@@ -41,15 +69,18 @@ data "aws_iam_policy_document" "deploy_assume" {
   }
 }
 
+# ------------------------------------------------------------ deploy role (SAM, images, smoke test)
+
 resource "aws_iam_role" "deploy" {
   name                 = "${var.name_prefix}-github-deploy"
   description          = "GitHub Actions deployments of ${var.github_repository} to ${var.environment} (SAM)."
-  assume_role_policy   = data.aws_iam_policy_document.deploy_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.environment_assume.json
   max_session_duration = var.max_session_duration
   tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "deploy" {
+  # sam deploy; the smoke test reads the stack's ApiEndpoint output (DescribeStacks).
   statement {
     sid = "SamStacks"
     actions = [
@@ -65,6 +96,7 @@ data "aws_iam_policy_document" "deploy" {
       "cloudformation:GetTemplate",
       "cloudformation:GetTemplateSummary",
       "cloudformation:ListStackResources",
+      "cloudformation:TagResource",
       "cloudformation:UpdateStack",
     ]
     resources = [local.stack_arn]
@@ -76,6 +108,8 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.sam_arn]
   }
 
+  # CloudFormation's Lambda handlers also read the code-signing, recursion and
+  # runtime-management settings and the permissions' resource policy.
   statement {
     sid = "Functions"
     actions = [
@@ -87,7 +121,11 @@ data "aws_iam_policy_document" "deploy" {
       "lambda:DeleteFunctionConcurrency",
       "lambda:GetAlias",
       "lambda:GetFunction",
+      "lambda:GetFunctionCodeSigningConfig",
       "lambda:GetFunctionConfiguration",
+      "lambda:GetFunctionRecursionConfig",
+      "lambda:GetPolicy",
+      "lambda:GetRuntimeManagementConfig",
       "lambda:ListTags",
       "lambda:ListVersionsByFunction",
       "lambda:PublishVersion",
@@ -133,12 +171,17 @@ data "aws_iam_policy_document" "deploy" {
     ]
   }
 
+  # make deploy and the workflow read the repository URIs, the smoke test the
+  # user pool and app client ids, CloudFormation the template's
+  # {{resolve:ssm:...}} references (GetParameters, with the caller's rights).
   statement {
     sid       = "ReadPlatformParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters"]
     resources = [local.ssm_arn]
   }
 
+  # skopeo copy/inspect into this environment's two repositories, and Lambda
+  # reading the image when CloudFormation creates or updates a function.
   statement {
     sid = "PushImages"
     actions = [
@@ -154,12 +197,20 @@ data "aws_iam_policy_document" "deploy" {
     resources = var.ecr_repository_arns
   }
 
-  # GetAuthorizationToken and log-delivery set-up (API access logs) have no
-  # resource-level permissions.
+  # The one registry-wide call: amazon-ecr-login's docker login token. AWS
+  # offers ecr:GetAuthorizationToken on "*" only; the token itself grants
+  # nothing beyond the repository permissions above.
   statement {
-    sid = "AccountLevelOnly"
+    sid       = "RegistryLoginToken"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  # Log-delivery set-up (the HTTP API's access logs) has no resource-level
+  # permissions.
+  statement {
+    sid = "AccessLogDelivery"
     actions = [
-      "ecr:GetAuthorizationToken",
       "logs:CreateLogDelivery",
       "logs:DeleteLogDelivery",
       "logs:DescribeLogGroups",
@@ -185,12 +236,565 @@ data "aws_iam_policy_document" "deploy" {
       values   = ["ecr.${local.region}.amazonaws.com", "lambda.${local.region}.amazonaws.com"]
     }
   }
+
+  # The smoke test: a throw-away user (no message sent), a permanent random
+  # password, an ADMIN_USER_PASSWORD_AUTH sign-in for an IdToken, deletion.
+  statement {
+    sid = "SmokeTestUser"
+    actions = [
+      "cognito-idp:AdminCreateUser",
+      "cognito-idp:AdminDeleteUser",
+      "cognito-idp:AdminInitiateAuth",
+      "cognito-idp:AdminSetUserPassword",
+    ]
+    resources = [var.user_pool_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "deploy" {
   name   = "sam-deploy"
   role   = aws_iam_role.deploy.id
   policy = data.aws_iam_policy_document.deploy.json
+}
+
+# ------------------------------------------------------------ Terraform role (make init/plan/apply)
+
+# Applying the platform needs broad rights. They are limited to the services
+# this platform uses, to resources named <project>-<env>-* wherever the service
+# supports resource-level permissions, and fenced by explicit denies: no IAM
+# users or identity providers, no changes to the GitHub roles (this one
+# included), no reading of uploaded files or metadata items, no administration
+# of the state key. Changes to the GitHub roles are applied by a person with
+# administrator credentials, like the first apply.
+resource "aws_iam_role" "terraform" {
+  name                 = "${var.name_prefix}-github-terraform"
+  description          = "GitHub Actions terraform apply of ${var.github_repository} to ${var.environment}."
+  assume_role_policy   = data.aws_iam_policy_document.environment_assume.json
+  max_session_duration = var.max_session_duration
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "terraform" {
+  # ---- state: this environment's key and lock file only
+  # ListBucket returns key names only; the backend lists workspaces with it.
+  statement {
+    sid       = "StateBucketList"
+    actions   = ["s3:ListBucket"]
+    resources = [local.state_bucket_arn]
+  }
+
+  statement {
+    sid       = "StateReadWrite"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.state_arn]
+  }
+
+  statement {
+    sid       = "StateLock"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.state_arn}.tflock"]
+  }
+
+  # The backend names the key by alias; IAM matches keys by ARN, so select
+  # the key through its alias, and only for S3 requests.
+  statement {
+    sid       = "StateKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.tf_key_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.state_kms_key_alias]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # ---- KMS: the environment key
+  # CreateKey has no resource-level permissions; the request must carry the
+  # environment tag (the provider's default tags).
+  # Tagging at creation needs kms:TagResource on the new key as well.
+  statement {
+    sid       = "CreateEnvironmentKey"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid = "ManageEnvironmentKey"
+    actions = [
+      "kms:DescribeKey",
+      "kms:EnableKeyRotation",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = [local.tf_key_arn]
+  }
+
+  # An alias action needs the alias and the key; only alias/<project>-<env>.
+  statement {
+    sid       = "EnvironmentKeyAlias"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = [local.tf_alias_arn, local.tf_key_arn]
+  }
+
+  # DynamoDB, ECR, Step Functions and Pipes create grants on the key (and
+  # check it) with the caller's rights when a resource is encrypted with it.
+  statement {
+    sid = "KeyThroughServices"
+    actions = [
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:RetireGrant",
+    ]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [for s in ["dynamodb", "ecr", "states", "pipes"] : "${s}.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # ---- S3: the upload and access-log buckets
+  statement {
+    sid = "Buckets"
+    actions = [
+      "s3:CreateBucket",
+      "s3:DeleteBucket",
+      "s3:DeleteBucketPolicy",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucketAcl",
+      "s3:GetBucketCORS",
+      "s3:GetBucketLocation",
+      "s3:GetBucketLogging",
+      "s3:GetBucketObjectLockConfiguration",
+      "s3:GetBucketOwnershipControls",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketRequestPayment",
+      "s3:GetBucketTagging",
+      "s3:GetBucketVersioning",
+      "s3:GetBucketWebsite",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:ListBucket",
+      "s3:PutBucketLogging",
+      "s3:PutBucketOwnershipControls",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketTagging",
+      "s3:PutBucketVersioning",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutLifecycleConfiguration",
+    ]
+    resources = [local.tf_bucket_arn]
+  }
+
+  # force_destroy (throw-away environments only) lists and deletes every
+  # object version before deleting a bucket.
+  dynamic "statement" {
+    for_each = var.terraform_may_empty_buckets ? [1] : []
+
+    content {
+      sid       = "ListVersionsToEmptyBuckets"
+      actions   = ["s3:ListBucketVersions"]
+      resources = [local.tf_bucket_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.terraform_may_empty_buckets ? [1] : []
+
+    content {
+      sid       = "EmptyBucketsOnDestroy"
+      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+      resources = ["${local.tf_bucket_arn}/*"]
+    }
+  }
+
+  # ---- DynamoDB: the metadata table (its index and stream included)
+  statement {
+    sid = "Tables"
+    actions = [
+      "dynamodb:CreateTable",
+      "dynamodb:DeleteTable",
+      "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTable",
+      "dynamodb:DescribeTimeToLive",
+      "dynamodb:ListTagsOfResource",
+      "dynamodb:TagResource",
+      "dynamodb:UntagResource",
+      "dynamodb:UpdateContinuousBackups",
+      "dynamodb:UpdateTable",
+    ]
+    resources = [local.tf_table_arn]
+  }
+
+  # ---- Cognito: the user pool and its app client
+  # CreateUserPool has no resource-level permissions; the request must carry
+  # the environment tag. Pool ids are random: scoped to the account and region.
+  statement {
+    sid       = "CreateUserPool"
+    actions   = ["cognito-idp:CreateUserPool", "cognito-idp:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid = "UserPools"
+    actions = [
+      "cognito-idp:CreateUserPoolClient",
+      "cognito-idp:DeleteUserPool",
+      "cognito-idp:DeleteUserPoolClient",
+      "cognito-idp:DescribeUserPool",
+      "cognito-idp:DescribeUserPoolClient",
+      "cognito-idp:GetUserPoolMfaConfig",
+      "cognito-idp:ListTagsForResource",
+      "cognito-idp:SetUserPoolMfaConfig",
+      "cognito-idp:TagResource",
+      "cognito-idp:UntagResource",
+      "cognito-idp:UpdateUserPool",
+      "cognito-idp:UpdateUserPoolClient",
+    ]
+    resources = [local.tf_user_pool_arn]
+  }
+
+  # ---- ECR: the two repositories and their lifecycle policies
+  statement {
+    sid = "Repositories"
+    actions = [
+      "ecr:CreateRepository",
+      "ecr:DeleteLifecyclePolicy",
+      "ecr:DeleteRepository",
+      "ecr:DescribeRepositories",
+      "ecr:GetLifecyclePolicy",
+      "ecr:ListTagsForResource",
+      "ecr:PutImageScanningConfiguration",
+      "ecr:PutImageTagMutability",
+      "ecr:PutLifecyclePolicy",
+      "ecr:TagResource",
+      "ecr:UntagResource",
+    ]
+    resources = [local.tf_repository_arn]
+  }
+
+  # ---- pipeline: the Pipe, the state machine and the dead-letter queue
+  statement {
+    sid = "Pipes"
+    actions = [
+      "pipes:CreatePipe",
+      "pipes:DeletePipe",
+      "pipes:DescribePipe",
+      "pipes:ListTagsForResource",
+      "pipes:StartPipe",
+      "pipes:StopPipe",
+      "pipes:TagResource",
+      "pipes:UntagResource",
+      "pipes:UpdatePipe",
+    ]
+    resources = [local.tf_pipe_arn]
+  }
+
+  statement {
+    sid = "StateMachines"
+    actions = [
+      "states:CreateStateMachine",
+      "states:DeleteStateMachine",
+      "states:DescribeStateMachine",
+      "states:ListStateMachineVersions",
+      "states:ListTagsForResource",
+      "states:TagResource",
+      "states:UntagResource",
+      "states:UpdateStateMachine",
+    ]
+    resources = [local.tf_state_machine_arn]
+  }
+
+  statement {
+    sid = "Queues"
+    actions = [
+      "sqs:CreateQueue",
+      "sqs:DeleteQueue",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ListQueueTags",
+      "sqs:SetQueueAttributes",
+      "sqs:TagQueue",
+      "sqs:UntagQueue",
+    ]
+    resources = [local.tf_queue_arn]
+  }
+
+  # ---- observability: the alarm topic, alarms and log groups
+  statement {
+    sid = "Topics"
+    actions = [
+      "sns:CreateTopic",
+      "sns:DeleteTopic",
+      "sns:GetTopicAttributes",
+      "sns:ListTagsForResource",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+      "sns:TagResource",
+      "sns:UntagResource",
+    ]
+    resources = [local.tf_topic_arn]
+  }
+
+  statement {
+    sid = "Alarms"
+    actions = [
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+    ]
+    resources = [local.tf_alarm_arn]
+  }
+
+  statement {
+    sid = "LogGroups"
+    actions = [
+      "logs:AssociateKmsKey",
+      "logs:CreateLogGroup",
+      "logs:DeleteLogGroup",
+      "logs:DeleteRetentionPolicy",
+      "logs:DisassociateKmsKey",
+      "logs:ListTagsForResource",
+      "logs:PutRetentionPolicy",
+      "logs:TagResource",
+      "logs:UntagResource",
+    ]
+    resources = local.tf_log_group_arns
+  }
+
+  # ---- SSM: the parameters published for SAM
+  statement {
+    sid = "Parameters"
+    actions = [
+      "ssm:AddTagsToResource",
+      "ssm:DeleteParameter",
+      "ssm:GetParameter",
+      "ssm:GetParameters",
+      "ssm:ListTagsForResource",
+      "ssm:PutParameter",
+      "ssm:RemoveTagsFromResource",
+    ]
+    resources = [local.ssm_arn]
+  }
+
+  # ---- IAM: the workload roles (the GitHub roles are denied below)
+  statement {
+    sid = "WorkloadRoles"
+    actions = [
+      "iam:CreateRole",
+      "iam:DeleteRole",
+      "iam:DeleteRolePolicy",
+      "iam:GetRole",
+      "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole",
+      "iam:ListRolePolicies",
+      "iam:ListRoleTags",
+      "iam:PutRolePolicy",
+      "iam:TagRole",
+      "iam:UntagRole",
+      "iam:UpdateAssumeRolePolicy",
+      "iam:UpdateRole",
+      "iam:UpdateRoleDescription",
+    ]
+    resources = [local.tf_role_arn]
+  }
+
+  # The state machine's and the Pipe's roles, to their services only.
+  statement {
+    sid       = "PassWorkloadRoles"
+    actions   = ["iam:PassRole"]
+    resources = [local.tf_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["pipes.amazonaws.com", "states.amazonaws.com"]
+    }
+  }
+
+  # ---- no resource-level permissions in these services
+  # kms:ListAliases, ssm:DescribeParameters, logs:DescribeLogGroups and SNS
+  # subscription calls (the e-mail subscription's id is random) exist on "*"
+  # only; log-delivery set-up is what Step Functions and Pipes need for
+  # vended logs.
+  statement {
+    sid = "AccountLevelOnly"
+    actions = [
+      "kms:ListAliases",
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+      "sns:GetSubscriptionAttributes",
+      "sns:SetSubscriptionAttributes",
+      "sns:Unsubscribe",
+      "ssm:DescribeParameters",
+    ]
+    resources = ["*"]
+  }
+
+  # Refresh of the guard-rail policy below (which this role cannot change).
+  statement {
+    sid       = "ReadGuardRails"
+    actions   = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"]
+    resources = [local.tf_guard_rails_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "terraform" {
+  name   = "terraform-apply"
+  role   = aws_iam_role.terraform.id
+  policy = data.aws_iam_policy_document.terraform.json
+}
+
+# The denies live in a managed policy of their own: they stay outside the
+# inline policy's 10,240-character limit, and this role can neither edit nor
+# detach them (CreatePolicyVersion and changes to the GitHub roles are denied).
+data "aws_iam_policy_document" "terraform_guard_rails" {
+  statement {
+    sid    = "DenyIdentityAdministration"
+    effect = "Deny"
+    actions = [
+      "iam:AddClientIDToOpenIDConnectProvider",
+      "iam:AddUserToGroup",
+      "iam:AttachGroupPolicy",
+      "iam:AttachUserPolicy",
+      "iam:CreateAccessKey",
+      "iam:CreateGroup",
+      "iam:CreateLoginProfile",
+      "iam:CreateOpenIDConnectProvider",
+      "iam:CreatePolicy",
+      "iam:CreatePolicyVersion",
+      "iam:CreateSAMLProvider",
+      "iam:CreateUser",
+      "iam:DeleteOpenIDConnectProvider",
+      "iam:DeletePolicy",
+      "iam:DeletePolicyVersion",
+      "iam:PutGroupPolicy",
+      "iam:PutUserPolicy",
+      "iam:RemoveClientIDFromOpenIDConnectProvider",
+      "iam:SetDefaultPolicyVersion",
+      "iam:UpdateLoginProfile",
+      "iam:UpdateOpenIDConnectProviderThumbprint",
+    ]
+    resources = ["*"]
+  }
+
+  # This role must not widen itself, nor the deploy or plan role.
+  statement {
+    sid    = "DenyGitHubRoleChanges"
+    effect = "Deny"
+    actions = [
+      "iam:AttachRolePolicy",
+      "iam:CreateRole",
+      "iam:DeleteRole",
+      "iam:DeleteRolePermissionsBoundary",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PassRole",
+      "iam:PutRolePermissionsBoundary",
+      "iam:PutRolePolicy",
+      "iam:TagRole",
+      "iam:UntagRole",
+      "iam:UpdateAssumeRolePolicy",
+      "iam:UpdateRole",
+      "iam:UpdateRoleDescription",
+    ]
+    resources = [local.tf_github_role_arn]
+  }
+
+  # The state key is administered by people only.
+  statement {
+    sid    = "DenyStateKeyAdministration"
+    effect = "Deny"
+    actions = [
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+      "kms:DisableKey",
+      "kms:PutKeyPolicy",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = [local.tf_key_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.state_kms_key_alias]
+    }
+  }
+
+  # Terraform manages containers, never their contents.
+  statement {
+    sid    = "DenyDataReads"
+    effect = "Deny"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:GetRecords",
+      "dynamodb:PartiQLSelect",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "s3:GetObject",
+      "s3:GetObjectVersion",
+    ]
+    resources = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
+  }
+}
+
+resource "aws_iam_policy" "terraform_guard_rails" {
+  name        = "${var.name_prefix}-github-terraform-guard-rails"
+  description = "Denies for the Terraform role of ${var.environment}: identity administration, GitHub roles, state key, data reads."
+  policy      = data.aws_iam_policy_document.terraform_guard_rails.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "terraform_guard_rails" {
+  role       = aws_iam_role.terraform.name
+  policy_arn = aws_iam_policy.terraform_guard_rails.arn
 }
 
 # ------------------------------------------------------------ plan role (pull requests)

@@ -3,6 +3,11 @@ output "deploy_role_arn" {
   value       = aws_iam_role.deploy.arn
 }
 
+output "terraform_role_arn" {
+  description = "ARN of the role the GitHub environment's Terraform apply assumes (AWS_TERRAFORM_ROLE_ARN)."
+  value       = aws_iam_role.terraform.arn
+}
+
 output "plan_role_arn" {
   description = "ARN of the read-only role pull-request plan jobs assume."
   value       = aws_iam_role.plan.arn

@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of role names and of the resources the deploy role may manage, <project>-<env>."
+  description = "Prefix of role names and of the resources the deploy and Terraform roles may manage, <project>-<env>."
   type        = string
 
   validation {
@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "environment" {
-  description = "GitHub environment whose deployment jobs may assume the deploy role."
+  description = "GitHub environment whose deployment jobs may assume the deploy and Terraform roles."
   type        = string
 
   validation {
@@ -49,13 +49,34 @@ variable "ecr_repository_arns" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the environment's key (ECR layers, Lambda environment variables)."
+  description = "ARN of the environment's key (ECR layers, Lambda environment variables, resources Terraform encrypts)."
   type        = string
 }
 
+variable "user_pool_arn" {
+  description = "ARN of the environment's Cognito user pool, where the smoke test (deploy role) manages a throw-away user."
+  type        = string
+}
+
+variable "ssm_parameter_path" {
+  description = "Path of the SSM parameters Terraform publishes for SAM, /<project>/<env> (no trailing slash)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(/[a-z0-9][a-z0-9-]*)+$", var.ssm_parameter_path))
+    error_message = "ssm_parameter_path must look like /secure-upload/dev (no trailing slash, no wildcards)."
+  }
+}
+
 variable "protected_data_arns" {
-  description = "Bucket and table ARNs whose contents the pull-request plan role must never read."
+  description = "Bucket and table ARNs whose contents the plan and Terraform roles must never read."
   type        = list(string)
+}
+
+variable "terraform_may_empty_buckets" {
+  description = "Let the Terraform role delete object versions in the environment's buckets (needed only when force_destroy is on)."
+  type        = bool
+  default     = false
 }
 
 variable "state_bucket_name" {
@@ -79,7 +100,7 @@ variable "state_kms_key_alias" {
 }
 
 variable "max_session_duration" {
-  description = "Maximum session length of both roles in seconds."
+  description = "Maximum session length of the deploy, Terraform and plan roles in seconds."
   type        = number
   default     = 3600
 
@@ -90,7 +111,7 @@ variable "max_session_duration" {
 }
 
 variable "tags" {
-  description = "Tags for the roles."
+  description = "Tags for the roles and the guard-rail policy."
   type        = map(string)
   default     = {}
 }

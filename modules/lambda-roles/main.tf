@@ -6,6 +6,9 @@ locals {
   # The functions reach the key only through these services (S3 SSE-KMS and
   # the KMS-encrypted table), never with direct KMS calls.
   kms_via_services = ["s3.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]
+  # The SAM template encrypts both functions' environment variables with the
+  # key (KmsKeyArn); Lambda decrypts them with the execution role.
+  lambda_via_service = "lambda.${local.region}.amazonaws.com"
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -45,10 +48,12 @@ resource "aws_iam_role" "upload_api" {
 }
 
 data "aws_iam_policy_document" "upload_api" {
-  # Put the upload; Get for reads; Delete to roll back when the metadata write fails.
+  # Put the upload; Get for presigned downloads; when the metadata write
+  # fails, delete the exact version just written (DeleteObjectVersion), or the
+  # key (DeleteObject) should S3 return no version id.
   statement {
     sid       = "UploadObjects"
-    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = [local.objects_arn]
   }
 
@@ -73,6 +78,18 @@ data "aws_iam_policy_document" "upload_api" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "EnvironmentVariables"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.lambda_via_service]
     }
   }
 
@@ -127,6 +144,18 @@ data "aws_iam_policy_document" "processor" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "EnvironmentVariables"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.lambda_via_service]
     }
   }
 

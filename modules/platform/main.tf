@@ -17,6 +17,9 @@ locals {
   upload_api_repository = "${local.name_prefix}/upload-api"
   processor_repository  = "${local.name_prefix}/processor"
 
+  # SSM parameters for SAM live under /<project>/<env>/ (aws_ssm_parameter.this).
+  parameter_path = "/${var.project}/${var.environment}"
+
   # Created once per account by the bootstrap root.
   oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
 }
@@ -118,18 +121,21 @@ module "observability" {
 module "github_oidc" {
   source = "../github-oidc"
 
-  name_prefix         = local.name_prefix
-  environment         = var.environment
-  github_repository   = var.github_repository
-  oidc_provider_arn   = local.oidc_provider_arn
-  lambda_role_arns    = [module.lambda_roles.upload_api_role_arn, module.lambda_roles.processor_role_arn]
-  ecr_repository_arns = values(module.ecr.repository_arns)
-  kms_key_arn         = module.kms.key_arn
-  protected_data_arns = [module.storage.bucket_arn, module.metadata_table.table_arn]
-  state_bucket_name   = var.state_bucket_name
-  state_key           = "${var.environment}/terraform.tfstate"
-  state_kms_key_alias = var.state_kms_key_alias
-  tags                = var.tags
+  name_prefix                 = local.name_prefix
+  environment                 = var.environment
+  github_repository           = var.github_repository
+  oidc_provider_arn           = local.oidc_provider_arn
+  lambda_role_arns            = [module.lambda_roles.upload_api_role_arn, module.lambda_roles.processor_role_arn]
+  ecr_repository_arns         = values(module.ecr.repository_arns)
+  kms_key_arn                 = module.kms.key_arn
+  user_pool_arn               = module.auth.user_pool_arn
+  ssm_parameter_path          = local.parameter_path
+  protected_data_arns         = [module.storage.bucket_arn, module.metadata_table.table_arn]
+  terraform_may_empty_buckets = var.force_destroy_buckets
+  state_bucket_name           = var.state_bucket_name
+  state_key                   = "${var.environment}/terraform.tfstate"
+  state_kms_key_alias         = var.state_kms_key_alias
+  tags                        = var.tags
 }
 
 # ------------------------------------------------------------ SSM parameters for SAM

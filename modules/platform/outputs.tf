@@ -38,6 +38,11 @@ output "github_deploy_role_arn" {
   value       = module.github_oidc.deploy_role_arn
 }
 
+output "github_terraform_role_arn" {
+  description = "Role ARN to set as the GitHub environment's Terraform role (AWS_TERRAFORM_ROLE_ARN)."
+  value       = module.github_oidc.terraform_role_arn
+}
+
 output "github_plan_role_arn" {
   description = "Role ARN pull-request plan jobs assume."
   value       = module.github_oidc.plan_role_arn

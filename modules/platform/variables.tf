@@ -20,7 +20,7 @@ variable "environment" {
 }
 
 variable "github_repository" {
-  description = "GitHub repository (<org>/<repo>) whose workflows may assume the deploy and plan roles."
+  description = "GitHub repository (<org>/<repo>) whose workflows may assume the deploy, Terraform and plan roles."
   type        = string
 }
 

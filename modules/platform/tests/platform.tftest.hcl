@@ -9,7 +9,7 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      region = "eu-west-1"
+      region = "us-east-1"
     }
   }
 

@@ -4,12 +4,13 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upload_api.api.routes import health, uploads
 from upload_api.core.config import Settings, get_settings
@@ -31,36 +32,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(uploads.router)
     _install_error_handlers(app)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContextMiddleware)
     return app
 
 
-async def _request_context(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = _request_id(request)
-    request.state.request_id = request_id
-    # Context-local keys: concurrent requests never see each other's id.
-    logger.thread_safe_append_keys(request_id=request_id)
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers[REQUEST_ID_HEADER] = request_id
-    logger.info(
-        "request",
-        extra={
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    logger.thread_safe_remove_keys(["request_id"])
-    return response
+class RequestContextMiddleware:
+    """Request id for logs and responses, plus one access-log line per request.
+
+    Plain ASGI rather than `@app.middleware("http")`: it passes the body through
+    untouched, which matters for multi-megabyte uploads.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(Headers(scope=scope))
+        scope.setdefault("state", {})["request_id"] = request_id
+        # Context-local keys: concurrent requests never see each other's id.
+        logger.thread_safe_append_keys(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            logger.thread_safe_remove_keys(["request_id"])
 
 
-def _request_id(request: Request) -> str:
+def _request_id(headers: Headers) -> str:
     """API Gateway's request id (forwarded by the Lambda Web Adapter), else a fresh one."""
-    context = request.headers.get("x-amzn-request-context")
+    context = headers.get("x-amzn-request-context")
     if context:
         try:
             candidate = json.loads(context).get("requestId")

@@ -118,3 +118,17 @@ def test_unknown_route_uses_the_error_shape(api: Api) -> None:
     assert response.status_code == 404
     assert set(response.json()) == {"error", "message", "request_id"}
     assert response.headers["x-request-id"] == response.json()["request_id"]
+
+
+def test_api_gateway_request_id_is_reused(api: Api) -> None:
+    context = json.dumps({"requestId": "Ab3dEf-GhIJkLM="})
+    response = api.client.get("/health", headers={"x-amzn-request-context": context})
+    assert response.headers["x-request-id"] == "Ab3dEf-GhIJkLM="
+
+
+@pytest.mark.parametrize("request_id", ["x" * 65, "a b", "a\\nb", "<script>", ""])
+def test_unsafe_request_ids_are_replaced(api: Api, request_id: str) -> None:
+    context = json.dumps({"requestId": request_id})
+    response = api.client.get("/health", headers={"x-amzn-request-context": context})
+    assert response.headers["x-request-id"] != request_id
+    assert len(response.headers["x-request-id"]) == 36

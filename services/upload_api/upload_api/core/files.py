@@ -16,7 +16,6 @@ MAX_NAME_BYTES = 200
 _ALLOWED_PUNCTUATION = frozenset("-_.+=@,() ")
 _DOT_RUNS = re.compile(r"\.{2,}")
 _UNDERSCORE_RUNS = re.compile(r"_{2,}")
-_BASE64_ALPHABET = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
@@ -67,24 +66,30 @@ def encoded_length(decoded_size: int) -> int:
     return 4 * ((decoded_size + 2) // 3)
 
 
-def decode_base64_strict(text: str, max_bytes: int) -> bytes:
-    """Decode canonical, padded standard Base64 or raise a 4xx ApiError."""
-    if len(text) > encoded_length(max_bytes):
+def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
+    """Decode canonical, padded standard Base64 or raise a 4xx ApiError.
+
+    Takes bytes (non-ASCII characters already replaced by '?', which fails the
+    alphabet check) so the caller can drop its text copy before decoding.
+    """
+    if len(raw) > encoded_length(max_bytes):
         raise ApiError(
             413,
             "file_too_large",
             f"file_data decodes to more than the {max_bytes}-byte limit",
         )
-    raw = text.encode("ascii", errors="replace")
-    if len(raw) % 4 or not _BASE64_ALPHABET.fullmatch(raw):
+    if len(raw) % 4:
         raise ApiError(400, "invalid_base64", "file_data is not valid padded Base64")
     try:
+        # validate=True refuses anything outside the standard alphabet, whitespace
+        # included, and '=' anywhere but at the end.
         data = base64.b64decode(raw, validate=True)
     except binascii.Error as error:
         raise ApiError(400, "invalid_base64", "file_data is not valid padded Base64") from error
-    # Reject non-canonical encodings (stray bits in the padding), so one file
-    # has exactly one accepted encoding.
-    if base64.b64encode(data) != raw:
+    # Only the last quantum can carry stray bits next to the padding; re-encoding
+    # it rejects non-canonical forms, so one file has exactly one accepted encoding.
+    tail = len(data) % 3 or 3
+    if data and base64.b64encode(data[-tail:]) != raw[-4:]:
         raise ApiError(400, "invalid_base64", "file_data is not canonical Base64")
     if not data:
         raise ApiError(400, "empty_file", "file_data decodes to an empty file")
