@@ -56,7 +56,7 @@ NOW = int(time.time())
         ),
         pytest.param({"iss": ISSUER + "/"}, id="issuer-with-suffix"),
         pytest.param({"aud": "another-client"}, id="wrong-audience"),
-        pytest.param({"token_use": "refresh"}, id="wrong-token-use"),
+        pytest.param({"token_use": "refresh"}, id="refresh-token"),
         pytest.param({"token_use": None}, id="no-token-use"),
         pytest.param({"exp": None}, id="no-expiry"),
         pytest.param({"sub": None}, id="no-subject"),
