@@ -3,6 +3,9 @@
 1. GET /health answers without a token; POST /upload without one is refused (401).
 2. A throw-away Cognito user is created with the admin API (no e-mail is sent), given a
    random permanent password, and signed in with ADMIN_USER_PASSWORD_AUTH for an IdToken.
+   Where the pool requires MFA (prod), the sign-in answers MFA_SETUP by registering a
+   software token (TOTP, RFC 6238) for the user, and SOFTWARE_TOKEN_MFA with its next code.
+   Neither the token's secret nor a code is ever printed.
 3. POST /upload with a small file, then GET /uploads/{file_id} until the processor has
    marked it PROCESSED (FAILED or a timeout fails the check).
 4. The user is deleted whatever happened. Timings of each step are printed.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import sys
@@ -39,6 +43,10 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 SAMCONFIG = Path(__file__).resolve().parents[2] / "services" / "samconfig.toml"
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 2
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+# A code computed in the last moments of its window may reach Cognito after the window turned.
+TOTP_MIN_SECONDS_LEFT = 2.0
 
 
 class SmokeCheckError(Exception):
@@ -82,6 +90,46 @@ class Timings:
         total = sum(seconds for _, seconds in self.steps)
         lines.append(f"  {'total':<{width}}  {total:7.2f} s")
         return "\n".join(lines)
+
+
+def totp(secret_b32: str, at: float) -> str:
+    """RFC 6238 code of a base32 secret at Unix time `at`: HMAC-SHA1, 30 s step, 6 digits.
+
+    Cognito hands out the secret unpadded; padding, case and spaces are forgiven.
+    """
+    secret = "".join(secret_b32.split()).upper()
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int(at // TOTP_STEP_SECONDS)
+    digest = hmac.new(key, counter.to_bytes(8, "big"), "sha1").digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return str(value % 10**TOTP_DIGITS).zfill(TOTP_DIGITS)
+
+
+@dataclass
+class _TotpDevice:
+    """The test user's authenticator app. The secret stays out of repr() and of every message."""
+
+    secret: str = field(repr=False)
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    last_step: int | None = None
+
+    def code(self) -> str:
+        """A code of a window no earlier code came from, with some of the window left.
+
+        Cognito accepts a code once: a second one (SOFTWARE_TOKEN_MFA right after the
+        MFA_SETUP verification) waits for the next 30 s window.
+        """
+        while True:
+            now = self.clock()
+            step = int(now // TOTP_STEP_SECONDS)
+            left = (step + 1) * TOTP_STEP_SECONDS - now
+            if (self.last_step is None or step > self.last_step) and left >= TOTP_MIN_SECONDS_LEFT:
+                break
+            self.sleep(left + 0.1)
+        self.last_step = step
+        return totp(self.secret, now)
 
 
 def load_target(environment: str, samconfig: Path = SAMCONFIG) -> Target:
@@ -191,7 +239,7 @@ def run_smoke(
             cognito.admin_set_user_password(
                 UserPoolId=pool_id, Username=username, Password=password, Permanent=True
             )
-            token = _sign_in(cognito, pool_id, client_id, username, password)
+            token = _sign_in(cognito, pool_id, client_id, username, password, sleep=sleep, log=log)
         _upload_and_wait(
             transport,
             api=api,
@@ -206,7 +254,17 @@ def run_smoke(
     return timings
 
 
-def _sign_in(cognito: Any, pool_id: str, client_id: str, username: str, password: str) -> str:
+def _sign_in(
+    cognito: Any,
+    pool_id: str,
+    client_id: str,
+    username: str,
+    password: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] = print,
+) -> str:
     try:
         result = cognito.admin_initiate_auth(
             UserPoolId=pool_id,
@@ -221,10 +279,58 @@ def _sign_in(cognito: Any, pool_id: str, client_id: str, username: str, password
                 f"(a flow only IAM principals can use): {error}"
             ) from error
         raise
-    if "AuthenticationResult" not in result:
-        raise SmokeCheckError(f"sign-in asked for a challenge: {result.get('ChallengeName')}")
+    # A pool with MFA "ON" asks a new user for MFA_SETUP; Cognito may then ask for a
+    # code (SOFTWARE_TOKEN_MFA) before it hands out tokens. Each challenge is answered once.
+    device: _TotpDevice | None = None
+    answered: set[str] = set()
+    while "AuthenticationResult" not in result:
+        challenge = result.get("ChallengeName")
+        parameters = result.get("ChallengeParameters") or {}
+        if challenge in answered or challenge not in ("MFA_SETUP", "SOFTWARE_TOKEN_MFA"):
+            raise SmokeCheckError(f"sign-in asked for a challenge: {challenge}")
+        answered.add(challenge)
+        responses = {"USERNAME": parameters.get("USER_ID_FOR_SRP", username)}
+        if challenge == "MFA_SETUP":
+            offered = str(parameters.get("MFAS_CAN_SETUP", "SOFTWARE_TOKEN_MFA"))
+            if "SOFTWARE_TOKEN_MFA" not in offered:
+                raise SmokeCheckError(f"sign-in needs MFA the smoke test cannot set up: {offered}")
+            log("smoke: the pool requires MFA; registering a software token for the test user")
+            device, session = _register_software_token(cognito, result["Session"], clock, sleep)
+        else:
+            if device is None:
+                raise SmokeCheckError("sign-in asked for SOFTWARE_TOKEN_MFA before MFA_SETUP")
+            session = result["Session"]
+            responses["SOFTWARE_TOKEN_MFA_CODE"] = device.code()
+        result = cognito.admin_respond_to_auth_challenge(
+            UserPoolId=pool_id,
+            ClientId=client_id,
+            ChallengeName=challenge,
+            Session=session,
+            ChallengeResponses=responses,
+        )
     token: str = result["AuthenticationResult"]["IdToken"]
     return token
+
+
+def _register_software_token(
+    cognito: Any, session: str, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> tuple[_TotpDevice, str]:
+    """MFA_SETUP: associate a TOTP secret with the sign-in session and prove it with a code.
+
+    Both calls are authorised by the session, not by IAM (botocore sends them unsigned, and
+    Cognito does not evaluate IAM policies for them): the deploy role needs no permission
+    for them, only cognito-idp:AdminRespondToAuthChallenge for the answer that follows.
+    """
+    associated = cognito.associate_software_token(Session=session)
+    device = _TotpDevice(associated["SecretCode"], clock, sleep)
+    verified = cognito.verify_software_token(
+        Session=associated.get("Session", session),
+        UserCode=device.code(),
+        FriendlyDeviceName="smoke",
+    )
+    if verified.get("Status") != "SUCCESS":
+        raise SmokeCheckError(f"the software token was not verified: {verified.get('Status')}")
+    return device, verified["Session"]
 
 
 def _upload_and_wait(
