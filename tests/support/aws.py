@@ -1,4 +1,4 @@
-"""The upload API's AWS resources, created in moto the way Terraform creates them."""
+"""The upload API's AWS resources in moto, built by the same code as the local stack."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.tables import FILES_TABLE
+from devstack.resources import create_files_table, create_upload_bucket
 
 REGION = "us-east-1"
 BUCKET = "secure-upload-test-uploads-123456789012"
@@ -28,22 +28,6 @@ def client(service: str) -> Any:
 
 def create_upload_resources() -> UploadResources:
     key_arn = client("kms").create_key(Description="test uploads key")["KeyMetadata"]["Arn"]
-    s3 = client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=BUCKET,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": key_arn,
-                    },
-                    "BucketKeyEnabled": True,
-                }
-            ]
-        },
-    )
-    client("dynamodb").create_table(TableName=TABLE, **FILES_TABLE)
+    create_upload_bucket(client("s3"), BUCKET, key_arn)
+    create_files_table(client("dynamodb"), TABLE, key_arn)
     return UploadResources(bucket=BUCKET, table=TABLE, kms_key_arn=key_arn)

@@ -62,11 +62,15 @@ class JwksServer:
     def __init__(self, issuers: list[TokenIssuer]) -> None:
         self.keys = [issuer.jwk() for issuer in issuers]
         self.fetches = 0
+        self.failing = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.fetches += 1
+                if server.failing:
+                    self.send_error(503)
+                    return
                 body = json.dumps({"keys": server.keys}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

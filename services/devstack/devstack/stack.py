@@ -34,6 +34,7 @@ from moto.server import ThreadedMotoServer
 
 from devstack import definitions as d
 from devstack.pipe_runner import PipeRunner
+from devstack.resources import create_files_table, create_upload_bucket
 from devstack.router import Fault, LambdaRouter
 from processor.service import TransientProcessingError
 
@@ -329,38 +330,8 @@ class LocalStack:
         kms.create_alias(AliasName=d.KMS_ALIAS, TargetKeyId=key_arn)
 
         bucket = d.bucket_name(account_id)
-        s3 = self.client("s3")
-        s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_encryption(
-            Bucket=bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": key_arn,
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
-        s3.put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-
-        dynamodb = self.client("dynamodb")
-        table = dynamodb.create_table(
-            TableName=d.TABLE_NAME,
-            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
-            **d.table_definition(),
-        )["TableDescription"]
+        create_upload_bucket(self.client("s3"), bucket, key_arn)
+        table = create_files_table(self.client("dynamodb"), d.TABLE_NAME, key_arn)
         stream_arn = table["LatestStreamArn"]
 
         function_arn = self.client("lambda").create_function(

@@ -8,6 +8,8 @@ import base64
 import binascii
 import hashlib
 import json
+import re
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,16 +116,30 @@ class UploadService:
                 ConditionExpression="attribute_not_exists(file_id)",
             )
         except AWS_ERRORS as error:
-            self._logger.exception(
-                "metadata write failed; removing object", extra={"file_id": file_id}
-            )
-            self._remove_object(key, put.get("VersionId"))
-            raise _unavailable() from error
+            # A retried put whose first attempt did commit fails its own condition:
+            # that write succeeded, and deleting the object would orphan the item.
+            if not (_is_condition_failure(error) and self._item_is(item)):
+                self._logger.exception(
+                    "metadata write failed; removing object", extra={"file_id": file_id}
+                )
+                self._remove_object(key, put.get("VersionId"))
+                raise _unavailable() from error
         self._logger.info(
             "file stored",
             extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
         )
         return StoredFile(item)
+
+    def _item_is(self, item: dict[str, Any]) -> bool:
+        try:
+            stored = self._dynamodb.get_item(
+                TableName=self._table,
+                Key={"file_id": {"S": item["file_id"]}},
+                ConsistentRead=True,
+            ).get("Item")
+        except AWS_ERRORS:
+            return False
+        return stored is not None and _from_attributes(stored) == item
 
     def _remove_object(self, key: str, version_id: str | None) -> None:
         # On a versioned bucket a plain delete only adds a delete marker; removing
@@ -158,7 +174,13 @@ class UploadService:
         try:
             return self._s3.generate_presigned_url(
                 "get_object",
-                Params={"Bucket": stored.item["bucket"], "Key": stored.item["s3_key"]},
+                Params={
+                    "Bucket": stored.item["bucket"],
+                    "Key": stored.item["s3_key"],
+                    # Always a download, never rendered inline: uploaded HTML or SVG
+                    # must not run in a browser under the bucket's origin.
+                    "ResponseContentDisposition": _attachment(stored.item["file_name"]),
+                },
                 ExpiresIn=self._presigned_url_ttl,
             )
         except AWS_ERRORS as error:
@@ -188,6 +210,7 @@ class UploadService:
 
 
 _CURSOR_KEYS = frozenset({"file_id", "owner", "created_at"})
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 def encode_cursor(last_evaluated_key: Any) -> str:
@@ -204,8 +227,11 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     if (
         not isinstance(plain, dict)
         or set(plain) != _CURSOR_KEYS
-        or not all(isinstance(value, str) for value in plain.values())
         or plain["owner"] != owner
+        or not isinstance(plain["file_id"], str)
+        or not _is_uuid(plain["file_id"])
+        or not isinstance(plain["created_at"], str)
+        or not _TIMESTAMP.fullmatch(plain["created_at"])
     ):
         raise _bad_cursor()
     return {name: {"S": value} for name, value in plain.items()}
@@ -220,6 +246,19 @@ def _from_attributes(raw: Any) -> dict[str, Any]:
     if "size_bytes" in item:
         item["size_bytes"] = int(item["size_bytes"])
     return item
+
+
+def _attachment(file_name: str) -> str:
+    # RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name.
+    fallback = file_name.encode("ascii", errors="replace").decode().replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(file_name)}"
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return (
+        isinstance(error, ClientError)
+        and error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    )
 
 
 def _is_uuid(value: str) -> bool:

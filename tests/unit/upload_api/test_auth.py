@@ -207,3 +207,31 @@ def test_signing_keys_come_only_over_tls_or_loopback(url: str, allowed: bool) ->
     if not allowed:
         with pytest.raises(ValueError, match="JWKS"):
             JwksCache(url)
+
+
+def test_a_malformed_key_in_the_jwks_is_skipped(token_issuer: TokenIssuer) -> None:
+    server = JwksServer([token_issuer])
+    server.keys.insert(0, {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"})
+    server.keys.insert(0, {"kty": "RSA", "kid": 7})
+    with server.running():
+        verifier = TokenVerifier(ISSUER, CLIENT_ID, JwksCache(server.url), 30)
+        assert (
+            verifier.verify(token_issuer.token(token_issuer.claims(sub="ok-user"))).sub == "ok-user"
+        )
+
+
+def test_a_failing_jwks_is_retried_only_after_a_quiet_period(token_issuer: TokenIssuer) -> None:
+    server = JwksServer([token_issuer])
+    cache = JwksCache(server.url, retry_after_failure=3600)
+    verifier = TokenVerifier(ISSUER, CLIENT_ID, cache, 30)
+    with server.running():
+        server.failing = True
+        for _ in range(3):
+            with pytest.raises(InvalidToken, match="signing keys unavailable"):
+                verifier.verify(token_issuer.token())
+        assert server.fetches == 1
+
+        server.failing = False
+        cache._retry_after_failure = 0  # the quiet period is over
+        verifier.verify(token_issuer.token())
+        assert server.fetches == 2

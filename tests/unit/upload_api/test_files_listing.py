@@ -72,6 +72,15 @@ def test_another_users_cursor_is_refused(api: Api) -> None:
         base64.urlsafe_b64encode(
             json.dumps({"file_id": "x", "owner": ALICE, "created_at": 5}).encode()
         ).decode(),
+        # Well-formed JSON whose values DynamoDB would reject: still a 400, not a 5xx.
+        base64.urlsafe_b64encode(
+            json.dumps({"file_id": "", "owner": ALICE, "created_at": ""}).encode()
+        ).decode(),
+        base64.urlsafe_b64encode(
+            json.dumps(
+                {"file_id": "x", "owner": ALICE, "created_at": "2026-11-26T19:12:24.123456Z"}
+            ).encode()
+        ).decode(),
     ],
 )
 def test_malformed_cursor_is_a_400(api: Api, cursor: str) -> None:
@@ -102,6 +111,8 @@ def test_get_returns_status_and_a_short_lived_download_url(api: Api) -> None:
     assert url.path.endswith(f"/uploads/{ALICE}/{file_id}/report.txt")
     assert query["X-Amz-Expires"] == ["300"]
     assert "X-Amz-Signature" in query
+    # Served as a download, never rendered inline in the browser.
+    assert query["response-content-disposition"][0].startswith('attachment; filename="report.txt"')
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.api import ALICE, Api
 from tests.support.aws import client
+from upload_api.api import deps
 from upload_api.core.logging import logger
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -251,3 +252,31 @@ def test_logs_carry_the_request_id_but_never_the_token_or_the_file(api: Api) -> 
     assert headers["Authorization"].split(".")[1] not in logs
     assert base64.b64encode(secret_content).decode() not in logs
     assert secret_content.decode() not in logs
+
+
+class LostAnswerDynamoDB:
+    """Commits the put, then answers as the SDK's retry would: condition failed."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self._real.put_item(**kwargs)
+        return self._real.put_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_retried_metadata_write_that_had_committed_is_a_success(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = deps.get_upload_service(api.client.app.state.settings)  # type: ignore[attr-defined]
+    monkeypatch.setattr(service, "_dynamodb", LostAnswerDynamoDB(service._dynamodb))
+
+    response = api.client.post("/upload", json=body(), headers=api.auth())
+
+    assert response.status_code == 201
+    [item] = items(api)
+    assert item["file_id"] == {"S": response.json()["file_id"]}
+    assert len(object_versions(api)) == 1

@@ -55,10 +55,13 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 @lru_cache(maxsize=4)
 def _service(settings: Settings) -> UploadService:
     # Clients are built on first use, not at import, to keep the cold start short.
+    # Two attempts of at most 2 s connect + 5 s read per call keep an upload's
+    # object write, item write and any compensation inside the 29 s Lambda timeout
+    # in all but pathological cases.
     config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=3,
-        read_timeout=10,
+        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=2,
+        read_timeout=5,
         signature_version="s3v4",
     )
     endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None

@@ -22,6 +22,7 @@ _JWKS_TIMEOUT_SECONDS = 3
 # An unknown kid triggers at most one refetch per interval, so a stream of
 # forged kids cannot turn the app into a JWKS request amplifier.
 _MIN_REFETCH_INTERVAL_SECONDS = 30.0
+_RETRY_AFTER_FAILURE_SECONDS = 2.0
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -47,47 +48,77 @@ def is_allowed_jwks_url(url: str) -> bool:
 
 
 class JwksCache:
-    """The user pool's signing keys, fetched once and refetched on an unknown kid."""
+    """The user pool's signing keys, fetched once and refetched on an unknown kid.
+
+    Every fetch attempt, failed or not, starts a quiet period, so neither forged
+    kids nor an unreachable JWKS endpoint turn each request into a fetch.
+    """
 
     def __init__(
-        self, url: str, min_refetch_interval: float = _MIN_REFETCH_INTERVAL_SECONDS
+        self,
+        url: str,
+        min_refetch_interval: float = _MIN_REFETCH_INTERVAL_SECONDS,
+        retry_after_failure: float = _RETRY_AFTER_FAILURE_SECONDS,
     ) -> None:
         if not is_allowed_jwks_url(url):
             raise ValueError("JWKS URL must be https (or http on loopback)")
         self._url = url
         self._min_refetch_interval = min_refetch_interval
+        self._retry_after_failure = retry_after_failure
         self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
+        self._attempted_at: float | None = None
+        self._last_attempt_failed = False
         self._lock = threading.Lock()
 
     def key_for(self, kid: str) -> Any:
         with self._lock:
             if kid not in self._keys and self._may_refetch():
-                self._keys = self._fetch()
-                self._fetched_at = time.monotonic()
+                self._refresh()
             key = self._keys.get(kid)
+            unavailable = key is None and self._last_attempt_failed and not self._keys
+        if unavailable:
+            raise InvalidToken("signing keys unavailable")
         if key is None:
             raise InvalidToken("token signed by an unknown key")
         return key
 
     def _may_refetch(self) -> bool:
-        if self._fetched_at is None:
+        if self._attempted_at is None:
             return True
-        return time.monotonic() - self._fetched_at >= self._min_refetch_interval
+        quiet = (
+            self._retry_after_failure if self._last_attempt_failed else self._min_refetch_interval
+        )
+        return time.monotonic() - self._attempted_at >= quiet
 
-    def _fetch(self) -> dict[str, Any]:
+    def _refresh(self) -> None:
+        self._attempted_at = time.monotonic()
         try:
             # The URL was checked at start-up by is_allowed_jwks_url: https, or
             # http on loopback for the local stack; never file:// or another scheme.
             with urllib.request.urlopen(self._url, timeout=_JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
                 document = json.load(response)
-        except (OSError, ValueError) as error:
-            raise InvalidToken("signing keys unavailable") from error
-        keys: dict[str, Any] = {}
-        for jwk in document.get("keys", []) if isinstance(document, dict) else []:
-            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and "kid" in jwk:
-                keys[str(jwk["kid"])] = RSAAlgorithm.from_jwk(jwk)
-        return keys
+        except (OSError, ValueError):
+            # Keep the keys we have: a blip must not lock out every caller.
+            self._last_attempt_failed = True
+            return
+        self._last_attempt_failed = False
+        self._keys = _rsa_keys(document)
+
+
+def _rsa_keys(document: Any) -> dict[str, Any]:
+    """RSA keys by kid; a malformed entry is skipped rather than failing every request."""
+    entries = document.get("keys", []) if isinstance(document, dict) else []
+    keys: dict[str, Any] = {}
+    for jwk in entries if isinstance(entries, list) else []:
+        if not (
+            isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str)
+        ):
+            continue
+        try:
+            keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError):
+            continue
+    return keys
 
 
 class TokenVerifier:
