@@ -121,3 +121,55 @@ def test_the_deploying_job_declares_its_environment_and_never_cancels() -> None:
         "group": "deploy-${{ inputs.environment }}",
         "cancel-in-progress": False,
     }
+
+
+def test_prod_reviewers_approve_a_published_plan_that_is_then_applied_as_is() -> None:
+    jobs = _load(GITHUB / "workflows" / "deploy-environment.yml")["jobs"]
+    assert set(jobs) == {"plan", "deploy"}
+    plan, deploy = jobs["plan"], jobs["deploy"]
+    # The plan runs before, and outside, the approval-gated environment.
+    assert "environment" not in plan
+    assert deploy["needs"] == "plan"
+    plan_scripts = "\n".join(step.get("run", "") for step in plan["steps"])
+    assert 'make plan ENV="$ENVIRONMENT"' in plan_scripts
+    assert "terraform -chdir=" in plan_scripts
+    assert " show -no-color " in plan_scripts
+    assert "$GITHUB_STEP_SUMMARY" in plan_scripts
+    uploads = [
+        s for s in plan["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert len(uploads) == 1
+    assert uploads[0]["with"]["retention-days"] <= 7  # a plan file holds a copy of the state
+    assert uploads[0]["with"]["if-no-files-found"] == "error"
+    # The deploy job never plans: it applies the downloaded, checksum-verified plan.
+    deploy_scripts = "\n".join(step.get("run", "") for step in deploy["steps"])
+    assert "make plan" not in deploy_scripts
+    assert "terraform plan" not in deploy_scripts
+    assert 'make apply ENV="$ENVIRONMENT"' in deploy_scripts
+    assert "sha256sum --check" in deploy_scripts
+    downloads = [
+        s["with"]["name"]
+        for s in deploy["steps"]
+        if str(s.get("uses", "")).startswith("actions/download-artifact@")
+    ]
+    assert "${{ needs.plan.outputs.artifact }}" in downloads
+    names = [s.get("name", s.get("uses", "")) for s in deploy["steps"]]
+    assert names.index("Check the plan is the published one") < names.index(
+        "terraform apply (the reviewed plan)"
+    )
+    # The plan job uses the read-only plan role, never the environment's roles.
+    plan_text = yaml.safe_dump(plan)
+    assert "AWS_TERRAFORM_ROLE_ARN" not in plan_text
+    assert "AWS_DEPLOY_ROLE_ARN" not in plan_text
+    assert "AWS_PLAN_ROLE_ARN_PROD" in plan_text
+
+
+def test_image_tags_are_unique_per_run_attempt_and_digests_are_verified() -> None:
+    deploy = _load(GITHUB / "workflows" / "deploy-environment.yml")["jobs"]["deploy"]
+    push = next(s for s in deploy["steps"] if s.get("name") == "Push the images (same digests)")
+    # ECR tags are immutable and builds are not reproducible: a re-run must not
+    # reuse the tag of an earlier attempt.
+    assert ":git-$GITHUB_SHA-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT" in push["run"]
+    assert ':git-$GITHUB_SHA"' not in push["run"]
+    assert "--preserve-digests" in push["run"]
+    assert '[[ "sha256:$served" == "$digest" ]]' in push["run"]
