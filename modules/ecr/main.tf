@@ -47,3 +47,32 @@ resource "aws_ecr_lifecycle_policy" "this" {
     ]
   })
 }
+
+# Lambda pulls the image with the service principal, not the execution role:
+# without this policy a container-image function cannot be created or updated
+# (the repositories are private and in the same account). Only functions of
+# this environment (<project>-<env>-*) may pull.
+data "aws_iam_policy_document" "lambda_pull" {
+  statement {
+    sid     = "LambdaPullForThisEnvironment"
+    actions = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:SourceArn"
+      values   = [var.lambda_function_arn_pattern]
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "this" {
+  for_each = aws_ecr_repository.this
+
+  repository = each.value.name
+  policy     = data.aws_iam_policy_document.lambda_pull.json
+}

@@ -40,3 +40,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "lambda_function_arn_pattern" {
+  description = "aws:SourceArn pattern of the Lambda functions that may pull images, e.g. arn:aws:lambda:eu-west-1:111111111111:function:secure-upload-dev-*."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+\\*?$", var.lambda_function_arn_pattern))
+    error_message = "lambda_function_arn_pattern must be a Lambda function ARN in one account and region, optionally ending in a single * (e.g. ...:function:secure-upload-dev-*)."
+  }
+}

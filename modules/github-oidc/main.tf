@@ -239,12 +239,17 @@ data "aws_iam_policy_document" "deploy" {
 
   # The smoke test: a throw-away user (no message sent), a permanent random
   # password, an ADMIN_USER_PASSWORD_AUTH sign-in for an IdToken, deletion.
+  # Where the pool requires MFA the sign-in answers MFA_SETUP / SOFTWARE_TOKEN_MFA
+  # (AdminRespondToAuthChallenge). AssociateSoftwareToken and VerifySoftwareToken
+  # are not listed: Cognito authorises them by the sign-in session and does not
+  # evaluate IAM policies for them (the SDK sends them unsigned).
   statement {
     sid = "SmokeTestUser"
     actions = [
       "cognito-idp:AdminCreateUser",
       "cognito-idp:AdminDeleteUser",
       "cognito-idp:AdminInitiateAuth",
+      "cognito-idp:AdminRespondToAuthChallenge",
       "cognito-idp:AdminSetUserPassword",
     ]
     resources = [var.user_pool_arn]
@@ -493,12 +498,15 @@ data "aws_iam_policy_document" "terraform" {
       "ecr:CreateRepository",
       "ecr:DeleteLifecyclePolicy",
       "ecr:DeleteRepository",
+      "ecr:DeleteRepositoryPolicy",
       "ecr:DescribeRepositories",
       "ecr:GetLifecyclePolicy",
+      "ecr:GetRepositoryPolicy",
       "ecr:ListTagsForResource",
       "ecr:PutImageScanningConfiguration",
       "ecr:PutImageTagMutability",
       "ecr:PutLifecyclePolicy",
+      "ecr:SetRepositoryPolicy",
       "ecr:TagResource",
       "ecr:UntagResource",
     ]
@@ -814,17 +822,22 @@ data "aws_iam_policy_document" "plan_assume" {
       values   = ["sts.amazonaws.com"]
     }
 
+    # Pull requests plan for review; main's deploy workflow publishes a plan
+    # before prod's reviewers approve it. Both only read.
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:pull_request"]
+      values = [
+        "repo:${var.github_repository}:pull_request",
+        "repo:${var.github_repository}:ref:refs/heads/main",
+      ]
     }
   }
 }
 
 resource "aws_iam_role" "plan" {
   name                 = "${var.name_prefix}-github-plan"
-  description          = "Read-only terraform plan on pull requests of ${var.github_repository}."
+  description          = "Read-only terraform plan for pull requests and main of ${var.github_repository}."
   assume_role_policy   = data.aws_iam_policy_document.plan_assume.json
   max_session_duration = var.max_session_duration
   tags                 = var.tags
@@ -894,6 +907,34 @@ data "aws_iam_policy_document" "plan" {
     effect    = "Deny"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"]
     resources = [var.kms_key_arn]
+  }
+
+  # ReadOnlyAccess also reads user data outside the buckets and the table:
+  # user profiles and devices (Cognito), log events (Lambda and API logs carry
+  # owners, file names and keys), execution input and history (stream records).
+  # Refresh needs none of these. "*": log queries, their results and log
+  # records have no resource-level permissions, and one environment is one
+  # account, so nothing of another environment is affected.
+  statement {
+    sid    = "DenyUserDataReads"
+    effect = "Deny"
+    actions = [
+      "cognito-idp:AdminGetDevice",
+      "cognito-idp:AdminGetUser",
+      "cognito-idp:AdminListDevices",
+      "cognito-idp:AdminListGroupsForUser",
+      "cognito-idp:ListUsers",
+      "cognito-idp:ListUsersInGroup",
+      "logs:FilterLogEvents",
+      "logs:GetLogEvents",
+      "logs:GetLogRecord",
+      "logs:GetQueryResults",
+      "logs:StartLiveTail",
+      "logs:StartQuery",
+      "states:DescribeExecution",
+      "states:GetExecutionHistory",
+    ]
+    resources = ["*"]
   }
 
   # The platform keeps no secrets; deny them anyway should one be added.

@@ -69,7 +69,7 @@ variable "ssm_parameter_path" {
 }
 
 variable "protected_data_arns" {
-  description = "Bucket and table ARNs whose contents the plan and Terraform roles must never read."
+  description = "Bucket and table ARNs whose contents (objects; items, index and stream records under <table arn>/*) the plan and Terraform roles must never read."
   type        = list(string)
 }
 

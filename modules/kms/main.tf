@@ -53,7 +53,7 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # DynamoDB, ECR, Lambda and Step Functions keep grants on the key for the
+  # DynamoDB, ECR, Lambda, Step Functions and Pipes keep grants on the key for the
   # resources they encrypt; only AWS services may hold such grants.
   statement {
     sid       = "GrantsForAwsResources"
@@ -135,6 +135,28 @@ data "aws_iam_policy_document" "this" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/*${var.name}-*"]
+    }
+  }
+
+  # Vended logs (the state machine's and the Pipe's log groups) reach CloudWatch
+  # Logs through the log-delivery service, which decrypts the records the
+  # source service encrypted with this key; the encryption context names the
+  # logs service of this account and region. CloudWatch Logs then re-encrypts
+  # them into the log group (statement above).
+  statement {
+    sid       = "VendedLogDelivery"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
     }
   }
 

@@ -72,7 +72,7 @@ resource "aws_sns_topic_subscription" "email" {
 
 resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   alarm_name          = "${var.name_prefix}-dlq-not-empty"
-  alarm_description   = "Stream records failed processing and were dead-lettered; inspect ${var.dlq_name}."
+  alarm_description   = "Stream records could not start a processing execution and were dead-lettered; inspect ${var.dlq_name}."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = var.dlq_name }
@@ -114,6 +114,27 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
   dimensions          = { FunctionName = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# The processor records a file it rejects (size, checksum or type mismatch,
+# object missing) as FAILED and returns normally: no Lambda error and no failed
+# execution, only its FilesFailed metric (Powertools EMF: namespace and a
+# "service" dimension). Someone must look at every such file.
+resource "aws_cloudwatch_metric_alarm" "files_failed" {
+  alarm_name          = "${var.name_prefix}-files-failed"
+  alarm_description   = "The processor marked uploaded files FAILED (metric ${var.processor_metrics.metric_name}); see the processor's logs for the reasons."
+  namespace           = var.processor_metrics.namespace
+  metric_name         = var.processor_metrics.metric_name
+  dimensions          = { service = var.processor_metrics.service }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

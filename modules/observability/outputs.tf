@@ -19,5 +19,6 @@ output "alarm_arns" {
     [aws_cloudwatch_metric_alarm.dlq_not_empty.arn],
     [for a in aws_cloudwatch_metric_alarm.executions_failed : a.arn],
     [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.arn],
+    [aws_cloudwatch_metric_alarm.files_failed.arn],
   )
 }

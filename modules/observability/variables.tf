@@ -33,6 +33,20 @@ variable "lambda_function_names" {
   type        = set(string)
 }
 
+variable "processor_metrics" {
+  description = "Where the processor's Powertools metrics land: POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME (the \"service\" dimension) and the name of the metric counting files marked FAILED."
+  type = object({
+    namespace   = string
+    service     = string
+    metric_name = string
+  })
+  default = {
+    namespace   = "SecureUpload"
+    service     = "processor"
+    metric_name = "FilesFailed"
+  }
+}
+
 variable "alarm_email" {
   description = "E-mail address subscribed to the alarm topic, or null for none (the subscription must be confirmed)."
   type        = string

@@ -136,6 +136,21 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
 
+  # Execution logs go to the KMS-encrypted log group through vended-log
+  # delivery; Step Functions encrypts them with the key under a logs
+  # encryption context (the key policy lets delivery.logs decrypt them).
+  statement {
+    sid       = "LogDataKey"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    }
+  }
+
   # Log delivery and X-Ray actions exist only on "*" (no resource-level permissions).
   statement {
     sid = "LogDeliveryAndTracing"
@@ -281,9 +296,19 @@ resource "aws_pipes_pipe" "this" {
 
   source_parameters {
     dynamodb_stream_parameters {
-      starting_position = "LATEST"
+      # From the oldest record still in the stream: uploads written before the
+      # Pipe existed (or while it was stopped or being replaced) are processed
+      # too. Processing is idempotent (an item leaves UPLOADED once), and
+      # maximum_record_age_in_seconds caps how far back a replay reaches.
+      starting_position = "TRIM_HORIZON"
       batch_size        = var.batch_size
-      # A poison record would otherwise block its shard for the stream's 24 h.
+      # The retry, record-age, bisect and dead-letter settings cover the Pipe's
+      # own delivery only, i.e. a failing StartExecution (throttled, denied,
+      # state machine missing): FIRE_AND_FORGET to a STANDARD workflow returns
+      # as soon as the execution starts. Processing failures inside the
+      # execution never come back here; they are handled by the state
+      # machine (Retry/Catch, item marked FAILED) and surface through the
+      # executions-failed alarms (observability module).
       maximum_retry_attempts        = var.maximum_retry_attempts
       maximum_record_age_in_seconds = var.maximum_record_age_in_seconds
       on_partial_batch_item_failure = "AUTOMATIC_BISECT"

@@ -82,7 +82,7 @@ variable "batch_size" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Retries of a failing batch before it goes to the dead-letter queue (finite; the default is infinite)."
+  description = "Retries of a batch whose StartExecution fails before it goes to the dead-letter queue (finite; the default is infinite). Processing failures inside an execution are not retried here."
   type        = number
   default     = 3
 
@@ -93,7 +93,7 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Age after which a record is sent to the dead-letter queue instead of processed (finite; the default is infinite)."
+  description = "Age after which a record that could not start an execution is sent to the dead-letter queue (finite; the default is infinite); also caps how far back a TRIM_HORIZON start replays."
   type        = number
   default     = 3600
 

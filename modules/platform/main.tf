@@ -13,6 +13,8 @@ locals {
   upload_api_function_name = "${local.name_prefix}-upload-api"
   processor_function_name  = "${local.name_prefix}-processor"
   processor_function_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.processor_function_name}"
+  # Every function of this environment (ECR lets only these pull images).
+  function_arn_pattern = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.name_prefix}-*"
 
   upload_api_repository = "${local.name_prefix}/upload-api"
   processor_repository  = "${local.name_prefix}/processor"
@@ -70,10 +72,11 @@ module "auth" {
 module "ecr" {
   source = "../ecr"
 
-  repository_names   = [local.upload_api_repository, local.processor_repository]
-  kms_key_arn        = module.kms.key_arn
-  keep_tagged_images = var.ecr_keep_tagged_images
-  tags               = var.tags
+  repository_names            = [local.upload_api_repository, local.processor_repository]
+  kms_key_arn                 = module.kms.key_arn
+  keep_tagged_images          = var.ecr_keep_tagged_images
+  lambda_function_arn_pattern = local.function_arn_pattern
+  tags                        = var.tags
 }
 
 module "lambda_roles" {
@@ -113,11 +116,20 @@ module "observability" {
   dlq_name              = module.pipeline.dlq_name
   state_machine_arn     = module.pipeline.state_machine_arn
   lambda_function_names = [local.upload_api_function_name, local.processor_function_name]
-  alarm_email           = var.alarm_email
-  log_retention_days    = var.log_retention_days
-  tags                  = var.tags
+  # As set in services/template.yaml (POWERTOOLS_METRICS_NAMESPACE and
+  # POWERTOOLS_SERVICE_NAME) and counted in services/processor/processor/handler.py.
+  processor_metrics = {
+    namespace   = "SecureUpload"
+    service     = "processor"
+    metric_name = "FilesFailed"
+  }
+  alarm_email        = var.alarm_email
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 }
 
+# protected_data_arns: uploaded objects, access logs (requesters and object
+# keys), metadata items and the table's stream (table ARN + "/*").
 module "github_oidc" {
   source = "../github-oidc"
 
@@ -130,7 +142,7 @@ module "github_oidc" {
   kms_key_arn                 = module.kms.key_arn
   user_pool_arn               = module.auth.user_pool_arn
   ssm_parameter_path          = local.parameter_path
-  protected_data_arns         = [module.storage.bucket_arn, module.metadata_table.table_arn]
+  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn]
   terraform_may_empty_buckets = var.force_destroy_buckets
   state_bucket_name           = var.state_bucket_name
   state_key                   = "${var.environment}/terraform.tfstate"

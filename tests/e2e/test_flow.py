@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -148,8 +149,9 @@ def test_persistent_failure_is_retried_then_recorded_failed(
 
     final = wait_final(api, created["file_id"], timeout=30)
     assert final["status"] == "FAILED"
-    assert "TransientProcessingError" in final["failure_reason"]
-    assert "injected transient failure" in final["failure_reason"]
+    # The error name only: no message, stack trace, bucket or key reaches the user.
+    assert final["failure_reason"] == "processing failed (TransientProcessingError)"
+    assert final["processed_at"] == final["updated_at"]
     (execution,) = wait_executions_done(stack, created["file_id"])
     assert execution["status"] == "FAILED"
     assert execution["error"] == "ProcessingFailed"
@@ -157,11 +159,68 @@ def test_persistent_failure_is_retried_then_recorded_failed(
     assert failed_lambda_attempts(stack, execution["executionArn"]) == 4
 
 
-def test_same_record_delivered_twice_is_processed_once(
+def test_a_failure_that_cannot_be_recorded_does_not_abort_its_siblings(
     stack: RunningStack, api: httpx.Client
 ) -> None:
-    created = upload(api, "twice.txt", b"deliver me twice")
-    file_id = created["file_id"]
+    """An item at DynamoDB's 400 KB limit cannot take the FAILED attributes: the
+    processor's UpdateItem and then RecordFailure's fail (a validation error, not a lost
+    race). That iteration ends unrecorded, its sibling is processed, and the execution
+    still ends in the Fail state after the Map."""
+    created = upload(api, "sibling.txt", b"processed next to a broken record")
+    good = _insert_record(stack, created["file_id"])
+    broken = json.loads(json.dumps(good))
+    file_id = str(uuid.uuid4())
+    broken["dynamodb"]["Keys"]["file_id"]["S"] = file_id
+    image = broken["dynamodb"]["NewImage"]
+    image["file_id"]["S"] = file_id
+    image["s3_key"]["S"] = f"uploads/nobody/{file_id}/missing.txt"
+    _put_item_at_the_size_limit(stack, image)
+    sfn = stack.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=stack.state.state_machine_arn,
+        name=f"unrecordable-{file_id}",
+        input=json.dumps([broken, good]),
+    )["executionArn"]
+
+    def finished() -> dict[str, Any] | None:
+        described = dict(sfn.describe_execution(executionArn=arn))
+        return described if described["status"] != "RUNNING" else None
+
+    execution = wait_for(finished, timeout=20, interval=0.2, what="the execution")
+    assert (execution["status"], execution["error"]) == ("FAILED", "ProcessingFailed")
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    assert entered.count("RecordFailure") == 1
+    assert entered.count("FailureNotRecorded") == 1
+    assert "FailureRecorded" not in entered
+    assert wait_final(api, created["file_id"])["status"] == "PROCESSED"
+    item = stack.client("dynamodb").get_item(
+        TableName=stack.state.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+    )["Item"]
+    assert item["status"]["S"] == "UPLOADED"
+
+
+def _put_item_at_the_size_limit(stack: RunningStack, image: dict[str, Any]) -> None:
+    """Pad the item until fewer than 60 bytes are left below 400 KB."""
+    dynamodb = stack.client("dynamodb")
+    item = {k: v for k, v in image.items() if k in {"file_id", "owner", "status", "created_at"}}
+    item["status"] = {"S": "UPLOADED"}
+    pad = 400 * 1024
+    while True:
+        item["padding"] = {"S": "x" * pad}
+        try:
+            dynamodb.put_item(TableName=stack.state.table, Item=item)
+        except dynamodb.exceptions.ClientError as error:
+            assert "size" in str(error).lower(), error
+            pad -= 16
+        else:
+            return
+
+
+def _insert_record(stack: RunningStack, file_id: str) -> dict[str, Any]:
+    """The file's INSERT from the table stream, shaped like the Pipe's record."""
     streams = stack.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stack.state.stream_arn)["StreamDescription"][
         "Shards"
@@ -177,10 +236,19 @@ def test_same_record_delivered_twice_is_processed_once(
         for r in records
         if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["file_id"]["S"] == file_id
     ]
+    payload: dict[str, Any] = json.loads(json.dumps(insert, default=str))
+    return payload
+
+
+def test_same_record_delivered_twice_is_processed_once(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    created = upload(api, "twice.txt", b"deliver me twice")
+    file_id = created["file_id"]
+    payload = _insert_record(stack, file_id)
     # Redeliver while the pipe runner's own delivery may still be in flight:
     # twice in one batch (parallel Map iterations) and once more on its own.
     sfn = stack.client("stepfunctions")
-    payload = json.loads(json.dumps(insert, default=str))
     for name, batch in (("redeliver-pair", [payload, payload]), ("redeliver-one", [payload])):
         sfn.start_execution(
             stateMachineArn=stack.state.state_machine_arn,

@@ -404,3 +404,27 @@ def test_processor_role_reads_objects_and_records_outcomes() -> None:
         assert [s["resources"] for s in allowed[action]] == [["${var.table_arn}"]], action
     assert "s3:PutObject" not in allowed
     assert "s3:DeleteObject" not in allowed
+
+
+# ------------------------------------------------------------------ alarms
+
+
+def test_files_failed_alarm_watches_the_metric_the_processor_emits() -> None:
+    """Namespace and service dimension from the SAM template, metric name from the handler."""
+    platform = _load(ROOT / "modules" / "platform" / "main.tf")
+    [observability] = [
+        body
+        for entry in platform["module"]
+        for name, body in entry.items()
+        if _text(name) == "observability"
+    ]
+    metrics = {k: _text(v) for k, v in observability["processor_metrics"].items()}
+    template = (ROOT / "services" / "template.yaml").read_text()
+    namespace = re.search(r"POWERTOOLS_METRICS_NAMESPACE: (\S+)", template)
+    assert namespace
+    assert metrics["namespace"] == namespace.group(1)
+    assert f"POWERTOOLS_SERVICE_NAME: {metrics['service']}" in template
+    handler = (ROOT / "services" / "processor" / "processor" / "handler.py").read_text()
+    assert f'add_metric(name="{metrics["metric_name"]}"' in handler
+    alarm = (ROOT / "modules" / "observability" / "main.tf").read_text()
+    assert "dimensions          = { service = var.processor_metrics.service }" in alarm

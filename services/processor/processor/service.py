@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import filetype
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
@@ -49,6 +50,27 @@ _TRANSIENT_CODES: Final = frozenset(
         "TransactionInProgressException",
     }
 )
+# The object is gone: the upload itself failed (HeadObject answers a bare 404).
+_MISSING_CODES: Final = frozenset({"NoSuchKey", "NotFound", "404"})
+# Refused by IAM, a bucket/key policy or KMS: the platform is misconfigured, the
+# file is not at fault. HeadObject answers a bare 403; S3 passes KMS errors on as
+# "KMS.<exception>".
+_CONFIGURATION_CODES: Final = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "403",
+        "Forbidden",
+        "AllAccessDisabled",
+        "NoSuchBucket",
+        "ResourceNotFoundException",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "UnrecognizedClientException",
+    }
+)
 # Types the bytes cannot prove; a UTF-8 body is the best confirmation there is.
 _TEXT_LIKE_TYPES: Final = frozenset(
     {
@@ -78,8 +100,19 @@ _ALIASES: Final = {
 }
 
 
+logger = Logger(child=True)
+
+
 class TransientProcessingError(Exception):
     """AWS throttled or failed on its side: the state machine retries the whole step."""
+
+
+class ProcessingConfigurationError(Exception):
+    """Access denied or a key unusable: an operational problem, not a bad file.
+
+    Not retried by the state machine; its Catch leaves the item UPLOADED and
+    fails the execution (alarm), so the input can be re-run once fixed.
+    """
 
 
 @dataclass(frozen=True)
@@ -201,7 +234,8 @@ def is_transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in _TRANSIENT_CODES or status >= 500
+        # S3 passes KMS errors on as "KMS.<exception>": a throttled key is transient too.
+        return code.removeprefix("KMS.") in _TRANSIENT_CODES or status >= 500
     # Connection resets, timeouts, endpoint errors: the request never got an answer.
     return isinstance(error, BotoCoreError)
 
@@ -210,8 +244,16 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def is_configuration_error(error: ClientError) -> bool:
+    code = _error_code(error)
+    return code in _CONFIGURATION_CODES or code.startswith("KMS.")
+
+
 class ObjectUnreadableError(Exception):
-    """The object is missing or refused: a permanent failure of this upload."""
+    """The object is missing or cannot be read: a permanent failure of this upload.
+
+    Its message is the user-facing failure reason: short, no bucket, key or AWS text.
+    """
 
 
 def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
@@ -228,16 +270,24 @@ def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
             if len(first) < SNIFF_BYTES:
                 first.extend(chunk[: SNIFF_BYTES - len(first)])
     except (ClientError, BotoCoreError) as error:
-        if is_transient(error):
-            raise TransientProcessingError(f"reading s3://{bucket}/{key}: {error}") from error
-        if isinstance(error, ClientError):
-            raise ObjectUnreadableError(
-                f"object s3://{bucket}/{key} unreadable: {_error_code(error) or error}"
-            ) from error
-        raise
+        code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
+        details = {"bucket": bucket, "s3_key": key, "error_code": code, "error": str(error)}
+        # is_transient() holds for every BotoCoreError (no answer at all); the isinstance
+        # test only narrows the type: below, error is a ClientError.
+        if is_transient(error) or not isinstance(error, ClientError):
+            logger.warning("Reading the object failed transiently", extra=details)
+            raise TransientProcessingError(f"reading the object: {code}") from error
+        if is_configuration_error(error):
+            logger.exception("Object refused: access or key configuration", extra=details)
+            raise ProcessingConfigurationError(f"reading the object: {code}") from error
+        if code in _MISSING_CODES:
+            logger.warning("Object missing", extra=details)
+            raise ObjectUnreadableError("object missing") from error
+        logger.warning("Object unreadable", extra=details)
+        raise ObjectUnreadableError("object unreadable") from error
     if size != head["ContentLength"]:
         # The object changed between head and read (it never should): let a retry settle it.
-        raise TransientProcessingError(f"s3://{bucket}/{key} changed while being read")
+        raise TransientProcessingError("the object changed while being read")
     declared = head.get("ContentType") or OCTET_STREAM
     detected = detect_content_type(bytes(first), declared, truncated=size > len(first))
     return ObjectFacts(size, digest.hexdigest(), bytes(first), detected)
@@ -284,7 +334,7 @@ class FileProcessor:
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as error:
-            self._raise_if_transient(error)
+            self._raise_classified(error)
             raise
         item: dict[str, Any] | None = response.get("Item")
         return item
@@ -329,17 +379,21 @@ class FileProcessor:
                 if not item:
                     return Outcome(file_id, "MISSING", failure_reason="metadata item not found")
                 return _outcome_from_item(file_id, item, duplicate=True)
-            self._raise_if_transient(error)
+            self._raise_classified(error)
             raise
         except BotoCoreError as error:
-            self._raise_if_transient(error)
+            self._raise_classified(error)
             raise
         return Outcome(file_id, status, detected, failure_reason, processed_at=now)
 
     @staticmethod
-    def _raise_if_transient(error: Exception) -> None:
+    def _raise_classified(error: Exception) -> None:
+        """Transient and configuration errors get their own types; the caller re-raises the rest."""
         if is_transient(error):
             raise TransientProcessingError(f"DynamoDB: {error}") from error
+        if isinstance(error, ClientError) and is_configuration_error(error):
+            logger.error("DynamoDB refused the request", extra={"error": str(error)})
+            raise ProcessingConfigurationError(f"DynamoDB: {_error_code(error)}") from error
 
 
 def _outcome_from_item(file_id: str, item: dict[str, Any], *, duplicate: bool) -> Outcome:

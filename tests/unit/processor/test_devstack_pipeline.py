@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -62,25 +64,81 @@ def test_render_refuses_unknown_variables() -> None:
         definitions.render_template("${other}", {"table_name": "t"})
 
 
+def _item_states(rendered: dict[str, Any]) -> dict[str, Any]:
+    states: dict[str, Any] = rendered["States"]["ProcessRecords"]["ItemProcessor"]["States"]
+    return states
+
+
 def test_state_machine_retries_transient_errors_with_jitter_and_records_failures() -> None:
     rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
     assert rendered["QueryLanguage"] == "JSONPath"
-    process = rendered["States"]["ProcessRecords"]["ItemProcessor"]["States"]["ProcessFile"]
+    process = _item_states(rendered)["ProcessFile"]
     assert process["Resource"] == "arn:aws:states:::lambda:invoke"
-    (retry,) = process["Retry"]
-    assert set(retry["ErrorEquals"]) == {
+    throttled, transient = process["Retry"]
+    # Throttling first, with its own longer backoff; never in the generic entry too.
+    assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+    assert (
+        throttled["MaxAttempts"],
+        throttled["IntervalSeconds"],
+        throttled["BackoffRate"],
+        throttled["MaxDelaySeconds"],
+        throttled["JitterStrategy"],
+    ) == (8, 2, 2, 60, "FULL")
+    assert set(transient["ErrorEquals"]) == {
         "Lambda.ServiceException",
         "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
         "TransientProcessingError",
     }
-    assert retry["JitterStrategy"] == "FULL"
-    assert retry["BackoffRate"] > 1
-    (catch,) = process["Catch"]
-    record = rendered["States"]["ProcessRecords"]["ItemProcessor"]["States"][catch["Next"]]
+    assert transient["JitterStrategy"] == "FULL"
+    assert transient["BackoffRate"] > 1
+    retried = {e for r in process["Retry"] for e in r["ErrorEquals"]}
+    assert "ProcessingConfigurationError" not in retried
+    configuration, everything = process["Catch"]
+    assert configuration["ErrorEquals"] == ["ProcessingConfigurationError"]
+    assert configuration["Next"] == "FailureNotRecorded"
+    assert everything["ErrorEquals"] == ["States.ALL"]
+    record = _item_states(rendered)[everything["Next"]]
     assert record["Resource"] == "arn:aws:states:::dynamodb:updateItem"
     assert record["Parameters"]["Key"] == {"file_id": {"S.$": "$.dynamodb.Keys.file_id.S"}}
-    assert "failure_reason" in record["Parameters"]["UpdateExpression"]
-    assert "updated_at" in record["Parameters"]["UpdateExpression"]
+    for attribute in ("failure_reason", "updated_at", "processed_at"):
+        assert attribute in record["Parameters"]["UpdateExpression"]
     assert any(s["Type"] == "Fail" for s in rendered["States"].values())
+
+
+def test_map_concurrency_fits_the_processors_reserved_concurrency() -> None:
+    rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
+    template = (definitions.REPO_ROOT / "services" / "template.yaml").read_text(encoding="utf-8")
+    match = re.search(
+        r"ProcessorReservedConcurrency:\s*\n\s*Type: Number\s*\n\s*Default: (\d+)", template
+    )
+    assert match, "ProcessorReservedConcurrency default not found"
+    assert 0 < rendered["States"]["ProcessRecords"]["MaxConcurrency"] < int(match.group(1))
+
+
+def test_the_recorded_failure_reason_is_the_error_name_only() -> None:
+    rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
+    values = _item_states(rendered)["RecordFailure"]["Parameters"]["ExpressionAttributeValues"]
+    assert values[":reason"] == {"S.$": "States.Format('processing failed ({})', $.error.Error)"}
+    assert "Cause" not in json.dumps(values)
+
+
+def test_a_failure_that_cannot_be_recorded_still_fails_the_execution() -> None:
+    """Only a lost race is "recorded"; any other RecordFailure error ends the iteration
+    unrecorded, with an `error` so the count after the Map sees it."""
+    rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
+    states = _item_states(rendered)
+    record = states["RecordFailure"]
+    retried = {e for r in record["Retry"] for e in r["ErrorEquals"]}
+    assert {"DynamoDB.ProvisionedThroughputExceededException", "States.Timeout"} <= retried
+    assert "DynamoDB.ConditionalCheckFailedException" not in retried
+    lost_race, other = record["Catch"]
+    assert lost_race["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert lost_race["Next"] == "FailureRecorded"
+    assert other["ErrorEquals"] == ["States.ALL"]
+    assert other["ResultPath"] != "$.error"  # keeps the processing error for the count
+    unrecorded = states[other["Next"]]
+    assert unrecorded["Type"] == "Pass"
+    assert unrecorded["End"] is True
+    assert unrecorded["Parameters"]["error.$"] == "$.error.Error"
+    assert rendered["States"]["ProcessRecords"]["ResultSelector"]["errors.$"] == "$[*].error"

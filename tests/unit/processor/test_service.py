@@ -14,6 +14,7 @@ from processor.service import (
     FAILED,
     PROCESSED,
     FileProcessor,
+    ProcessingConfigurationError,
     TransientProcessingError,
     UploadedFile,
     content_types_agree,
@@ -143,8 +144,10 @@ def test_a_missing_object_is_a_permanent_failure(resources: UploadResources) -> 
 
     outcome = processor(resources).process(file)
 
-    assert outcome.status == FAILED
-    assert "unreadable" in (outcome.failure_reason or "")
+    assert (outcome.status, outcome.failure_reason) == (FAILED, "object missing")
+    stored = item(resources, file.file_id)
+    assert (stored["status"], stored["failure_reason"]) == (FAILED, "object missing")
+    assert stored["processed_at"] == stored["updated_at"] == "2026-11-26T19:12:24.123456Z"
 
 
 def test_checks_are_extensible(resources: UploadResources) -> None:
@@ -247,9 +250,72 @@ def test_throttling_and_5xx_are_transient_and_record_nothing(
     assert item(resources, file.file_id)["status"] == "UPLOADED"
 
 
-def test_a_non_transient_dynamodb_error_propagates(resources: UploadResources) -> None:
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [
+        ("head_object", client_error("403", 403)),
+        ("get_object", client_error("AccessDenied", 403)),
+        ("get_object", client_error("KMS.DisabledException", 400)),
+        ("get_object", client_error("KMS.KMSInvalidStateException", 400)),
+        ("get_object", client_error("KMS.AccessDeniedException", 400)),
+        ("get_object", client_error("AccessDeniedException", 400)),
+    ],
+)
+def test_access_and_key_errors_are_configuration_errors_and_record_nothing(
+    resources: UploadResources, operation: str, error: ClientError
+) -> None:
+    """The file is not at fault: the item stays UPLOADED for a re-run, nothing is marked."""
+    file = store(resources, b"refused")
+    failing = Failing(client("s3"), operation, error)
+
+    with pytest.raises(ProcessingConfigurationError) as raised:
+        processor(resources, s3=failing).process(file)
+
+    assert file.bucket not in str(raised.value)
+    assert item(resources, file.file_id)["status"] == "UPLOADED"
+
+
+@pytest.mark.parametrize(
+    ("operation", "error", "reason"),
+    [
+        ("head_object", client_error("404", 404), "object missing"),
+        ("get_object", client_error("NoSuchKey", 404), "object missing"),
+        ("get_object", client_error("InvalidObjectState", 403), "object unreadable"),
+    ],
+)
+def test_a_missing_or_unreadable_object_fails_with_a_short_reason(
+    resources: UploadResources, operation: str, error: ClientError, reason: str
+) -> None:
+    file = store(resources, b"unreadable")
+    failing = Failing(client("s3"), operation, error)
+
+    outcome = processor(resources, s3=failing).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, reason)
+    assert item(resources, file.file_id)["failure_reason"] == reason
+
+
+def test_a_throttled_key_is_transient(resources: UploadResources) -> None:
+    file = store(resources, b"slow key")
+    failing = Failing(client("s3"), "get_object", client_error("KMS.ThrottlingException", 400))
+
+    with pytest.raises(TransientProcessingError) as raised:
+        processor(resources, s3=failing).process(file)
+
+    assert file.bucket not in str(raised.value)
+
+
+def test_dynamodb_access_denied_is_a_configuration_error(resources: UploadResources) -> None:
     file = store(resources, b"denied")
     failing = Failing(client("dynamodb"), "update_item", client_error("AccessDeniedException", 400))
+
+    with pytest.raises(ProcessingConfigurationError):
+        processor(resources, dynamodb=failing).process(file)
+
+
+def test_an_unclassified_dynamodb_error_propagates(resources: UploadResources) -> None:
+    file = store(resources, b"invalid")
+    failing = Failing(client("dynamodb"), "update_item", client_error("ValidationException", 400))
 
     with pytest.raises(ClientError):
         processor(resources, dynamodb=failing).process(file)
