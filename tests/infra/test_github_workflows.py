@@ -173,3 +173,36 @@ def test_image_tags_are_unique_per_run_attempt_and_digests_are_verified() -> Non
     assert ':git-$GITHUB_SHA"' not in push["run"]
     assert "--preserve-digests" in push["run"]
     assert '[[ "sha256:$served" == "$digest" ]]' in push["run"]
+
+
+def test_gate_runs_real_terraform_on_every_change_without_credentials() -> None:
+    workflow = _load(GITHUB / "workflows" / "gate.yml")
+    trigger = workflow[True]  # PyYAML reads the `on` key as a boolean
+    # Every pull request and push to main: no path filter can skip it.
+    assert trigger["pull_request"] is None
+    assert trigger["push"] == {"branches": ["main"]}
+    job = workflow["jobs"]["terraform"]
+    assert "if" not in job
+    assert job["permissions"] == {"contents": "read"}
+    assert "id-token" not in yaml.safe_dump(job)
+    assert "aws-actions/configure-aws-credentials" not in yaml.safe_dump(job)
+    assert (
+        job["env"]["TERRAFORM_VERSION"]
+        == (_load(GITHUB / "workflows" / "plan.yml")["env"]["TERRAFORM_VERSION"])
+    )
+    scripts = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "terraform fmt -check -recursive" in scripts
+    assert "modules environments" in scripts
+    assert "environments/bootstrap environments/dev environments/stage environments/prod" in scripts
+    assert 'terraform -chdir="$root" init -backend=false -input=false' in scripts
+    assert 'terraform -chdir="$root" validate' in scripts
+    assert "modules/*/tests" in scripts
+    assert 'terraform -chdir="$module" init -backend=false' in scripts
+    assert 'terraform -chdir="$module" test' in scripts
+
+
+def test_the_terraform_tests_the_gate_runs_exist() -> None:
+    # The gate's loop over modules/*/tests would pass silently on an empty glob.
+    assert sorted(p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")) == [
+        "platform"
+    ]

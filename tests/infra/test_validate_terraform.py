@@ -12,9 +12,11 @@ import pytest
 
 from tests.infra.terraform_facts import table_definition
 from tests.infra.validate_terraform import (
+    PROVIDER_BLOCK_PATH,
     REPO_ROOT,
     SCHEMA_PATH,
     Finding,
+    load_provider_block,
     load_schema,
     main,
     validate,
@@ -23,6 +25,8 @@ from tests.infra.validate_terraform import (
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 M = "modules/m/main.tf"
 PARENT = "modules/parent/main.tf"
+OUTPUTS = "modules/m/outputs.tf"
+PROVIDERS = "modules/m/providers.tf"
 
 EXPECTED: dict[str, list[Finding]] = {
     "valid": [],
@@ -68,6 +72,77 @@ EXPECTED: dict[str, list[Finding]] = {
     ],
     "missing_module_output": [
         Finding(PARENT, 'module.child.bucket_arn: module "child" has no output "bucket_arn"'),
+    ],
+    "duplicate_declaration": [
+        Finding(M, 'duplicate resource "aws_s3_bucket" "this"'),
+        Finding(OUTPUTS, 'duplicate data "aws_region" "current"'),
+        Finding(OUTPUTS, 'duplicate local "prefix"'),
+        Finding(OUTPUTS, 'duplicate output "bucket"'),
+        Finding(OUTPUTS, 'duplicate variable "name"'),
+    ],
+    "unknown_reference_attribute": [
+        Finding(
+            M, 'aws_s3_bucket.this.arnn: resource type "aws_s3_bucket" has no attribute "arnn"'
+        ),
+        Finding(
+            M,
+            "aws_sfn_state_machine.this.logging_configuration[0].levell: "
+            'resource type "aws_sfn_state_machine" has no attribute "levell"',
+        ),
+        Finding(
+            M, 'aws_sqs_queue.q[*].urll: resource type "aws_sqs_queue" has no attribute "urll"'
+        ),
+        Finding(
+            M,
+            "aws_sqs_queue.q[0].nonexistent_attr: "
+            'resource type "aws_sqs_queue" has no attribute "nonexistent_attr"',
+        ),
+        Finding(
+            M,
+            "data.aws_caller_identity.current.account_idd: "
+            'data source type "aws_caller_identity" has no attribute "account_idd"',
+        ),
+    ],
+    "literal_type_mismatch": [
+        Finding(
+            M,
+            'resource aws_s3_bucket.this: inappropriate value for "force_destroy": '
+            'bool required, got string "maybe"',
+        ),
+        Finding(
+            M,
+            'resource aws_s3_bucket.this: inappropriate value for "tags": '
+            'map(string) required, got string "everything"',
+        ),
+        Finding(
+            M,
+            "resource aws_sfn_state_machine.this: inappropriate value for "
+            '"logging_configuration.include_execution_data": bool required, got string "yes"',
+        ),
+        Finding(
+            M,
+            'resource aws_sqs_queue.this: inappropriate value for "message_retention_seconds": '
+            'number required, got string "soon"',
+        ),
+        Finding(
+            M,
+            'resource aws_sqs_queue.this: inappropriate value for "visibility_timeout_seconds": '
+            "number required, got bool true",
+        ),
+    ],
+    "undeclared_resource_reference": [
+        Finding(M, "unresolved reference random_id.nope"),
+        Finding(M, "unresolved reference random_pet.name"),
+    ],
+    "provider_block": [
+        Finding(
+            PROVIDERS,
+            'provider aws: inappropriate value for "skip_credentials_validation": '
+            'bool required, got string "sometimes"',
+        ),
+        Finding(PROVIDERS, 'provider aws: unknown argument "default_tags.tagz"'),
+        Finding(PROVIDERS, 'provider aws: unknown argument "regoin"'),
+        Finding(PROVIDERS, 'provider aws: unknown block "assume_rol"'),
     ],
     "environment_root_resource": [
         Finding(
@@ -119,6 +194,12 @@ def test_vendored_schema_is_the_pinned_provider_release() -> None:
     assert schema["provider_version"] == "6.47.0"
     assert "aws_pipes_pipe" in schema["resource_schemas"]
     assert (SCHEMA_PATH.parent / "README.md").is_file()
+
+
+def test_vendored_provider_block_has_the_provider_arguments() -> None:
+    block = load_provider_block(PROVIDER_BLOCK_PATH)
+    assert {"region", "allowed_account_ids"} <= set(block["attributes"])
+    assert {"assume_role", "default_tags", "endpoints"} <= set(block["block_types"])
 
 
 # ------------------------------------------------------------------ contract facts

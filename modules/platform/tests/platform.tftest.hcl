@@ -1,4 +1,6 @@
-# Runs in CI with `terraform test` (no AWS access: every provider call is mocked).
+# `terraform test` for the composition module: run by the gate workflow's
+# terraform job (terraform -chdir=modules/platform test, after init
+# -backend=false) and by hand. No AWS access: every provider call is mocked.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
