@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-import pytest
 
 from devstack import definitions
 from tests.e2e.conftest import RunningStack
+from tests.infra import terraform_facts
 
 MODULES = definitions.REPO_ROOT / "modules"
 
@@ -124,8 +124,7 @@ def as_facts(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_devstack_table_definition_equals_the_shared_terraform_facts() -> None:
-    facts = pytest.importorskip("tests.infra.terraform_facts")
-    assert as_facts(definitions.table_definition()) == facts.table_definition()
+    assert as_facts(definitions.table_definition()) == terraform_facts.table_definition()
 
 
 def test_terraform_loads_the_same_pipeline_files() -> None:
@@ -139,6 +138,128 @@ def test_terraform_loads_the_same_pipeline_files() -> None:
     (criteria,) = pipe["source_parameters"][0]["filter_criteria"]
     (pipe_filter,) = criteria["filter"]
     assert pipe_filter["pattern"] == '${file("${path.module}/pipe-filter.json")}'
+
+
+def _variable_defaults(module: str) -> dict[str, Any]:
+    parsed = _load_hcl(MODULES / module / "variables.tf")
+    return {
+        _unquote(name): _unquote(body["default"])
+        for block in parsed.get("variable", [])
+        for name, body in block.items()
+        if "default" in body
+    }
+
+
+def _pipeline_variables() -> dict[str, Any]:
+    """The pipeline module's variables as deployed: its defaults, then what the
+    composition module passes from its own variables' defaults."""
+    values = _variable_defaults("pipeline")
+    platform_defaults = _variable_defaults("platform")
+    parsed = _load_hcl(MODULES / "platform" / "main.tf")
+    for block in parsed.get("module", []):
+        for name, body in block.items():
+            if _unquote(name) != "pipeline":
+                continue
+            for argument, raw in body.items():
+                match = re.fullmatch(r"\$\{var\.(\w+)\}", str(raw))
+                if match and match.group(1) in platform_defaults:
+                    values[argument] = platform_defaults[match.group(1)]
+    return values
+
+
+def _pipeline_value(raw: Any, variables: dict[str, Any]) -> Any:
+    raw = _unquote(raw)
+    match = re.fullmatch(r"\$\{var\.(\w+)\}", str(raw))
+    return variables[match.group(1)] if match else raw
+
+
+def terraform_pipe_parameters(dead_letter_queue_arn: str) -> dict[str, Any]:
+    """The module's aws_pipes_pipe, shaped like CreatePipe's DynamoDBStreamParameters and
+    TargetParameters (the DLQ ARN is a placeholder: the module's own queue)."""
+    variables = _pipeline_variables()
+    pipe = _resource("pipeline", "aws_pipes_pipe")
+    (source,) = pipe["source_parameters"]
+    (stream,) = source["dynamodb_stream_parameters"]
+    (dead_letter,) = stream["dead_letter_config"]
+    assert dead_letter["arn"] == "${aws_sqs_queue.dlq.arn}"
+    (target,) = pipe["target_parameters"]
+    (machine,) = target["step_function_state_machine_parameters"]
+
+    def value(name: str, default: Any = None) -> Any:
+        return _pipeline_value(stream[name], variables) if name in stream else default
+
+    return {
+        "DynamoDBStreamParameters": {
+            "StartingPosition": value("starting_position"),
+            "BatchSize": value("batch_size"),
+            # Not set in the module: the API default, no batching window.
+            "MaximumBatchingWindowInSeconds": value("maximum_batching_window_in_seconds", 0),
+            "MaximumRetryAttempts": value("maximum_retry_attempts"),
+            "MaximumRecordAgeInSeconds": value("maximum_record_age_in_seconds"),
+            "OnPartialBatchItemFailure": value("on_partial_batch_item_failure"),
+            "DeadLetterConfig": {"Arn": dead_letter_queue_arn},
+        },
+        "TargetParameters": {
+            "StepFunctionStateMachineParameters": {
+                "InvocationType": _unquote(machine["invocation_type"])
+            }
+        },
+    }
+
+
+def test_devstack_pipe_settings_equal_the_terraform_pipe() -> None:
+    terraform = terraform_pipe_parameters("arn:dlq")
+    assert definitions.pipe_stream_parameters("arn:dlq") == terraform["DynamoDBStreamParameters"]
+    assert definitions.pipe_target_parameters() == terraform["TargetParameters"]
+    # Spelled out too, so a change on both sides is a visible decision.
+    assert terraform["DynamoDBStreamParameters"] | {"DeadLetterConfig": None} == {
+        "StartingPosition": "TRIM_HORIZON",
+        "BatchSize": 10,
+        "MaximumBatchingWindowInSeconds": 0,
+        "MaximumRetryAttempts": 3,
+        "MaximumRecordAgeInSeconds": 3600,
+        "OnPartialBatchItemFailure": "AUTOMATIC_BISECT",
+        "DeadLetterConfig": None,
+    }
+    assert terraform["TargetParameters"]["StepFunctionStateMachineParameters"] == {
+        "InvocationType": "FIRE_AND_FORGET"
+    }
+
+
+def test_devstack_dead_letter_queue_equals_the_terraform_queue() -> None:
+    queue = _resource("pipeline", "aws_sqs_queue")
+    variables = _pipeline_variables()
+    assert _unquote(queue["name"]) == "${local.pipe_name}-dlq"
+    assert _locals("pipeline")["pipe_name"] == "${var.name_prefix}-files-stream"
+    assert definitions.PIPE_DLQ_NAME == f"{definitions.PIPE_NAME}-dlq"  # noqa: SIM300
+    assert (
+        _pipeline_value(queue["message_retention_seconds"], variables)
+        == definitions.PIPE_DLQ_MESSAGE_RETENTION_SECONDS
+    )
+    assert queue["kms_master_key_id"] == "${var.kms_key_arn}"
+    assert (
+        queue["kms_data_key_reuse_period_seconds"]
+        == definitions.PIPE_DLQ_KMS_DATA_KEY_REUSE_SECONDS
+    )
+
+
+def test_running_stack_pipe_has_the_terraform_settings_and_dlq(stack: RunningStack) -> None:
+    sqs = stack.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stack.state.dead_letter_queue_url, AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["QueueArn"].endswith(f":{definitions.PIPE_DLQ_NAME}")
+    assert attributes["KmsMasterKeyId"] == stack.state.kms_key_arn
+    assert int(attributes["MessageRetentionPeriod"]) == (
+        definitions.PIPE_DLQ_MESSAGE_RETENTION_SECONDS
+    )
+    pipe = stack.client("pipes").describe_pipe(Name=stack.state.pipe_name)
+    expected = terraform_pipe_parameters(attributes["QueueArn"])
+    assert (
+        pipe["SourceParameters"]["DynamoDBStreamParameters"]
+        == (expected["DynamoDBStreamParameters"])
+    )
+    assert pipe["TargetParameters"] == expected["TargetParameters"]
 
 
 def test_running_stack_uses_the_pipeline_files(stack: RunningStack) -> None:

@@ -19,6 +19,7 @@ KMS_ALIAS: Final = f"alias/{PREFIX}"
 USER_POOL: Final = f"{PREFIX}-users"
 APP_CLIENT: Final = f"{PREFIX}-cli"
 DEMO_USER: Final = "demo@example.com"
+PIPE_DLQ_NAME: Final = f"{PIPE_NAME}-dlq"
 # moto accepts any credentials; this dummy keeps real ones out of the local stack.
 MOTO_CREDENTIAL: Final = "testing"
 
@@ -29,6 +30,20 @@ STATE_MACHINE_FILE: Final = PIPELINE_MODULE / "state-machine.asl.json"
 # Exactly the variables Terraform's templatefile() passes to the definition.
 TEMPLATE_VARIABLES: Final = frozenset({"processor_function_arn", "table_name"})
 _TEMPLATE_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+# The Pipe's delivery settings as modules/pipeline deploys them (variables.tf
+# defaults, main.tf literals). The local stack creates its Pipe from these and
+# the pipe runner reads them back from the Pipe, like the real one;
+# tests/e2e/test_same_definitions_as_terraform.py compares them with the module.
+PIPE_STARTING_POSITION: Final = "TRIM_HORIZON"
+PIPE_BATCH_SIZE: Final = 10
+PIPE_MAXIMUM_BATCHING_WINDOW_SECONDS: Final = 0  # not set in Terraform: the API default
+PIPE_MAXIMUM_RETRY_ATTEMPTS: Final = 3
+PIPE_MAXIMUM_RECORD_AGE_SECONDS: Final = 3600
+PIPE_ON_PARTIAL_BATCH_ITEM_FAILURE: Final = "AUTOMATIC_BISECT"
+PIPE_INVOCATION_TYPE: Final = "FIRE_AND_FORGET"
+PIPE_DLQ_MESSAGE_RETENTION_SECONDS: Final = 1209600
+PIPE_DLQ_KMS_DATA_KEY_REUSE_SECONDS: Final = 300
 
 
 def bucket_name(account_id: str) -> str:
@@ -66,6 +81,24 @@ def table_definition() -> dict[str, Any]:
 def pipe_filter_pattern() -> dict[str, Any]:
     pattern: dict[str, Any] = json.loads(PIPE_FILTER_FILE.read_text(encoding="utf-8"))
     return pattern
+
+
+def pipe_stream_parameters(dead_letter_queue_arn: str) -> dict[str, Any]:
+    """The Pipe's DynamoDBStreamParameters (CreatePipe shape), as modules/pipeline sets them."""
+    return {
+        "StartingPosition": PIPE_STARTING_POSITION,
+        "BatchSize": PIPE_BATCH_SIZE,
+        "MaximumBatchingWindowInSeconds": PIPE_MAXIMUM_BATCHING_WINDOW_SECONDS,
+        "MaximumRetryAttempts": PIPE_MAXIMUM_RETRY_ATTEMPTS,
+        "MaximumRecordAgeInSeconds": PIPE_MAXIMUM_RECORD_AGE_SECONDS,
+        "OnPartialBatchItemFailure": PIPE_ON_PARTIAL_BATCH_ITEM_FAILURE,
+        "DeadLetterConfig": {"Arn": dead_letter_queue_arn},
+    }
+
+
+def pipe_target_parameters() -> dict[str, Any]:
+    """The Pipe's TargetParameters: a STANDARD state machine takes FIRE_AND_FORGET only."""
+    return {"StepFunctionStateMachineParameters": {"InvocationType": PIPE_INVOCATION_TYPE}}
 
 
 def render_template(text: str, variables: dict[str, str]) -> str:

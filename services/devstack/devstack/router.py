@@ -4,8 +4,17 @@ moto without Docker runs Lambda through its "simple" backend, which echoes the
 input back: a false pass. This is a narrow patch of that one method, written
 against moto 5.2.5 (tested in tests/unit/processor/test_devstack_router.py):
 invocations of a routed name run the real handler and come back the way Lambda
-answers (payload, or `X-Amz-Function-Error: Unhandled` with errorType and
-errorMessage); every other function keeps moto's behaviour.
+answers; every other function keeps moto's behaviour.
+
+- RequestResponse: the handler's result as JSON; a raised exception is
+  `X-Amz-Function-Error: Unhandled` with errorType and errorMessage; a result
+  that is not JSON-serialisable is Unhandled with errorType
+  `Runtime.MarshalError`, as the Python runtime reports it (Decimal is
+  serialised as a number, bytes are returned as they are, like the runtime).
+- Event: 202 with an empty body at once; the handler runs in a thread
+  (Lambda's own async retries and destinations are not modelled: an error is
+  logged).
+- DryRun: 204 with an empty body; the handler does not run.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import moto
@@ -71,6 +81,7 @@ class LambdaRouter:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._original: Callable[..., Any] | None = None
+        self._async_threads: set[threading.Thread] = set()
         self.invocations: dict[str, int] = {}
         self.on_result: Callable[[str, dict[str, Any], Any, float], None] | None = None
 
@@ -108,6 +119,13 @@ class LambdaRouter:
                 return original(backend, function_name, qualifier, body, headers, response_headers)
             # Like Lambda: an unknown function is a 404, even if a route exists.
             fn = backend.get_function(name, qualifier)
+            # moto answers 202 (Event) or 204 (DryRun) itself when the body is not None.
+            invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                router._invoke_async(name, fn.function_arn, handler, body)
+                return b""
             return router._invoke(name, fn.function_arn, handler, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
@@ -139,6 +157,32 @@ class LambdaRouter:
             raise fault
         return handler(event, context)
 
+    def _invoke_async(self, name: str, arn: str, handler: LambdaHandler, body: Any) -> None:
+        def run() -> None:
+            try:
+                self._invoke(name, arn, handler, body, {}, asynchronous=True)
+            except Exception:
+                _log.exception("%s (Event invocation) could not run", name)
+            finally:
+                with self._lock:
+                    self._async_threads.discard(thread)
+
+        thread = threading.Thread(target=run, name=f"lambda-event-{name}", daemon=True)
+        with self._lock:
+            self._async_threads.add(thread)
+        thread.start()
+
+    def wait_for_async(self, timeout: float = 10) -> None:
+        """Wait for handlers started by Event invocations (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                pending = list(self._async_threads)
+            if not pending:
+                return
+            for thread in pending:
+                thread.join(max(0.0, deadline - time.monotonic()))
+
     def _invoke(
         self,
         name: str,
@@ -146,18 +190,54 @@ class LambdaRouter:
         handler: LambdaHandler,
         body: Any,
         response_headers: dict[str, str],
+        *,
+        asynchronous: bool = False,
     ) -> bytes:
         raw = body.decode() if isinstance(body, bytes) else (body or "{}")
         event = json.loads(raw or "{}")
         with self._lock:
             self.invocations[name] = self.invocations.get(name, 0) + 1
+        context = LambdaContextStub(name, arn)
         started = time.perf_counter()
         try:
-            result = self._call(handler, event, LambdaContextStub(name, arn))
+            result = self._call(handler, event, context)
         except Exception as error:
             response_headers["x-amz-function-error"] = "Unhandled"
             result = {"errorType": type(error).__name__, "errorMessage": str(error)}
             _log.debug("%s raised %s", name, result)
+        payload, problem = marshal(result)
+        if payload is None:
+            # What the Python runtime answers for a result it cannot serialise.
+            response_headers["x-amz-function-error"] = "Unhandled"
+            result = {
+                "errorMessage": f"Unable to marshal response: {problem}",
+                "errorType": "Runtime.MarshalError",
+                "requestId": context.aws_request_id,
+                "stackTrace": [],
+            }
+            payload = json.dumps(result).encode()
+            _log.warning("%s returned a result that is not JSON-serialisable: %s", name, problem)
         if self.on_result is not None:
             self.on_result(name, event, result, time.perf_counter() - started)
-        return json.dumps(result).encode()
+        if asynchronous and "x-amz-function-error" in response_headers:
+            _log.warning("%s (Event invocation) failed: %s", name, payload.decode())
+        return payload
+
+
+def _json_default(value: Any) -> Any:
+    # The runtime writes Decimal as a JSON number (DynamoDB hands numbers out as Decimal).
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return float("nan")
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def marshal(result: Any) -> tuple[bytes | None, str]:
+    """The result as the Python runtime serialises it, or (None, why it cannot be)."""
+    if isinstance(result, bytes):
+        return result, ""
+    try:
+        return json.dumps(result, default=_json_default).encode(), ""
+    except (TypeError, ValueError) as error:
+        return None, str(error)

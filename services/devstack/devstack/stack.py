@@ -82,6 +82,7 @@ class StackState:
     pipe_name: str
     stream_arn: str
     api_pid: int | None = None
+    dead_letter_queue_url: str = ""
 
 
 def free_port() -> int:
@@ -215,6 +216,7 @@ class LocalStack:
             self.client("pipes"),
             self.client("dynamodbstreams"),
             self.client("stepfunctions"),
+            self.client("sqs"),
             after_poll=self._forget_consumed_iterator,
         )
         self.pipe_runner.start()
@@ -233,6 +235,7 @@ class LocalStack:
                 self._api.kill()
                 self._api.wait()
             self._api = None
+        self.router.wait_for_async(timeout=2)
         self.router.uninstall()
         if self._moto is not None:
             self._moto.stop()
@@ -404,31 +407,39 @@ class LocalStack:
         )
 
     def _provision_pipeline(self, state: StackState) -> StackState:
-        """The state machine from the ASL file and the Pipe from the filter file."""
+        """The state machine from the ASL file, the Pipe from the filter file and its DLQ."""
         sfn_arn = self.client("stepfunctions").create_state_machine(
             name=d.STATE_MACHINE,
             definition=d.state_machine_definition(state.processor_function_arn, state.table),
             roleArn=self._role(state.account_id, "sfn"),
             type="STANDARD",
         )["stateMachineArn"]
+        sqs = self.client("sqs")
+        # The Terraform DLQ: KMS-encrypted with the environment key, 14 days' retention.
+        dlq_url = sqs.create_queue(
+            QueueName=d.PIPE_DLQ_NAME,
+            Attributes={
+                "MessageRetentionPeriod": str(d.PIPE_DLQ_MESSAGE_RETENTION_SECONDS),
+                "KmsMasterKeyId": state.kms_key_arn,
+                "KmsDataKeyReusePeriodSeconds": str(d.PIPE_DLQ_KMS_DATA_KEY_REUSE_SECONDS),
+            },
+        )["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         self.client("pipes").create_pipe(
             Name=d.PIPE_NAME,
             RoleArn=self._role(state.account_id, "pipe"),
             Source=state.stream_arn,
             SourceParameters={
                 "FilterCriteria": {"Filters": [{"Pattern": json.dumps(d.pipe_filter_pattern())}]},
-                "DynamoDBStreamParameters": {
-                    "StartingPosition": "TRIM_HORIZON",
-                    "BatchSize": 10,
-                    "MaximumBatchingWindowInSeconds": 0,
-                },
+                "DynamoDBStreamParameters": d.pipe_stream_parameters(dlq_arn),
             },
             Target=sfn_arn,
-            TargetParameters={
-                "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}
-            },
+            TargetParameters=d.pipe_target_parameters(),
+            KmsKeyIdentifier=state.kms_key_arn,
         )
-        return replace(state, state_machine_arn=sfn_arn)
+        return replace(state, state_machine_arn=sfn_arn, dead_letter_queue_url=dlq_url)
 
     def _role(self, account_id: str, purpose: str) -> str:
         service = {"processor": "lambda", "sfn": "states", "pipe": "pipes"}[purpose]

@@ -24,6 +24,7 @@ def config() -> PipeConfig:
                 },
                 "DynamoDBStreamParameters": {"BatchSize": 10},
             },
+            "TargetParameters": definitions.pipe_target_parameters(),
         }
     )
 

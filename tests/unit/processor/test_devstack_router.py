@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -13,6 +15,7 @@ import moto
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from devstack.router import Fault, LambdaRouter, function_name_of
 
@@ -119,6 +122,108 @@ def test_uninstall_restores_moto(lambda_client: Any) -> None:
     with router:
         pass
     assert invoke(lambda_client, ROUTED, {"n": 3}) == ({"n": 3}, None)
+
+
+def test_an_event_invocation_is_202_with_an_empty_body_and_runs_in_the_background(
+    lambda_client: Any,
+) -> None:
+    release = threading.Event()
+    ran: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Blocks until the caller has its answer: the invocation does not wait for it.
+        assert release.wait(5)
+        ran.append(event)
+        return {"ignored": True}
+
+    router = LambdaRouter()
+    router.route(ROUTED, handler)
+    with router:
+        response = lambda_client.invoke(
+            FunctionName=ROUTED, InvocationType="Event", Payload=json.dumps({"n": 1})
+        )
+        assert response["StatusCode"] == 202
+        assert response["Payload"].read() == b""
+        assert "FunctionError" not in response
+        assert ran == []
+        release.set()
+        router.wait_for_async(timeout=5)
+    assert ran == [{"n": 1}]
+    assert router.invocations == {ROUTED: 1}
+
+
+def test_a_failing_event_invocation_is_still_202_and_is_logged(
+    lambda_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError("async boom")
+
+    router = LambdaRouter()
+    router.route(ROUTED, handler)
+    with router, caplog.at_level("WARNING", logger="devstack.router"):
+        response = lambda_client.invoke(FunctionName=ROUTED, InvocationType="Event", Payload=b"{}")
+        router.wait_for_async(timeout=5)
+    assert (response["StatusCode"], response["Payload"].read()) == (202, b"")
+    assert any("async boom" in r.getMessage() for r in caplog.records)
+
+
+def test_a_dry_run_is_204_and_does_not_run_the_handler(lambda_client: Any) -> None:
+    calls: list[Any] = []
+    router = LambdaRouter()
+    router.route(ROUTED, lambda event, context: calls.append(event))
+    with router:
+        response = lambda_client.invoke(FunctionName=ROUTED, InvocationType="DryRun", Payload=b"{}")
+    assert (response["StatusCode"], response["Payload"].read()) == (204, b"")
+    assert calls == []
+
+
+def test_a_result_that_is_not_json_is_a_runtime_marshal_error(lambda_client: Any) -> None:
+    seen: list[Any] = []
+    router = LambdaRouter()
+    router.route(ROUTED, lambda event, context: {"ids": {1, 2}})
+    router.on_result = lambda name, event, result, seconds: seen.append(result)
+    with router:
+        response = lambda_client.invoke(FunctionName=ROUTED, Payload=b"{}")
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    payload = json.loads(response["Payload"].read())
+    assert payload["errorType"] == "Runtime.MarshalError"
+    assert payload["errorMessage"] == (
+        "Unable to marshal response: Object of type set is not JSON serializable"
+    )
+    assert payload["stackTrace"] == []
+    assert payload["requestId"]
+    assert seen == [payload]
+
+
+@pytest.mark.parametrize(
+    ("result", "payload"),
+    [
+        # DynamoDB hands numbers out as Decimal; the runtime writes them as numbers.
+        ({"size": Decimal(5), "ratio": Decimal("0.5")}, b'{"size": 5, "ratio": 0.5}'),
+        # Bytes go back as they are.
+        (b"raw", b"raw"),
+    ],
+)
+def test_results_are_marshalled_like_the_python_runtime(
+    lambda_client: Any, result: Any, payload: bytes
+) -> None:
+    router = LambdaRouter()
+    router.route(ROUTED, lambda event, context: result)
+    with router:
+        response = lambda_client.invoke(FunctionName=ROUTED, Payload=b"{}")
+    assert response["Payload"].read() == payload
+    assert "FunctionError" not in response
+
+
+def test_refuses_to_patch_another_moto_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = LambdaSimpleBackend.invoke
+    monkeypatch.setattr(moto, "__version__", "5.2.6")
+    router = LambdaRouter()
+    router.route(ROUTED, lambda event, context: "routed")
+    with pytest.raises(RuntimeError, match=r"5\.2\.5"):
+        router.install()
+    assert LambdaSimpleBackend.invoke is original
 
 
 @pytest.mark.parametrize(
