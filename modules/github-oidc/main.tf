@@ -846,6 +846,7 @@ resource "aws_iam_role" "plan" {
 # Refreshing every resource type Terraform manages needs the broad read-only
 # managed policy; the inline policy below takes data reads back out.
 resource "aws_iam_role_policy_attachment" "plan_read_only" {
+  # checkov:skip=CKV_SUP_12: Plan role only: terraform plan must refresh every managed resource type, which AWS ReadOnlyAccess covers; it cannot write, and the inline policy explicitly denies reads of uploaded files, metadata items, user data, logs, secrets and use of the environment key.
   role       = aws_iam_role.plan.name
   policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
 }

@@ -2,8 +2,15 @@
 
 Built-in CKV_AWS_28 covers PITR alone. The metadata table is the only index
 of stored files, so we also require `deletion_protection_enabled` to be set
-explicitly (each environment decides in its tfvars) and true for prod, which
-the contract's naming (`<project>-prod-...`) identifies.
+explicitly (each environment decides in its tfvars) and true for prod.
+
+A table is prod when its `environment` tag (in `tags` or `tags_all`) is
+`prod`/`production`, or when its name has `prod` or `production` as a whole
+word between separators (`secure-upload-prod-files`, `app_production.files`,
+case-insensitive; not `products`). Either one suffices. Provider
+default_tags do not reach the graph, and where checkov cannot render the
+name (a module variable) neither signal is visible: tests of the prod tfvars
+must hold the line there.
 """
 
 from __future__ import annotations
@@ -13,9 +20,20 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-from sup_common import block, first, is_set, is_true
+from sup_common import block, first, is_set, is_true, unwrap
 
-_PROD_NAME = re.compile(r"(^|-)prod(-|$)")
+_PROD_WORD = re.compile(r"(^|[-_./:\s])(prod|production)($|[-_./:\s])", re.IGNORECASE)
+_PROD_TAG = frozenset({"prod", "production"})
+
+
+def is_prod(conf: dict[str, list[Any]]) -> bool:
+    for key in ("tags", "tags_all"):
+        tags = first(conf, key)
+        if isinstance(tags, dict):
+            value = str(unwrap(tags.get("environment", ""))).strip().lower()
+            if value in _PROD_TAG:
+                return True
+    return _PROD_WORD.search(str(first(conf, "name") or "")) is not None
 
 
 class TableRecovery(BaseResourceCheck):
@@ -34,7 +52,7 @@ class TableRecovery(BaseResourceCheck):
         protection = first(conf, "deletion_protection_enabled")
         if not is_set(protection):
             return CheckResult.FAILED
-        if _PROD_NAME.search(str(first(conf, "name"))) and not is_true(protection):
+        if is_prod(conf) and not is_true(protection):
             return CheckResult.FAILED
         return CheckResult.PASSED
 

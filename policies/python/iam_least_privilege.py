@@ -3,10 +3,13 @@
 CKV_SUP_3: no Allow statement uses a wildcard in an action (`*`, `s3:*`,
 `s3:Get*`) or NotAction. Built-ins only reject full admin (`*:*`) and a few
 service-wide wildcards; we list every action so a review sees the grant.
-CKV_SUP_4: no Allow statement grants a data-plane action (object, item,
-message, key-use, invoke) on `*` or NotResource; those must name ARNs.
-Control-plane actions AWS only offers on `*` (xray:PutTraceSegments,
-ecr:GetAuthorizationToken, logs:*LogDelivery) stay allowed there.
+CKV_SUP_4: no Allow statement grants an action on a broad resource: `*`,
+NotResource, an ARN with a wildcard region or account, or an ARN with no
+concrete name before its wildcard (`key/*`, `table/*`, `*/*`). Only the short
+list of actions AWS offers on `*` alone is allowed there (an allow-list: an
+action nobody listed fails). A statement that selects its resources by tag or
+KMS alias (`aws:ResourceTag/...`, `kms:ResourceAliases` with StringEquals)
+is narrow enough.
 
 Identity policies only: resource policies (statements with a Principal, such
 as KMS key policies whose root statement is AWS's documented default) are
@@ -24,12 +27,13 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from sup_common import (
     Statement,
     actions,
-    any_action_matches,
     as_list,
+    conditions,
     document_statements,
     has_principal,
     has_wildcard,
     is_allow,
+    is_broad_resource,
     is_reference,
     is_set,
     parse_policy,
@@ -46,87 +50,51 @@ IDENTITY_POLICY_RESOURCES = [
     "aws_iam_role",
 ]
 
-# Concrete data-plane actions; a statement action (wildcards allowed) that
-# matches any of them is data-plane.
-DATA_PLANE_ACTIONS = frozenset(
-    {
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        "s3:GetObjectTagging",
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-        "s3:RestoreObject",
-        "s3:AbortMultipartUpload",
-        "s3:ListBucket",
-        "s3:ListBucketVersions",
-        "s3:ListMultipartUploadParts",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:Query",
-        "dynamodb:Scan",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:TransactGetItems",
-        "dynamodb:TransactWriteItems",
-        "dynamodb:PartiQLSelect",
-        "dynamodb:PartiQLInsert",
-        "dynamodb:PartiQLUpdate",
-        "dynamodb:PartiQLDelete",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:DescribeStream",
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:GenerateDataKeyPair",
-        "kms:GenerateMac",
-        "kms:VerifyMac",
-        "kms:Sign",
-        "kms:Verify",
-        "sqs:SendMessage",
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:PurgeQueue",
-        "sns:Publish",
-        "lambda:InvokeFunction",
-        "lambda:InvokeFunctionUrl",
-        "lambda:InvokeAsync",
-        "states:StartExecution",
-        "states:StartSyncExecution",
-        "states:StopExecution",
-        "states:SendTaskSuccess",
-        "states:SendTaskFailure",
-        "logs:PutLogEvents",
-        "logs:CreateLogStream",
-        "logs:GetLogEvents",
-        "logs:FilterLogEvents",
-        "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:PutImage",
-        "ecr:InitiateLayerUpload",
-        "ecr:UploadLayerPart",
-        "ecr:CompleteLayerUpload",
-        "secretsmanager:GetSecretValue",
-        "ssm:GetParameter",
-        "ssm:GetParameters",
-        "ssm:GetParametersByPath",
-        "ssm:PutParameter",
-        "kinesis:GetRecords",
-        "kinesis:GetShardIterator",
-        "kinesis:PutRecord",
-        "kinesis:PutRecords",
-        "events:PutEvents",
-    }
+# Actions AWS offers on "*" only (no resource-level permissions), so "*" is
+# the narrowest Resource they can have. Everything else must name ARNs.
+ACCOUNT_LEVEL_ACTIONS = frozenset(
+    a.lower()
+    for a in (
+        # X-Ray tracing from functions and the state machine.
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        # docker login token; it grants nothing beyond repository permissions.
+        "ecr:GetAuthorizationToken",
+        # Vended-log delivery set-up (Step Functions, Pipes, HTTP API access logs).
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DeleteResourcePolicy",
+        "logs:DescribeLogGroups",
+        # Creation calls: the resource does not exist yet.
+        "kms:CreateKey",
+        "cognito-idp:CreateUserPool",
+        # Listing and account-wide reads.
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "ssm:DescribeParameters",
+        "sts:GetCallerIdentity",
+        # SNS subscriptions have no resource type of their own.
+        "sns:GetSubscriptionAttributes",
+        "sns:SetSubscriptionAttributes",
+        "sns:Unsubscribe",
+    )
+)
+# Tagging during creation (CreateKey/CreateUserPool with Tags) is authorised on
+# the resource being created, which has no ARN yet. Allowed on "*" only when
+# the statement pins the tags it may set with aws:RequestTag.
+TAG_ON_CREATE_ACTIONS = frozenset({"kms:tagresource", "cognito-idp:tagresource"})
+# Condition keys that select resources by an attribute we control, which
+# narrows a broad Resource (a key selected by its alias, a resource by tag).
+_NARROWING_KEYS = ("aws:resourcetag/", "kms:resourcealiases")
+_EXACT_OPERATORS = frozenset(
+    {"stringequals", "forallvalues:stringequals", "foranyvalue:stringequals", "arnequals"}
 )
 
 
@@ -166,16 +134,40 @@ def wildcard_action(statement: Statement) -> bool:
     )
 
 
-def _wildcard_resource(arn: str) -> bool:
-    # "*" or an ARN whose resource part is only "*" (arn:aws:s3:::*).
-    return arn == "*" or (arn.startswith("arn:") and arn.split(":", 5)[-1] == "*")
+def _pinned_by(statement: Statement, key_prefixes: tuple[str, ...]) -> bool:
+    """A condition pins one of the keys to exact, wildcard-free values."""
+    for operator, entries in conditions(statement).items():
+        if operator.lower() not in _EXACT_OPERATORS:
+            continue
+        for key, values in entries.items():
+            if key.startswith(key_prefixes) and values and not any(has_wildcard(v) for v in values):
+                return True
+    return False
 
 
-def data_plane_on_any_resource(statement: Statement) -> bool:
+def broad_grant(statement: Statement) -> bool:
+    """An Allow on a broad resource (see is_broad_resource) of an action that has narrower ones.
+
+    Fails unless every action is in ACCOUNT_LEVEL_ACTIONS, a tag-on-create
+    action pinned by aws:RequestTag, or the statement selects its resources
+    by tag or KMS alias.
+    """
     if not is_allow(statement):
         return False
-    broad = "NotResource" in statement or any(_wildcard_resource(r) for r in resources(statement))
-    return broad and any_action_matches(actions(statement), DATA_PLANE_ACTIONS)
+    broad = "NotResource" in statement or any(is_broad_resource(r) for r in resources(statement))
+    if not broad or "NotAction" in statement:
+        return broad
+    if "NotResource" not in statement and _pinned_by(statement, _NARROWING_KEYS):
+        return False
+    request_tags = _pinned_by(statement, ("aws:requesttag/",))
+    for action in actions(statement):
+        name = action.lower()
+        if name in ACCOUNT_LEVEL_ACTIONS:
+            continue
+        if name in TAG_ON_CREATE_ACTIONS and request_tags:
+            continue
+        return True
+    return False
 
 
 Predicate = Callable[[Statement], bool]
@@ -218,16 +210,14 @@ class IdentityPolicyDocumentCheck(BaseDataCheck):
 
 
 NO_WILDCARD = "Ensure no IAM identity policy statement allows wildcard actions or NotAction"
-DATA_PLANE = "Ensure no IAM identity policy grants data-plane actions on '*' resources"
+BROAD = (
+    "Ensure IAM identity policies grant actions on named resources, not on '*' or type-wide ARNs"
+)
 
 # The same id in the resource and the data registry: one rule, both shapes.
 no_wildcard_actions = IdentityPolicyCheck("CKV_SUP_3", NO_WILDCARD, wildcard_action)
 no_wildcard_actions_document = IdentityPolicyDocumentCheck(
     "CKV_SUP_3", NO_WILDCARD, wildcard_action
 )
-no_data_plane_on_any_resource = IdentityPolicyCheck(
-    "CKV_SUP_4", DATA_PLANE, data_plane_on_any_resource
-)
-no_data_plane_on_any_resource_document = IdentityPolicyDocumentCheck(
-    "CKV_SUP_4", DATA_PLANE, data_plane_on_any_resource
-)
+no_broad_grants = IdentityPolicyCheck("CKV_SUP_4", BROAD, broad_grant)
+no_broad_grants_document = IdentityPolicyDocumentCheck("CKV_SUP_4", BROAD, broad_grant)

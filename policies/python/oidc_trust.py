@@ -4,10 +4,23 @@ Built-in CKV_AWS_358 accepts `StringLike` with wildcards such as
 `repo:org/repo:*`, which lets any branch, tag or pull request assume the
 role. An environment role must trust exactly `repo:ORG/REPO:environment:<env>`
 so only a job that passed the GitHub environment's protection rules gets in.
+
+For GitHub's provider (`token.actions.githubusercontent.com:` keys) the rule
+is exact:
+- `aud` is pinned by StringEquals to exactly ["sts.amazonaws.com"];
+- every `sub` value has one of three shapes, no wildcards:
+  `repo:OWNER/REPO:environment:<name>` (environment roles),
+  `repo:OWNER/REPO:pull_request` and `repo:OWNER/REPO:ref:refs/heads/main`
+  (the read-only plan role: pull requests plan for review, main publishes
+  the plan prod's reviewers approve). Tags, other branches and
+  `repo:OWNER/REPO:*` fail.
+Other web-identity providers need aud and sub pinned by StringEquals.
+No claim may also be matched loosely (StringLike, ForAnyValue, ...).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +36,7 @@ from sup_common import (
     first,
     has_wildcard,
     is_allow,
+    normalise_expression,
     parse_policy,
     policy_statements,
 )
@@ -31,8 +45,17 @@ NAME = "Ensure web-identity role trust pins aud and an exact, wildcard-free sub 
 WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity",)
 
 
-def _pinned(statement: Statement, claim: str) -> bool:
-    """The claim is pinned by StringEquals to wildcard-free values and never matched loosely."""
+GITHUB = "token.actions.githubusercontent.com:"
+GITHUB_AUDIENCE = ["sts.amazonaws.com"]
+_REPO = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+|(?:var|local)\.[A-Za-z0-9_.]+)"
+GITHUB_SUBJECT = re.compile(
+    rf"^repo:{_REPO}:(?:environment:[A-Za-z0-9_.-]+|environment:(?:var|local)\.[A-Za-z0-9_.]+"
+    r"|pull_request|ref:refs/heads/main)$"
+)
+
+
+def _claim_values(statement: Statement, claim: str) -> list[str] | None:
+    """StringEquals values of every key ending in :claim; None if matched loosely or wildcarded."""
     suffix = f":{claim}"
     exact: list[str] = []
     for operator, entries in conditions(statement).items():
@@ -40,16 +63,25 @@ def _pinned(statement: Statement, claim: str) -> bool:
             if not key.endswith(suffix):
                 continue
             if operator != "StringEquals" or any(has_wildcard(v) for v in values):
-                return False  # StringLike/ForAnyValue or a wildcard widens the trust
-            exact.extend(values)
-    return bool(exact) and all(exact)
+                return None  # StringLike/ForAnyValue or a wildcard widens the trust
+            exact.extend(normalise_expression(v) for v in values)
+    return exact
 
 
 def trust_is_pinned(statement: Statement) -> bool:
     """True unless the statement allows web-identity federation without pinned claims."""
     if not (is_allow(statement) and any_action_matches(actions(statement), WEB_IDENTITY)):
         return True
-    return _pinned(statement, "aud") and _pinned(statement, "sub")
+    aud = _claim_values(statement, "aud")
+    sub = _claim_values(statement, "sub")
+    if not aud or not sub or not all(aud) or not all(sub):
+        return False
+    github = any(
+        key.startswith(GITHUB) for entries in conditions(statement).values() for key in entries
+    )
+    if not github:
+        return True
+    return sorted(set(aud)) == GITHUB_AUDIENCE and all(GITHUB_SUBJECT.match(v) for v in sub)
 
 
 def _result(statements: list[Statement]) -> CheckResult:

@@ -1,22 +1,24 @@
-"""CKV_SUP_10: bucket policies deny every request that is not over TLS.
+"""CKV_SUP_10: bucket policies deny every request to their bucket that is not over TLS.
 
-Built-in CKV_AWS_379 looks at ACLs, not at the policy. The deny statement
-must apply to every principal and every S3 action on the bucket and its
-objects, conditioned on aws:SecureTransport = false.
+Built-in CKV_AWS_379 looks at ACLs, not at the policy. The check runs on each
+aws_s3_bucket_policy and reads the policy it attaches: inline JSON
+(jsonencode or heredoc) or the connected `data.aws_iam_policy_document`,
+found in checkov's graph in the same module. Anything else (a module output,
+a variable, a document we cannot find) fails closed.
 
-A policy given as `data.aws_iam_policy_document.x.json` is opaque to a
-resource check, so the document itself is checked: a document is treated as
-a bucket policy when it names principals and grants or denies only s3:
-actions.
+Passing needs Deny statements for every principal, on `s3:*` (or `*`), with
+`Bool aws:SecureTransport = false`, that together name exactly this policy's
+bucket ARN and that ARN + `/*`. A deny on another bucket's ARNs or on an
+object prefix (`<bucket>/uploads/*`) does not count.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.data.base_check import BaseDataCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 from sup_common import (
     Statement,
@@ -24,15 +26,20 @@ from sup_common import (
     as_str_list,
     conditions,
     document_statements,
+    find_block,
     first,
-    has_principal,
-    is_reference,
+    graph_blocks,
+    module_prefix,
+    normalise_expression,
     parse_policy,
     policy_statements,
+    reference_target,
     resources,
 )
 
-NAME = "Ensure S3 bucket policies deny requests that do not use TLS"
+NAME = "Ensure S3 bucket policies deny requests to their bucket that do not use TLS"
+_DOCUMENT = re.compile(r"^data\.aws_iam_policy_document\.(?P<name>[A-Za-z0-9_-]+)\.json$")
+_S3_ARN = re.compile(r"^arn:[^:]+:s3:::(?P<name>[^/]+)$")
 
 
 def _everyone(principal: Any) -> bool:
@@ -43,34 +50,60 @@ def _everyone(principal: Any) -> bool:
     return False
 
 
-def denies_insecure_transport(statement: Statement) -> bool:
-    if str(statement.get("Effect", "")).lower() != "deny" or not _everyone(
-        statement.get("Principal")
-    ):
+def is_tls_deny(statement: Statement) -> bool:
+    """Deny, every principal, every S3 action, only when the request is not over TLS."""
+    if str(statement.get("Effect", "")).lower() != "deny" or "NotPrincipal" in statement:
+        return False
+    if not _everyone(statement.get("Principal")):
         return False
     if not {"s3:*", "*"} & {a.lower() for a in actions(statement)}:
         return False
-    arns = resources(statement)
-    covers_bucket_and_objects = "*" in arns or (
-        any(a.endswith("/*") for a in arns) and any(not a.endswith("/*") for a in arns)
-    )
     secure = conditions(statement).get("Bool", {}).get("aws:securetransport", [])
-    return covers_bucket_and_objects and [v.lower() for v in secure] == ["false"]
+    return [v.lower() for v in secure] == ["false"]
 
 
-def tls_result(statements: list[Statement]) -> CheckResult:
-    if any(denies_insecure_transport(s) for s in statements):
-        return CheckResult.PASSED
-    return CheckResult.FAILED
+def bucket_arns(bucket: Any, graph: Any, prefix: str) -> set[str]:
+    """Spellings of the bucket's ARN: the reference (`aws_s3_bucket.b.arn`) and literal names."""
+    names: set[str] = set()
+    target = reference_target(bucket)
+    arns: set[str] = set()
+    if target is not None and target.startswith("aws_s3_bucket."):
+        arns.add(f"{target}.arn")
+        bucket_conf = find_block(graph, "resource", prefix + target)
+        if bucket_conf is not None and first(bucket_conf, "bucket") is not None:
+            names.add(normalise_expression(first(bucket_conf, "bucket")))
+    elif bucket is not None:
+        names.add(normalise_expression(bucket))
+        # checkov may have rendered `aws_s3_bucket.b.bucket` to the literal name.
+        for attrs in graph_blocks(graph):
+            address = str(attrs.get("__address__", ""))
+            if (
+                attrs.get("resource_type") == "aws_s3_bucket"
+                and address.startswith(prefix)
+                and normalise_expression(attrs.get("bucket")) in names
+            ):
+                arns.add(f"{address[len(prefix) :]}.arn")
+    return arns | {f"arn:*:s3:::{name}" for name in names if name}
 
 
-def is_bucket_policy_document(statements: list[Statement]) -> bool:
-    all_actions = [a for s in statements for a in actions(s)]
-    return (
-        any(has_principal(s) for s in statements)
-        and bool(all_actions)
-        and all(a.lower().startswith("s3:") for a in all_actions)
-    )
+def _matches(arn: str, wanted: set[str], suffix: str) -> bool:
+    text = normalise_expression(arn)
+    if not text.endswith(suffix):
+        return False
+    base = text[: len(text) - len(suffix)] if suffix else text
+    literal = _S3_ARN.match(base)
+    if literal:
+        base = f"arn:*:s3:::{literal['name']}"
+    return base in wanted
+
+
+def tls_result(statements: list[Statement], wanted: set[str]) -> CheckResult:
+    if not wanted:
+        return CheckResult.FAILED  # the bucket cannot be identified: fail closed
+    denied = [r for s in statements if is_tls_deny(s) for r in resources(s)]
+    bucket = any(_matches(r, wanted, "") for r in denied)
+    objects = any(_matches(r, wanted, "/*") for r in denied)
+    return CheckResult.PASSED if bucket and objects else CheckResult.FAILED
 
 
 class BucketPolicyTls(BaseResourceCheck):
@@ -82,31 +115,25 @@ class BucketPolicyTls(BaseResourceCheck):
             supported_resources=["aws_s3_bucket_policy"],
         )
 
-    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
-        policy = parse_policy(conf.get("policy"))
-        if policy is None:
-            # A document reference is checked as a data source below; any other
-            # policy we cannot read fails closed rather than passing unseen.
-            opaque = is_reference(first(conf, "policy"))
-            return CheckResult.UNKNOWN if opaque else CheckResult.FAILED
-        return tls_result(policy_statements(policy))
-
-
-class BucketPolicyTlsDocument(BaseDataCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name=NAME,
-            id="CKV_SUP_10",
-            categories=[CheckCategories.NETWORKING],
-            supported_data=["aws_iam_policy_document"],
+    def _statements(self, conf: Mapping[str, Any], prefix: str) -> list[Statement] | None:
+        raw = first(conf, "policy")
+        policy = parse_policy(raw)
+        if policy is not None:
+            return policy_statements(policy)
+        match = _DOCUMENT.match(normalise_expression(raw)) if raw is not None else None
+        if match is None:
+            return None
+        document = find_block(
+            self.graph, "data", f"{prefix}aws_iam_policy_document.{match['name']}"
         )
+        return document_statements(document) if document is not None else None
 
-    def scan_data_conf(self, conf: Mapping[str, Any]) -> CheckResult:
-        statements = document_statements(conf)
-        if not is_bucket_policy_document(statements):
-            return CheckResult.UNKNOWN
-        return tls_result(statements)
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        prefix = module_prefix(str(conf.get("__address__", "")), "aws_s3_bucket_policy")
+        statements = self._statements(conf, prefix)
+        if statements is None:
+            return CheckResult.FAILED  # unreadable policy: fail closed
+        return tls_result(statements, bucket_arns(first(conf, "bucket"), self.graph, prefix))
 
 
 check = BucketPolicyTls()
-data_check = BucketPolicyTlsDocument()

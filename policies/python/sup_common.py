@@ -203,3 +203,98 @@ def action_matches(pattern: str, action: str) -> bool:
 def any_action_matches(patterns: Iterable[str], candidates: Iterable[str]) -> bool:
     candidates = list(candidates)
     return any(action_matches(p, c) for p in patterns for c in candidates)
+
+
+# ----------------------------------------------------------------- references and ARNs
+
+_INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
+# checkov leaves `format(local.prefix, "kms")` as text with the local's value
+# inlined: format(a:%s:b:c, "kms"). Evaluate that one-argument form.
+_FORMAT_CALL = re.compile(r'format\(([^,()]*),\s*"([^"]*)"\)')
+# Services whose ARN resource part starts with the resource's name, not a type.
+_NAME_FIRST_SERVICES = frozenset({"s3", "sqs", "sns"})
+
+
+def normalise_expression(value: Any) -> str:
+    """Text of an attribute with `${...}` unwrapped and format() calls applied.
+
+    `"${aws_s3_bucket.b.arn}/*"`, `aws_s3_bucket.b.arn/*` (checkov's jsonencode
+    fallback) and the rendered form all become `aws_s3_bucket.b.arn/*`.
+    """
+    text = str(unwrap(value)).strip()
+    text = _FORMAT_CALL.sub(lambda m: m.group(1).replace("%s", m.group(2), 1), text)
+    previous = None
+    while previous != text:
+        previous, text = text, _INTERPOLATION.sub(r"\1", text)
+    return text.strip()
+
+
+def is_broad_resource(value: Any) -> bool:
+    """A Resource entry that does not name a resource of ours.
+
+    Broad: `*`; an ARN with a wildcard service, region or account; an ARN whose
+    resource part has no concrete name before its first wildcard (`key/*`,
+    `table/*`, `*/*`, `log-group:*`, `/apis/*`). References (`var.x`,
+    `aws_s3_bucket.b.arn/*`) name one resource of ours and are not broad.
+    """
+    text = normalise_expression(value)
+    if not text or text.startswith(("*", "?")):
+        return True
+    if not text.startswith("arn:"):
+        return False
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return has_wildcard(text)  # malformed: fail closed when it has a wildcard
+    _, _, service, region, account, resource = parts
+    if has_wildcard(service) or has_wildcard(region) or has_wildcard(account):
+        return True
+    match = _WILDCARD.search(resource)
+    if match is None:
+        return False
+    segments = re.split(r"[:/]", resource[: match.start()].lstrip("/"))
+    if service.lower() not in _NAME_FIRST_SERVICES:
+        segments = segments[1:]  # the resource type (key/, table/, function:)
+    return not any(segments)
+
+
+def reference_target(value: Any) -> str | None:
+    """`aws_s3_bucket.b` for `aws_s3_bucket.b.id` / `${aws_s3_bucket.b.arn}`, else None."""
+    match = re.fullmatch(
+        r"(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.[a-z_]+", normalise_expression(value)
+    )
+    return match.group(1) if match else None
+
+
+def graph_blocks(graph: Any) -> list[dict[str, Any]]:
+    """Vertex attributes of checkov's graph (rustworkx by default, networkx optional)."""
+    if graph is None:
+        return []
+    if type(graph).__module__.startswith("networkx"):
+        return [attrs for _, attrs in graph.nodes(data=True) if isinstance(attrs, dict)]
+    return [
+        node[1]
+        for node in graph.nodes()
+        if isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], dict)
+    ]
+
+
+def find_block(graph: Any, block_type: str, address: str) -> dict[str, Any] | None:
+    """The configuration (checkov's list-wrapped shape) of the block at `address`."""
+    for attrs in graph_blocks(graph):
+        if attrs.get("block_type_") != block_type or attrs.get("__address__") != address:
+            continue
+        config = attrs.get("config_")
+        if isinstance(config, dict):
+            for by_name in config.values():
+                if isinstance(by_name, dict):
+                    for conf in by_name.values():
+                        if isinstance(conf, dict):
+                            return conf
+        return attrs
+    return None
+
+
+def module_prefix(address: str, entity_type: str) -> str:
+    """`module.a.module.b.` for `module.a.module.b.<type>.<name>`; "" at the root."""
+    index = address.rfind(f"{entity_type}.")
+    return address[:index] if index > 0 else ""

@@ -6,7 +6,12 @@ Each scanner runs as a program from its own virtualenv (their pins clash with
 the application's). Reports go to reports/<tool>/<target>/ as SARIF (GitHub
 code scanning), JUnit XML and text, plus reports/SUMMARY.md. Exits 1 when any
 scanner reports a finding, cannot parse an input, crashes, or an input is
-missing: a gate must never pass because there was nothing to look at.
+missing: a gate must never pass because there was nothing to look at. An
+environment root whose checkov results miss module.platform or any CKV_SUP
+rule is an error, a checkov skip without a reason is a failure, and other
+tools' inline suppressions are listed (and need a reason) too. checkov runs
+with the repo's config file, an empty HOME and none of the caller's CKV_*
+variables, so local settings cannot change the verdict.
 """
 
 from __future__ import annotations
@@ -31,23 +36,31 @@ from tests.security.summary import (
     apply_checkov_json,
     apply_detect_secrets_json,
     apply_sarif,
+    apply_suppressions,
+    coverage_problems,
     render_summary,
     write_reports,
 )
+from tests.security.suppressions import project_files as _git_files
+from tests.security.suppressions import project_suppressions
 from tests.security.tools import (
     APP_VENV,
     CHECKOV_VENV,
     POLICIES_DIR,
     REPO_ROOT,
     SAM_VENV,
+    checkov_config_args,
+    checkov_env,
     offline_env,
     tool,
 )
 
 REPORTS = REPO_ROOT / "reports"
 TOOL_DIRS = ("checkov", "cfn-lint", "sam-validate", "zizmor", "hadolint", "bandit",
-             "detect-secrets")  # fmt: skip
+             "detect-secrets", "suppressions")  # fmt: skip
 ENV_ROOTS = ("dev", "stage", "prod", "bootstrap")
+# Roots that instantiate module.platform: their scans must cover every CKV_SUP rule.
+PLATFORM_ROOTS = tuple(f"terraform/{env}" for env in ("dev", "stage", "prod"))
 TEMPLATE = "services/template.yaml"
 WORKFLOWS = ".github/workflows"
 DOCKERFILES = ("services/upload_api/Dockerfile", "services/processor/Dockerfile")
@@ -69,6 +82,7 @@ class Job:
     parse: Parser
     ok_codes: tuple[int, ...] = (0,)
     native: set[str] = field(default_factory=set)  # formats the tool writes itself
+    env: Callable[[], dict[str, str]] = offline_env
 
     @property
     def outdir(self) -> Path:
@@ -96,14 +110,10 @@ def _load_json(path: Path) -> Any:
 
 def project_files() -> list[str]:
     """Files a commit would contain: tracked plus untracked-but-not-ignored."""
-    git = shutil.which("git")
-    if git is None:
-        raise ScanError("git is required to list the files to scan for secrets")
-    out = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    files = sorted({f for f in out.split("\0") if f and (REPO_ROOT / f).is_file()})
+    try:
+        files = _git_files(REPO_ROOT)
+    except FileNotFoundError as exc:
+        raise ScanError(str(exc)) from exc
     if not files:
         raise ScanError("git lists no files to scan")
     return files
@@ -114,6 +124,10 @@ def project_files() -> list[str]:
 
 def _parse_checkov(result: ScanResult, job: Job, _: subprocess.CompletedProcess[str]) -> None:
     apply_checkov_json(result, _load_json(job.outdir / "results_json.json"), REPO_ROOT)
+    if job.target in PLATFORM_ROOTS:
+        problems = coverage_problems(result)
+        if problems:
+            raise ScanError(f"{job.target} was not really scanned: " + "; ".join(problems))
 
 
 def _parse_cfn_lint(result: ScanResult, job: Job, proc: subprocess.CompletedProcess[str]) -> None:
@@ -161,7 +175,9 @@ def _checkov(framework: str, target: str, paths: list[str], *, ours: bool) -> Jo
     outdir = REPORTS / "checkov" / target.replace("/", "_")
 
     def argv() -> list[str]:
-        args = [str(tool(CHECKOV_VENV, "checkov")), "--framework", framework, *CHECKOV_BASE,
+        scanned = [REPO_ROOT / p for p in paths if (REPO_ROOT / p).is_dir()]
+        args = [str(tool(CHECKOV_VENV, "checkov")), *checkov_config_args(scanned),
+                "--framework", framework, *CHECKOV_BASE,
                 "--output-file-path", str(outdir)]  # fmt: skip
         if ours:
             args += ["--external-checks-dir", str(POLICIES_DIR)]
@@ -170,7 +186,7 @@ def _checkov(framework: str, target: str, paths: list[str], *, ours: bool) -> Jo
         return args
 
     return Job(f"checkov {target}", "checkov", target, argv, paths, _parse_checkov,
-               ok_codes=(0, 1), native={"sarif", "junit"})  # fmt: skip
+               ok_codes=(0, 1), native={"sarif", "junit"}, env=checkov_env)  # fmt: skip
 
 
 def _checkov_secrets() -> Job:
@@ -224,7 +240,7 @@ def _execute(job: Job, result: ScanResult) -> None:
         raise ScanError(f"input missing or empty: {', '.join(missing)}")
     job.outdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(  # noqa: S603 - argv from this file, no shell
-        job.argv(), cwd=REPO_ROOT, env=offline_env(), capture_output=True, text=True,
+        job.argv(), cwd=REPO_ROOT, env=job.env(), capture_output=True, text=True,
         timeout=TIMEOUT_SECONDS, check=False,
     )  # fmt: skip
     (job.outdir / "stderr.log").write_text(proc.stderr)
@@ -247,6 +263,22 @@ def run_job(job: Job) -> ScanResult:
     return result
 
 
+def suppressions_result() -> ScanResult:
+    """Other scanners' in-source suppressions (zizmor, nosec, hadolint, allowlist pragma)."""
+    result = ScanResult("inline suppressions", "suppressions", "project-files")
+    started = time.monotonic()
+    try:
+        found = project_suppressions(REPO_ROOT)
+    except (FileNotFoundError, subprocess.SubprocessError) as exc:
+        result.error = str(exc)
+        found = []
+    # checkov's own skips are reported (and judged) by the checkov runs.
+    apply_suppressions(result, [s for s in found if s.tool != "checkov"])
+    result.seconds = time.monotonic() - started
+    write_reports(result, REPORTS / "suppressions", sarif=True, junit=True)
+    return result
+
+
 def main() -> int:
     for name in TOOL_DIRS:
         shutil.rmtree(REPORTS / name, ignore_errors=True)
@@ -260,8 +292,10 @@ def main() -> int:
             result = future.result()
             results.append(result)
             print(f"{result.name:<42} {result.headline()}  {result.seconds:5.1f}s", flush=True)
+    results.append(suppressions_result())
+    print(f"{results[-1].name:<42} {results[-1].headline()}  {results[-1].seconds:5.1f}s")
     order = {job.name: i for i, job in enumerate(all_jobs)}
-    results.sort(key=lambda r: order[r.name])
+    results.sort(key=lambda r: order.get(r.name, len(order)))
     total = time.monotonic() - started
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "SUMMARY.md").write_text(render_summary(results, total))

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.security.suppressions import Suppression, is_acceptable_reason
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# Custom rules every environment root must produce a result for (passed,
+# failed or skipped): a rule that stops matching anything is a silent pass.
+ENVIRONMENT_RULES = tuple(f"CKV_SUP_{n}" for n in range(1, 13))
+PLATFORM_PREFIX = "module.platform."
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class ScanResult:
     parsing_errors: list[str] = field(default_factory=list)
     error: str | None = None  # missing input, crash, unreadable output
     seconds: float = 0.0
+    # checkov only: (check id, resource) of every passed, failed or skipped result.
+    checked: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +88,10 @@ def apply_checkov_json(result: ScanResult, data: Any, root: Path) -> None:
         if checks is None:  # nothing to scan: checkov prints only a summary
             continue
         result.passed += len(checks.get("passed_checks", []))
+        for kind in ("passed_checks", "failed_checks", "skipped_checks"):
+            result.checked |= {
+                (str(c.get("check_id")), str(c.get("resource") or "")) for c in checks.get(kind, [])
+            }
         for check in checks.get("failed_checks", []):
             path = _relative(check.get("file_abs_path") or check["file_path"], root)
             result.failures.append(
@@ -103,6 +115,17 @@ def apply_checkov_json(result: ScanResult, data: Any, root: Path) -> None:
                     reason=reason.strip(),
                 )
             )
+            if not is_acceptable_reason(reason):
+                result.failures.append(
+                    Finding(
+                        rule_id=check["check_id"],
+                        message="skipped without a reason a reviewer can judge (write why the"
+                        " check does not apply after the id)",
+                        file=path,
+                        line=_first_line(check),
+                        resource=check.get("resource") or "",
+                    )
+                )
         result.parsing_errors.extend(_relative(p, root) for p in checks.get("parsing_errors", []))
 
 
@@ -156,10 +179,40 @@ def apply_detect_secrets_json(result: ScanResult, data: Mapping[str, Any], root:
             result.failures.append(
                 Finding(
                     rule_id=str(secret["type"]),
-                    message="potential secret (add `# pragma: allowlist secret` with a reason"
-                    " only if it is not one)",
+                    message="potential secret (if it is not one, add detect-secrets' allowlist"
+                    " pragma with a reason)",
                     file=_relative(path, root),
                     line=int(secret["line_number"]),
+                )
+            )
+
+
+def coverage_problems(result: ScanResult, required: Iterable[str] = ENVIRONMENT_RULES) -> list[str]:
+    """Why an environment root's checkov scan cannot be trusted to have looked at anything."""
+    if not result.checked:
+        return ["checkov reported no results at all"]
+    problems = []
+    if not any(resource.startswith(PLATFORM_PREFIX) for _, resource in result.checked):
+        problems.append(f"no result for any {PLATFORM_PREFIX}* resource (module not loaded?)")
+    seen = {check_id for check_id, _ in result.checked}
+    missing = [rule for rule in required if rule not in seen]
+    if missing:
+        problems.append(f"no result for {', '.join(missing)} (policies not loaded or not matching)")
+    return problems
+
+
+def apply_suppressions(result: ScanResult, suppressions: Iterable[Suppression]) -> None:
+    """Other tools' in-source suppressions as skips; one without a reason is a failure."""
+    for s in suppressions:
+        rule = f"{s.tool} {s.ids}".strip()
+        result.skips.append(Skip(rule, s.file, s.line, "", s.reason))
+        if not is_acceptable_reason(s.reason):
+            result.failures.append(
+                Finding(
+                    rule,
+                    "suppression without a reason (add one after it or in the comment above)",
+                    s.file,
+                    s.line,
                 )
             )
 

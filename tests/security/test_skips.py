@@ -1,55 +1,37 @@
-"""Every inline checkov skip carries a reason a security reviewer can judge.
+"""Every inline suppression carries a reason a security reviewer can judge.
 
 A skip is how a check that does not fit the design is waived next to the
-code; without a reason it is just a silenced finding.
+code; without a reason it is just a silenced finding. checkov skips (all three
+prefixes checkov honours) are looked for in every project file, because
+checkov's secrets framework reads every file; so are other scanners'
+suppressions (zizmor, bandit `nosec`, hadolint, detect-secrets' allowlist
+pragma), whose reason may also be the comment directly above.
+`make scan` fails on a checkov skip without a reason and lists every
+suppression in reports/SUMMARY.md.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.security.suppressions import (
+    find_suppressions,
+    is_acceptable_reason,
+    project_suppressions,
+)
 from tests.security.tools import REPO_ROOT
 
-# `# checkov:skip=CKV_AWS_1: reason` (also `//` in HCL); the reason is optional
-# to checkov, mandatory here.
-INLINE_SKIP = re.compile(r"(?:#|//)\s*checkov:skip=(?P<id>[A-Za-z0-9_]+)(?::?(?P<reason>.*))?$")
-TRIVIAL = {"todo", "tbd", "n/a", "na", "none", "skip", "skipped", "ignore", "false positive",
-           "not needed", "not applicable", "wip", "later", "fixme"}  # fmt: skip
-MIN_WORDS = 4
-MIN_CHARS = 20
-
-
-def is_acceptable_reason(reason: str | None) -> bool:
-    """At least a short sentence, not a placeholder."""
-    text = (reason or "").strip().strip("-:.").strip()
-    return len(text) >= MIN_CHARS and len(text.split()) >= MIN_WORDS and text.lower() not in TRIVIAL
-
-
-def _files() -> list[Path]:
-    roots = [REPO_ROOT / "environments", REPO_ROOT / "modules"]
-    files = [p for root in roots if root.is_dir() for p in root.rglob("*.tf")]
-    files += list((REPO_ROOT / "services").glob("*/Dockerfile"))
-    workflows = REPO_ROOT / ".github" / "workflows"
-    if workflows.is_dir():
-        files += sorted(workflows.glob("*.y*ml"))
-    if (REPO_ROOT / "services" / "template.yaml").is_file():
-        files.append(REPO_ROOT / "services" / "template.yaml")
-    return sorted(files)
-
-
-def inline_skips(text: str) -> list[tuple[int, str, str | None]]:
-    """(line, check id, reason) for every `checkov:skip=` comment in text."""
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = INLINE_SKIP.search(line)
-        if match:
-            found.append((number, match["id"], match["reason"]))
-    return found
+# Markers are assembled so this file does not itself contain suppressions.
+SKIP = "checkov" + ":skip="
+BRIDGECREW = "bridgecrew" + ":skip="
+CORTEX = "cortex" + ":skip="
+NOSEC = "# no" + "sec"
+ZIZMOR = "# zizmor" + ": ignore[unpinned-uses]"
+HADOLINT = "# hadolint" + " ignore=DL3008"
+ALLOWLIST = "# pragma" + ": allowlist secret"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -80,17 +62,18 @@ def metadata_skips(template: str) -> list[tuple[str, str, str | None]]:
     return found
 
 
-def test_every_inline_skip_has_a_reason() -> None:
-    bad = []
-    for path in _files():
-        text = path.read_text()
-        rel = path.relative_to(REPO_ROOT)
-        bad += [f"{rel}:{line} {check}" for line, check, reason in inline_skips(text)
-                if not is_acceptable_reason(reason)]  # fmt: skip
-        if path.name == "template.yaml":
-            bad += [f"{rel} {res} {check}" for res, check, comment in metadata_skips(text)
-                    if not is_acceptable_reason(comment)]  # fmt: skip
-    assert not bad, "checkov skips without a reason (write why the check does not apply):\n" + (
+def test_every_suppression_in_the_project_has_a_reason() -> None:
+    bad = [
+        f"{s.file}:{s.line} {s.tool} {s.ids or '(no id)'}"
+        for s in project_suppressions(REPO_ROOT)
+        if not is_acceptable_reason(s.reason)
+    ]
+    template = REPO_ROOT / "services" / "template.yaml"
+    if template.is_file():
+        bad += [f"services/template.yaml {res} {check}"
+                for res, check, comment in metadata_skips(template.read_text())
+                if not is_acceptable_reason(comment)]  # fmt: skip
+    assert not bad, "suppressions without a reason (write why the finding does not apply):\n" + (
         "\n".join(bad)
     )
 
@@ -110,17 +93,47 @@ def test_reason_rule(reason: str | None, ok: bool) -> None:
     assert is_acceptable_reason(reason) is ok
 
 
-def test_skip_parsers_find_every_form() -> None:
+def test_checkov_skip_forms() -> None:
     hcl = (
         'resource "aws_s3_bucket" "logs" {\n'
-        "  # checkov:skip=CKV_AWS_145: server access logs only support SSE-S3 targets\n"
-        "  # checkov:skip=CKV_AWS_18\n"
+        f"  # {SKIP}CKV_AWS_145: server access logs only support SSE-S3 targets\n"
+        f"  # {SKIP}CKV_AWS_18\n"
+        f"  # {BRIDGECREW}CKV_AWS_144: one region by design, no replica wanted\n"
+        f"  // {CORTEX}CKV2_AWS_62\n"
+        f"  # {SKIP} CKV_AWS_21,CKV_AWS_19: spaces after the equals sign count too\n"
         "}\n"
     )
-    assert inline_skips(hcl) == [
-        (2, "CKV_AWS_145", " server access logs only support SSE-S3 targets"),
+    found = [(s.line, s.ids, s.reason) for s in find_suppressions(hcl, "main.tf")]
+    assert found == [
+        (2, "CKV_AWS_145", "server access logs only support SSE-S3 targets"),
         (3, "CKV_AWS_18", ""),
+        (4, "CKV_AWS_144", "one region by design, no replica wanted"),
+        (5, "CKV2_AWS_62", ""),
+        (6, "CKV_AWS_21,CKV_AWS_19", "spaces after the equals sign count too"),
     ]
+
+
+def test_other_tools_suppressions_and_reason_above() -> None:
+    text = "\n".join([
+        f"import subprocess  {NOSEC} B404  # starts only our own interpreter",
+        f"x = run(cmd)  # noqa: S603  {NOSEC} B603",
+        "# The action is this repository's own composite action at this commit.",
+        f"      - uses: ./.github/actions/setup {ZIZMOR}",
+        f"{HADOLINT}",
+        f"value = load()  {ALLOWLIST}  (moto accepts any value in its tests)",
+    ])  # fmt: skip
+    found = [(s.tool, s.ids, s.line, is_acceptable_reason(s.reason))
+             for s in find_suppressions(text, "f")]  # fmt: skip
+    assert found == [
+        ("bandit", "B404", 1, True),
+        ("bandit", "B603", 2, False),
+        ("zizmor", "unpinned-uses", 4, True),
+        ("hadolint", "DL3008", 5, False),
+        ("detect-secrets", "secret", 6, True),
+    ]
+
+
+def test_metadata_skips() -> None:
     sam = (
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata:\n"
         "      checkov:\n        skip:\n          - id: CKV_AWS_117\n"

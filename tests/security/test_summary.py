@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.security.summary import (
     ScanResult,
     apply_bandit_json,
@@ -13,10 +15,14 @@ from tests.security.summary import (
     apply_checkov_json,
     apply_detect_secrets_json,
     apply_sarif,
+    apply_suppressions,
+    coverage_problems,
     junit_xml,
     render_summary,
     sarif_log,
 )
+from tests.security.suppressions import Suppression
+from tests.security.tools import checkov_config_args, checkov_env
 
 ROOT = Path("/repo")
 
@@ -155,3 +161,66 @@ def test_generated_sarif_and_junit_are_well_formed() -> None:
     suite = ET.fromstring(junit_xml(result))  # noqa: S314 - our own string
     assert suite.get("failures") == "1"
     assert suite.find("testcase/failure") is not None
+
+
+def test_checkov_skip_without_reason_is_a_failure() -> None:
+    data = {
+        "results": {
+            "passed_checks": [],
+            "failed_checks": [],
+            "skipped_checks": [
+                _check("CKV_SUP_4", "SKIPPED", "modules/x/main.tf", [1, 2], suppress_comment=""),
+                _check(
+                    "CKV_SUP_3", "SKIPPED", "modules/x/main.tf", [3, 4], suppress_comment="TODO"
+                ),
+            ],
+        }
+    }
+    result = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    apply_checkov_json(result, data, ROOT)
+    assert [f.rule_id for f in result.failures] == ["CKV_SUP_4", "CKV_SUP_3"]
+    assert len(result.skips) == 2
+    assert not result.ok
+
+
+def test_coverage_requires_results_platform_and_every_rule() -> None:
+    empty = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    assert coverage_problems(empty) == ["checkov reported no results at all"]
+    partial = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    partial.checked = {("CKV_SUP_1", "aws_s3_bucket.local_only")}
+    problems = coverage_problems(partial, ["CKV_SUP_1", "CKV_SUP_2"])
+    assert "no result for any module.platform.* resource" in problems[0]
+    assert "CKV_SUP_2" in problems[1]
+    full = ScanResult("checkov terraform/dev", "checkov", "terraform/dev")
+    apply_checkov_json(full, CHECKOV_TERRAFORM, ROOT)
+    assert coverage_problems(full, ["CKV_AWS_1", "CKV_SUP_2", "CKV_AWS_18"]) == []
+
+
+def test_other_tools_suppressions_are_listed_and_judged() -> None:
+    result = ScanResult("inline suppressions", "suppressions", "project-files")
+    apply_suppressions(result, [
+        Suppression("zizmor", "self-repository", ".github/workflows/gate.yml", 41,
+                    "the local composite action is this same commit"),
+        Suppression("bandit", "B603", "services/x.py", 7, "own"),
+    ])  # fmt: skip
+    text = render_summary([result], 1.0)
+    assert "`.github/workflows/gate.yml:41` zizmor self-repository" in text
+    assert "the local composite action is this same commit" in text
+    assert [(f.rule_id, f.file) for f in result.failures] == [("bandit B603", "services/x.py")]
+
+
+def test_checkov_runs_without_the_callers_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Measured: checkov merges ~/.checkov.yaml (soft-fail, skip-check) even
+    # with --config-file, and reads CKV_SKIP_CHECK/CKV_CHECK from the env.
+    monkeypatch.setenv("CKV_SKIP_CHECK", "CKV_SUP_4")
+    monkeypatch.setenv("BC_API_KEY", "x")
+    monkeypatch.setenv("HOME", "/home/someone")
+    env = checkov_env()
+    assert "CKV_SKIP_CHECK" not in env
+    assert env["BC_SKIP_MAPPING"] == "TRUE"
+    assert "BC_API_KEY" not in env
+    assert env["HOME"] != "/home/someone"
+    assert not any(Path(env["HOME"]).iterdir())
+    args = checkov_config_args([])
+    assert args[0] == "--config-file"
+    assert Path(args[1]).is_file()
