@@ -352,6 +352,7 @@ def _initiate(stubber: Stubber, response: dict[str, Any]) -> None:
             "UserPoolId": POOL,
             "ClientId": APP,
             "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            # Not a secret: the stubbed request's placeholder password.
             "AuthParameters": {"USERNAME": USER, "PASSWORD": "pw"},  # pragma: allowlist secret
         },
     )

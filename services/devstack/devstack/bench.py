@@ -67,7 +67,7 @@ class Stack:
         self._dir = tempfile.TemporaryDirectory(prefix="devstack-bench-")
         self._log = open(Path(self._dir.name) / "devstack.log", "w")  # noqa: SIM115
         state_dir = Path(self._dir.name) / "state"
-        self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter
+        self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
             [
                 sys.executable,
                 "-m",
@@ -203,7 +203,7 @@ def bench_processed_latency(stack: Stack, api: httpx.Client, rounds: int) -> dic
 
 def _time_until_healthy(command: list[str], env: dict[str, str], url: str) -> float:
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter
+    process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
@@ -222,7 +222,7 @@ def _time_until_healthy(command: list[str], env: dict[str, str], url: str) -> fl
 
 def _bare_boto3_import() -> None:
     command = [sys.executable, "-c", "import boto3"]
-    subprocess.run(command, check=True)  # noqa: S603  # nosec B603  # our own interpreter
+    subprocess.run(command, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
 
 
 def bench_cold_start(stack: Stack, rounds: int) -> dict[str, Any]:
