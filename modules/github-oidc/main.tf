@@ -33,13 +33,20 @@ locals {
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${var.name_prefix}-*",
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${var.name_prefix}-*",
   ]
-  # Key and user pool ids are random: scoped to this account and region (one
-  # environment per account); the state key is protected by a Deny below.
+  # Key and user pool ids are random: statements on these ARNs select the
+  # environment's key and pool by their environment tag (provider
+  # default_tags) or the state key by its alias; the state key is also
+  # protected by a Deny.
   tf_key_arn       = "arn:${format(local.arn_prefix, "kms")}:key/*"
   tf_alias_arn     = "arn:${format(local.arn_prefix, "kms")}:alias/${var.name_prefix}"
   tf_user_pool_arn = "arn:${format(local.arn_prefix, "cognito-idp")}:userpool/*"
 
   tf_guard_rails_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-guard-rails"
+
+  # HTTP APIs (deploy role): the collection that creation calls address, and
+  # tagging, whose ARN embeds the URL-encoded ARN of the API or stage.
+  http_apis_arn     = "arn:${local.partition}:apigateway:${local.region}::/apis"
+  http_api_tags_arn = "arn:${local.partition}:apigateway:${local.region}::/tags/*"
 }
 
 # ------------------------------------------------------------ environment roles
@@ -152,7 +159,24 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
-  # HTTP APIs get generated ids, so the API resources cannot be named up front.
+  # HTTP APIs get generated ids, so the API is selected by its environment tag
+  # (the template tags the API and its stage environment=<env>). Creation
+  # (CreateApi POST /apis, and ImportApi PUT /apis, which CloudFormation uses
+  # for SAM's OpenAPI body) must carry that tag.
+  statement {
+    sid       = "CreateHttpApi"
+    actions   = ["apigateway:POST", "apigateway:PUT"]
+    resources = [local.http_apis_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  # The API, its stages, routes, integrations and authorizers, and tagging
+  # (/tags/<url-encoded API or stage ARN>) of the environment's API only.
   statement {
     sid = "HttpApi"
     actions = [
@@ -161,14 +185,48 @@ data "aws_iam_policy_document" "deploy" {
       "apigateway:PATCH",
       "apigateway:POST",
       "apigateway:PUT",
-      "apigateway:TagResource",
-      "apigateway:UntagResource",
     ]
-    resources = [
-      "arn:${local.partition}:apigateway:${local.region}::/apis",
-      "arn:${local.partition}:apigateway:${local.region}::/apis/*",
-      "arn:${local.partition}:apigateway:${local.region}::/tags/*",
-    ]
+    resources = ["${local.http_apis_arn}/*", local.http_api_tags_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  # The environment tag selects the API: it may not be given another value
+  # (TagResource is POST /tags/...) or removed (UntagResource is DELETE).
+  statement {
+    sid       = "DenyHttpApiEnvironmentRetag"
+    effect    = "Deny"
+    actions   = ["apigateway:POST", "apigateway:PUT"]
+    resources = [local.http_api_tags_arn]
+
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "DenyHttpApiEnvironmentUntag"
+    effect    = "Deny"
+    actions   = ["apigateway:DELETE"]
+    resources = [local.http_api_tags_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["environment"]
+    }
   }
 
   # make deploy and the workflow read the repository URIs, the smoke test the
@@ -322,8 +380,11 @@ data "aws_iam_policy_document" "terraform" {
 
   # ---- KMS: the environment key
   # CreateKey has no resource-level permissions; the request must carry the
-  # environment tag (the provider's default tags).
-  # Tagging at creation needs kms:TagResource on the new key as well.
+  # environment tag (the provider's default tags). AWS KMS authorises the tags
+  # of a CreateKey request as kms:TagResource on no particular key, so that
+  # permission cannot be narrowed to a key: it is pinned to the same request
+  # tag, and the guard rails deny tagging a key of another environment and
+  # changing or removing the environment tag.
   statement {
     sid       = "CreateEnvironmentKey"
     actions   = ["kms:CreateKey", "kms:TagResource"]
@@ -336,9 +397,13 @@ data "aws_iam_policy_document" "terraform" {
     }
   }
 
+  # Key ids are random: the key is selected by its environment tag. An alias
+  # action needs the key (here) and the alias (next statement).
   statement {
     sid = "ManageEnvironmentKey"
     actions = [
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
       "kms:DescribeKey",
       "kms:EnableKeyRotation",
       "kms:GetKeyPolicy",
@@ -348,16 +413,23 @@ data "aws_iam_policy_document" "terraform" {
       "kms:ScheduleKeyDeletion",
       "kms:TagResource",
       "kms:UntagResource",
+      "kms:UpdateAlias",
       "kms:UpdateKeyDescription",
     ]
     resources = [local.tf_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
   }
 
-  # An alias action needs the alias and the key; only alias/<project>-<env>.
+  # Aliases carry no tags: only alias/<project>-<env>, by name.
   statement {
     sid       = "EnvironmentKeyAlias"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
-    resources = [local.tf_alias_arn, local.tf_key_arn]
+    resources = [local.tf_alias_arn]
   }
 
   # DynamoDB, ECR, Step Functions and Pipes create grants on the key (and
@@ -459,10 +531,11 @@ data "aws_iam_policy_document" "terraform" {
 
   # ---- Cognito: the user pool and its app client
   # CreateUserPool has no resource-level permissions; the request must carry
-  # the environment tag. Pool ids are random: scoped to the account and region.
+  # the environment tag. Its UserPoolTags are authorised by CreateUserPool
+  # itself (aws:RequestTag), so TagResource is granted on tagged pools only.
   statement {
     sid       = "CreateUserPool"
-    actions   = ["cognito-idp:CreateUserPool", "cognito-idp:TagResource"]
+    actions   = ["cognito-idp:CreateUserPool"]
     resources = ["*"]
 
     condition {
@@ -489,6 +562,13 @@ data "aws_iam_policy_document" "terraform" {
       "cognito-idp:UpdateUserPoolClient",
     ]
     resources = [local.tf_user_pool_arn]
+
+    # Pool ids are random: the pool is selected by its environment tag.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
   }
 
   # ---- ECR: the two repositories and their lifecycle policies
@@ -772,6 +852,61 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
       test     = "ForAnyValue:StringEquals"
       variable = "kms:ResourceAliases"
       values   = [var.state_kms_key_alias]
+    }
+  }
+
+  # The environment key and user pool are selected by their environment tag, so
+  # the tag must not move: no tagging of a key or pool that carries another
+  # environment's tag, no other value, no removal. (Tags set at creation are
+  # this environment's: the Allow pins aws:RequestTag.)
+  statement {
+    sid       = "DenyTaggingOtherEnvironments"
+    effect    = "Deny"
+    actions   = ["cognito-idp:TagResource", "kms:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "DenyEnvironmentRetag"
+    effect    = "Deny"
+    actions   = ["cognito-idp:TagResource", "kms:TagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "DenyEnvironmentUntag"
+    effect    = "Deny"
+    actions   = ["cognito-idp:UntagResource", "kms:UntagResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["environment"]
     }
   }
 

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "environment" {
-  description = "GitHub environment whose deployment jobs may assume the deploy and Terraform roles."
+  description = "GitHub environment whose deployment jobs may assume the deploy and Terraform roles; also the value of the environment tag (provider default_tags, SAM template) that selects the environment's KMS key, user pool and HTTP API."
   type        = string
 
   validation {
