@@ -40,7 +40,7 @@ def sanitise_file_name(raw: str) -> str:
         else:
             kept.append("_")
     name = _UNDERSCORE_RUNS.sub("_", _DOT_RUNS.sub(".", "".join(kept)))
-    name = name.strip(" ").lstrip(".").rstrip(". ")
+    name = name.lstrip(". ").rstrip(". ")
     name = _truncate_utf8(name, MAX_NAME_BYTES)
     if not name.strip("._ "):
         raise ApiError(400, "invalid_file_name", "file_name has no usable characters")
