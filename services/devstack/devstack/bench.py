@@ -30,7 +30,7 @@ from typing import Any
 import boto3
 import httpx
 
-from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT
+from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT, UPLOAD_API_IMAGE_ENV
 from devstack.stack import StackState, free_port, fresh_id_token, load_state
 
 KIB = 1024
@@ -271,6 +271,7 @@ def api_environment(state: StackState) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
         "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
         "AWS_DEFAULT_REGION": state.region,
+        **UPLOAD_API_IMAGE_ENV,
         "POWERTOOLS_SERVICE_NAME": "upload-api",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",

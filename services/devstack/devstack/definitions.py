@@ -24,6 +24,9 @@ PIPE_DLQ_NAME: Final = f"{PIPE_NAME}-dlq"
 MOTO_CREDENTIAL: Final = "testing"
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[3]
+# Process settings the upload API's image sets with ENV (services/upload_api/Dockerfile);
+# the local stack sets the same, and a test keeps the two equal.
+UPLOAD_API_IMAGE_ENV: Final = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 PIPELINE_MODULE: Final = REPO_ROOT / "modules" / "pipeline"
 PIPE_FILTER_FILE: Final = PIPELINE_MODULE / "pipe-filter.json"
 STATE_MACHINE_FILE: Final = PIPELINE_MODULE / "state-machine.asl.json"

@@ -479,6 +479,7 @@ class LocalStack:
                 "COGNITO_CLIENT_ID": state.client_id,
                 "JWKS_URL": f"{self.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
                 "AWS_ENDPOINT_URL": self.moto_endpoint,
+                **d.UPLOAD_API_IMAGE_ENV,
                 "POWERTOOLS_SERVICE_NAME": "upload-api",
                 "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
                 "POWERTOOLS_METRICS_DISABLED": "true",
