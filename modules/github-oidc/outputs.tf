@@ -9,6 +9,6 @@ output "terraform_role_arn" {
 }
 
 output "plan_role_arn" {
-  description = "ARN of the read-only role pull-request plan jobs assume."
+  description = "ARN of the read-only role that pull-request plans and the deploy workflow's plan job assume."
   value       = aws_iam_role.plan.arn
 }

@@ -44,7 +44,7 @@ output "github_terraform_role_arn" {
 }
 
 output "github_plan_role_arn" {
-  description = "Role ARN pull-request plan jobs assume."
+  description = "Role ARN that pull-request plans and the deploy workflow's plan job assume (AWS_PLAN_ROLE_ARN_<ENV>)."
   value       = module.github_oidc.plan_role_arn
 }
 
