@@ -139,7 +139,12 @@ class UploadService:
             ).get("Item")
         except AWS_ERRORS:
             return False
-        return stored is not None and _from_attributes(stored) == item
+        if stored is None:
+            return False
+        # Only fields no later writer changes: the pipeline may already have
+        # moved status and updated_at on by the time the retry comes back.
+        current = _from_attributes(stored)
+        return all(current.get(name) == item[name] for name in _IMMUTABLE_FIELDS)
 
     def _remove_object(self, key: str, version_id: str | None) -> None:
         # On a versioned bucket a plain delete only adds a delete marker; removing
@@ -209,6 +214,7 @@ class UploadService:
         return files, encode_cursor(last_key) if last_key else None
 
 
+_IMMUTABLE_FIELDS = ("file_id", "owner", "bucket", "s3_key", "size_bytes", "sha256", "created_at")
 _CURSOR_KEYS = frozenset({"file_id", "owner", "created_at"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 

@@ -255,13 +255,26 @@ def test_logs_carry_the_request_id_but_never_the_token_or_the_file(api: Api) -> 
 
 
 class LostAnswerDynamoDB:
-    """Commits the put, then answers as the SDK's retry would: condition failed."""
+    """Commits the put, then answers as the SDK's retry would: condition failed.
+
+    Between the two, the pipeline has already processed the item.
+    """
 
     def __init__(self, real: Any) -> None:
         self._real = real
 
     def put_item(self, **kwargs: Any) -> Any:
         self._real.put_item(**kwargs)
+        self._real.update_item(
+            TableName=kwargs["TableName"],
+            Key={"file_id": kwargs["Item"]["file_id"]},
+            UpdateExpression="SET #status = :processed, updated_at = :now",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":processed": {"S": "PROCESSED"},
+                ":now": {"S": "2099-01-01T00:00:00.000000Z"},
+            },
+        )
         return self._real.put_item(**kwargs)
 
     def __getattr__(self, name: str) -> Any:
