@@ -47,6 +47,10 @@ locals {
   # tagging, whose ARN embeds the URL-encoded ARN of the API or stage.
   http_apis_arn     = "arn:${local.partition}:apigateway:${local.region}::/apis"
   http_api_tags_arn = "arn:${local.partition}:apigateway:${local.region}::/tags/*"
+
+  # The services whose resources Terraform refreshes by decrypting them with
+  # the environment key (state machine definition, Pipe filter).
+  plan_key_via_services = ["states.${local.region}.amazonaws.com", "pipes.${local.region}.amazonaws.com"]
 }
 
 # ------------------------------------------------------------ environment roles
@@ -86,7 +90,33 @@ resource "aws_iam_role" "deploy" {
   tags                 = var.tags
 }
 
+# HTTP APIs (v2) get generated ids, and their stages, routes, integrations,
+# authorizers and deployments carry no tags, so neither a name nor
+# aws:ResourceTag can select them; CloudFormation's ImportApi (PUT /apis with
+# SAM's OpenAPI body) does not surface aws:RequestTag either. So the deploy
+# role gets the HTTP verbs on the API collection, any API below it and
+# tagging, fenced by the denies in the deploy policy (another environment's
+# API or stage, retagging, untagging). One environment is one account. A
+# document of its own so that the CKV_SUP_4 waiver covers this statement only;
+# the deploy policy merges it (source_policy_documents).
+data "aws_iam_policy_document" "deploy_http_apis" {
+  # checkov:skip=CKV_SUP_4: API Gateway ARNs are paths (/apis/<api id>/...) whose API id is generated at creation and unknown when this policy is written, and routes, integrations and authorizers carry no tags to select them by; the statement is limited to HTTP APIs and tagging in this region and account, and the deploy policy denies every call on an API or stage tagged for another environment.
+  statement {
+    sid = "HttpApis"
+    actions = [
+      "apigateway:DELETE",
+      "apigateway:GET",
+      "apigateway:PATCH",
+      "apigateway:POST",
+      "apigateway:PUT",
+    ]
+    resources = [local.http_apis_arn, "${local.http_apis_arn}/*", local.http_api_tags_arn]
+  }
+}
+
 data "aws_iam_policy_document" "deploy" {
+  source_policy_documents = [data.aws_iam_policy_document.deploy_http_apis.json]
+
   # sam deploy; the smoke test reads the stack's ApiEndpoint output (DescribeStacks).
   statement {
     sid = "SamStacks"
@@ -159,26 +189,12 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
-  # HTTP APIs get generated ids, so the API is selected by its environment tag
-  # (the template tags the API and its stage environment=<env>). Creation
-  # (CreateApi POST /apis, and ImportApi PUT /apis, which CloudFormation uses
-  # for SAM's OpenAPI body) must carry that tag.
+  # An API or stage that carries another environment's tag is out of bounds.
+  # (Routes, integrations and authorizers carry no tags for this Deny to see;
+  # one environment is one account, so only this environment's APIs are here.)
   statement {
-    sid       = "CreateHttpApi"
-    actions   = ["apigateway:POST", "apigateway:PUT"]
-    resources = [local.http_apis_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/environment"
-      values   = [var.environment]
-    }
-  }
-
-  # The API, its stages, routes, integrations and authorizers, and tagging
-  # (/tags/<url-encoded API or stage ARN>) of the environment's API only.
-  statement {
-    sid = "HttpApi"
+    sid    = "DenyOtherEnvironmentsHttpApis"
+    effect = "Deny"
     actions = [
       "apigateway:DELETE",
       "apigateway:GET",
@@ -189,19 +205,27 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["${local.http_apis_arn}/*", local.http_api_tags_arn]
 
     condition {
-      test     = "StringEquals"
+      test     = "Null"
+      variable = "aws:ResourceTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
       variable = "aws:ResourceTag/environment"
       values   = [var.environment]
     }
   }
 
-  # The environment tag selects the API: it may not be given another value
-  # (TagResource is POST /tags/...) or removed (UntagResource is DELETE).
+  # The environment tag marks the API: no API is created with another value
+  # (CreateApi POST /apis, ImportApi PUT /apis), and it may not be given
+  # another value (TagResource is POST /tags/...) or removed (UntagResource is
+  # DELETE).
   statement {
     sid       = "DenyHttpApiEnvironmentRetag"
     effect    = "Deny"
     actions   = ["apigateway:POST", "apigateway:PUT"]
-    resources = [local.http_api_tags_arn]
+    resources = [local.http_apis_arn, local.http_api_tags_arn]
 
     condition {
       test     = "Null"
@@ -981,7 +1005,7 @@ resource "aws_iam_role" "plan" {
 # Refreshing every resource type Terraform manages needs the broad read-only
 # managed policy; the inline policy below takes data reads back out.
 resource "aws_iam_role_policy_attachment" "plan_read_only" {
-  # checkov:skip=CKV_SUP_12: Plan role only: terraform plan must refresh every managed resource type, which AWS ReadOnlyAccess covers; it cannot write, and the inline policy explicitly denies reads of uploaded files, metadata items, user data, logs, secrets and use of the environment key.
+  # checkov:skip=CKV_SUP_12: Plan role only: terraform plan must refresh every managed resource type, which AWS ReadOnlyAccess covers; it cannot write, and the inline policy explicitly denies reads of uploaded files, metadata items, user data, logs, secrets and any use of the environment key other than decrypting the state machine and Pipe definitions through those services for refresh.
   role       = aws_iam_role.plan.name
   policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
 }
@@ -1038,10 +1062,43 @@ data "aws_iam_policy_document" "plan" {
     resources = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
   }
 
+  # Refresh of the KMS-encrypted state machine (DescribeStateMachine decrypts
+  # its definition) and Pipe (DescribePipe decrypts its filter) needs Decrypt,
+  # through those two services only. Execution input and history stay denied
+  # below (DenyUserDataReads).
+  statement {
+    sid       = "DecryptDefinitionsForRefresh"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.plan_key_via_services
+    }
+  }
+
+  # Any other decryption with the environment key (S3 objects, table items,
+  # streams, queues, log data, direct calls; a direct call has no ViaService, so
+  # StringNotEquals matches it). Scoped so it does not cancel the Allow above.
   statement {
     sid       = "DenyEnvironmentKeyUse"
     effect    = "Deny"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"]
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = local.plan_key_via_services
+    }
+  }
+
+  # Data keys and re-encryption: never, through any service.
+  statement {
+    sid       = "DenyEnvironmentKeyEncryption"
+    effect    = "Deny"
+    actions   = ["kms:GenerateDataKey", "kms:ReEncryptFrom"]
     resources = [var.kms_key_arn]
   }
 

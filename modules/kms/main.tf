@@ -18,6 +18,12 @@ locals {
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
   ]
+
+  # Statement id -> encryption-context key of EventBridge Pipes data.
+  pipe_context_keys = {
+    PipeRolesPipeData        = "aws:pipes:arn"
+    PipeRolesPipeDataExample = "aws:pipe:arn"
+  }
 }
 
 data "aws_iam_policy_document" "this" {
@@ -97,17 +103,47 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # The Pipe roles' use of the key through DynamoDB (stream records), SQS (the
+  # dead-letter queue) and Step Functions (StartExecution on the encrypted state
+  # machine) is covered by UseThroughAwsServices. What is left is the Pipe's own
+  # encrypted data (filter pattern), which EventBridge encrypts under the pipe's
+  # ARN as encryption context: only this environment's pipes' data, and only
+  # metadata (DescribeKey) otherwise.
   dynamic "statement" {
-    for_each = length(var.key_user_role_arns) > 0 ? [1] : []
+    for_each = length(var.pipe_role_arns) > 0 ? [1] : []
 
     content {
-      sid       = "DirectUseByRoles"
-      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+      sid       = "PipeRolesDescribeKey"
+      actions   = ["kms:DescribeKey"]
       resources = ["*"]
 
       principals {
         type        = "AWS"
-        identifiers = var.key_user_role_arns
+        identifiers = var.pipe_role_arns
+      }
+    }
+  }
+
+  # The EventBridge guide names the context key aws:pipes:arn in its text and
+  # aws:pipe:arn in its key-policy example; both are pinned to this
+  # environment's pipes, so whichever the service sends is covered.
+  dynamic "statement" {
+    for_each = { for sid, key in local.pipe_context_keys : sid => key if length(var.pipe_role_arns) > 0 }
+
+    content {
+      sid       = statement.key
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.pipe_role_arns
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:${statement.value}"
+        values   = ["arn:${local.partition}:pipes:${local.region}:${local.account_id}:pipe/${var.name}-*"]
       }
     }
   }
@@ -157,6 +193,13 @@ data "aws_iam_policy_document" "this" {
       test     = "StringLike"
       variable = "kms:EncryptionContext:SourceArn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    }
+
+    # Confused-deputy guard: only deliveries for this account.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 

@@ -35,14 +35,14 @@ variable "via_services" {
   }
 }
 
-variable "key_user_role_arns" {
-  description = "IAM roles that call KMS directly (not through a service), e.g. the Pipe's role. Granted encrypt/decrypt of data keys only."
+variable "pipe_role_arns" {
+  description = "Execution roles of this environment's EventBridge Pipes (named <name>-*). Granted DescribeKey, and data keys only under a pipe encryption context of those pipes; their use through services is covered by via_services."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for a in var.key_user_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "key_user_role_arns must be IAM role ARNs."
+    condition     = alltrue([for a in var.pipe_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "pipe_role_arns must be IAM role ARNs."
   }
 }
 

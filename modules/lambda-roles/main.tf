@@ -129,6 +129,22 @@ data "aws_iam_policy_document" "processor" {
     resources = [local.objects_arn]
   }
 
+  # Without ListBucket S3 answers a missing key with 403 AccessDenied, which
+  # the processor must treat as a configuration error (item left UPLOADED);
+  # with it, a missing object is a 404 NoSuchKey and the item is marked
+  # FAILED. Limited to the upload prefix.
+  statement {
+    sid       = "KnowMissingUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.upload_prefix}/*"]
+    }
+  }
+
   statement {
     sid       = "RecordOutcome"
     actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]

@@ -33,8 +33,8 @@ module "kms" {
   description             = "Encrypts every data store, queue, topic and log group of ${local.name_prefix}."
   deletion_window_in_days = var.kms_deletion_window_in_days
   # The Pipe's role uses the key directly for the Pipe's own encrypted data.
-  key_user_role_arns = [module.pipeline.pipe_role_arn]
-  tags               = var.tags
+  pipe_role_arns = [module.pipeline.pipe_role_arn]
+  tags           = var.tags
 }
 
 module "storage" {

@@ -138,5 +138,11 @@ def executions_for(stack: RunningStack, file_id: str) -> list[dict[str, Any]]:
     return [
         dict(sfn.describe_execution(executionArn=arn))
         for arn, batch in all_execution_inputs(stack).items()
-        if any(r["dynamodb"]["Keys"]["file_id"]["S"] == file_id for r in batch)
+        if any(record_file_id(r) == file_id for r in batch)
     ]
+
+
+def record_file_id(record: dict[str, Any]) -> str | None:
+    """The record's file_id key; None for a malformed record (some tests send one)."""
+    value = record.get("dynamodb", {}).get("Keys", {}).get("file_id", {}).get("S")
+    return value if isinstance(value, str) else None

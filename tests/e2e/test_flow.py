@@ -202,6 +202,53 @@ def test_a_failure_that_cannot_be_recorded_does_not_abort_its_siblings(
     assert item["status"]["S"] == "UPLOADED"
 
 
+def test_a_finished_item_and_a_malformed_record_are_told_apart(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    """One batch: a record of an item the processor already finished whose invocation still
+    fails (the fault hook fails it before the handler), and a record without a file_id key.
+    The first ends ALREADY_FINISHED and is not counted; the second is a counted failure
+    instead of a States.Runtime error that would abort the Map."""
+    created = upload(api, "finished.txt", b"processed before the invocation failed")
+    file_id = created["file_id"]
+    assert wait_final(api, file_id)["status"] == "PROCESSED"
+    finished = _insert_record(stack, file_id)
+    finished["dynamodb"]["NewImage"]["file_name"]["S"] = f"{FAULT_PREFIX}always-finished.txt"
+    malformed = json.loads(json.dumps(finished))
+    del malformed["dynamodb"]["Keys"]
+    sfn = stack.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=stack.state.state_machine_arn,
+        name=f"finished-and-malformed-{file_id}",
+        input=json.dumps([finished, malformed]),
+    )["executionArn"]
+
+    def done() -> dict[str, Any] | None:
+        described = dict(sfn.describe_execution(executionArn=arn))
+        return described if described["status"] != "RUNNING" else None
+
+    execution = wait_for(done, timeout=30, interval=0.2, what="the execution")
+    assert (execution["status"], execution["error"]) == ("FAILED", "ProcessingFailed")
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    assert entered.count("AlreadyFinished") == 1
+    assert entered.count("MalformedRecord") == 1
+    assert "FailureRecorded" not in entered
+    assert "FailureNotRecorded" not in entered
+    (counted,) = [
+        json.loads(e["stateExitedEventDetails"]["output"])
+        for e in history
+        if e.get("stateExitedEventDetails", {}).get("name") == "CountFailures"
+    ]
+    assert counted["failed_records"] == 1
+    assert {r["status"] for r in counted["results"]} == {"ALREADY_FINISHED", "MALFORMED"}
+    assert counted["errors"] == ["MalformedRecord"]
+    item = api.get(f"/uploads/{file_id}").json()
+    assert item["status"] == "PROCESSED"
+
+
 def _put_item_at_the_size_limit(stack: RunningStack, image: dict[str, Any]) -> None:
     """Pad the item until fewer than 60 bytes are left below 400 KB."""
     dynamodb = stack.client("dynamodb")

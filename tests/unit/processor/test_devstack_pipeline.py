@@ -135,7 +135,7 @@ def test_a_failure_that_cannot_be_recorded_still_fails_the_execution() -> None:
     assert "DynamoDB.ConditionalCheckFailedException" not in retried
     lost_race, other = record["Catch"]
     assert lost_race["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
-    assert lost_race["Next"] == "FailureRecorded"
+    assert lost_race["Next"] == "AlreadyFinished"
     assert other["ErrorEquals"] == ["States.ALL"]
     assert other["ResultPath"] != "$.error"  # keeps the processing error for the count
     unrecorded = states[other["Next"]]
@@ -143,3 +143,44 @@ def test_a_failure_that_cannot_be_recorded_still_fails_the_execution() -> None:
     assert unrecorded["End"] is True
     assert unrecorded["Parameters"]["error.$"] == "$.error.Error"
     assert rendered["States"]["ProcessRecords"]["ResultSelector"]["errors.$"] == "$[*].error"
+
+
+def test_an_item_the_processor_already_finished_is_not_counted_as_failed() -> None:
+    """The processor wrote PROCESSED/FAILED, then the invocation still failed: the lost
+    race ends in a state without an `error` key, so CountFailures ignores it."""
+    rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
+    states = _item_states(rendered)
+    (lost_race,) = [
+        c
+        for c in states["RecordFailure"]["Catch"]
+        if c["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    ]
+    finished = states[lost_race["Next"]]
+    assert finished["Type"] == "Pass"
+    assert finished["End"] is True
+    assert finished["Parameters"]["status"] == "ALREADY_FINISHED"
+    assert finished["Parameters"]["file_id.$"] == "$.dynamodb.Keys.file_id.S"
+    assert not any(key.split(".$")[0] == "error" for key in finished["Parameters"])
+    # Every other end state that reports a failure carries one.
+    for name in ("FailureRecorded", "FailureNotRecorded", "MalformedRecord"):
+        assert any(key.split(".$")[0] == "error" for key in states[name]["Parameters"]), name
+
+
+def test_a_record_without_a_file_id_is_a_counted_failure_not_a_runtime_error() -> None:
+    """States.Runtime (a JSONPath that matches nothing) is not caught by States.ALL and
+    would abort the whole Map; the first state routes such records away."""
+    rendered = json.loads(definitions.state_machine_definition("arn:fn", "files"))
+    processor = rendered["States"]["ProcessRecords"]["ItemProcessor"]
+    guard = processor["States"][processor["StartAt"]]
+    assert guard["Type"] == "Choice"
+    (choice,) = guard["Choices"]
+    assert choice == {
+        "Variable": "$.dynamodb.Keys.file_id.S",
+        "IsPresent": True,
+        "Next": "ProcessFile",
+    }
+    malformed = processor["States"][guard["Default"]]
+    assert malformed["Type"] == "Pass"
+    assert malformed["End"] is True
+    assert "error" in malformed["Parameters"]
+    assert "$" not in json.dumps(malformed["Parameters"])  # reads nothing from the record
