@@ -172,7 +172,11 @@ def bench_upload_overhead(
     app_times: list[float] = []
     direct_times: list[float] = []
     for _ in range(rounds):  # interleaved, so drift hits both sides alike
+        # Each sample starts with the pipeline idle: the processing it triggers
+        # must not land on the other side's timing.
+        wait_until_processed(stack)
         app_times.append(timed(via_app))
+        wait_until_processed(stack)
         direct_times.append(timed(direct))
     app, base = summary(app_times), summary(direct_times)
     return {
@@ -198,7 +202,7 @@ def wait_until_processed(stack: Stack, deadline_s: float = 120) -> None:
         )["Count"]
         if pending == 0:
             return
-        time.sleep(0.2)
+        time.sleep(0.02)
     raise RuntimeError("the pipeline did not catch up within the deadline")
 
 
