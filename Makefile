@@ -19,6 +19,9 @@ SAM_VENV := .venv-sam
 
 export PYTHONPATH := services/upload_api:services/processor:services/devstack:.
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode at install time, as pip does in the Lambda images: tools and tests
+# start faster, and the bench's cold start measures what Lambda runs.
+export UV_COMPILE_BYTECODE := 1
 export AWS_EC2_METADATA_DISABLED := true
 export SAM_CLI_TELEMETRY := 0
 

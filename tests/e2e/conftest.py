@@ -1,52 +1,39 @@
-"""A real local stack (`python -m devstack`) in a child process, on free ports, for the session.
-
-A child process, not threads in this one: moto's backends are process-global,
-and the unit tests' `mock_aws` would reset the stack's resources under it.
-"""
+"""A real local stack (`python -m devstack`) in a child process, on free ports, for the session."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
-from devstack.definitions import REPO_ROOT
-from devstack.stack import StackState, free_port, fresh_id_token, load_state
+from devstack.child import ChildStack
+from devstack.stack import StackState, fresh_id_token
 
 FAULT_PREFIX = "fault-"
-START_TIMEOUT = 90.0
 
 
 @dataclass
 class RunningStack:
-    state: StackState
-    log_path: Path
+    """The child-process stack plus what the tests remember about it."""
+
+    child: ChildStack
     # Execution inputs never change: fetch each once (executionArn -> input batch).
     inputs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
+    @property
+    def state(self) -> StackState:
+        return self.child.state
+
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.state.moto_endpoint,
-            region_name=self.state.region,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
-        )
+        return self.child.client(service)
 
     def api(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": token or fresh_id_token(self.state)}
-        return httpx.Client(base_url=self.state.api_url, headers=headers, timeout=30)
+        return self.child.api(token)
 
 
 def wait_for(
@@ -65,47 +52,8 @@ def wait_for(
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    workdir = tmp_path_factory.mktemp("devstack")
-    state_dir = workdir / "state"
-    log_path = workdir / "devstack.log"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        str(REPO_ROOT / p)
-        for p in ("services/upload_api", "services/processor", "services/devstack", ".")
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "devstack",
-        "--moto-port",
-        str(free_port()),
-        "--api-port",
-        str(free_port()),
-        "--state-dir",
-        str(state_dir),
-        "--api-log-level",
-        "warning",
-        "--fault-prefix",
-        FAULT_PREFIX,
-    ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not (state_dir / "state.json").exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"local stack did not start:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.1)
-        yield RunningStack(load_state(state_dir), log_path)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with ChildStack(tmp_path_factory.mktemp("devstack"), fault_prefix=FAULT_PREFIX) as child:
+        yield RunningStack(child)
 
 
 @pytest.fixture(scope="session")

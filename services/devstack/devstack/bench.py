@@ -15,7 +15,6 @@ import base64
 import hashlib
 import json
 import os
-import signal
 import statistics
 import subprocess  # nosec B404  # starts only our own interpreter
 import sys
@@ -27,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 
+from devstack.child import ChildStack
 from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT, UPLOAD_API_IMAGE_ENV
-from devstack.stack import StackState, free_port, fresh_id_token, load_state
+from devstack.stack import StackState, free_port
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -60,54 +59,6 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-class Stack:
-    """`python -m devstack` in a child process on free ports."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="devstack-bench-")
-        self._log = open(Path(self._dir.name) / "devstack.log", "w")  # noqa: SIM115
-        state_dir = Path(self._dir.name) / "state"
-        self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
-            [
-                sys.executable,
-                "-m",
-                "devstack",
-                "--moto-port",
-                str(free_port()),
-                "--api-port",
-                str(free_port()),
-                "--state-dir",
-                str(state_dir),
-                "--api-log-level",
-                "warning",
-            ],
-            cwd=REPO_ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while not (state_dir / "state.json").exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("local stack did not start; see its log")
-            time.sleep(0.1)
-        self.state: StackState = load_state(state_dir)
-
-    def close(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        self._log.close()
-        self._dir.cleanup()
-
-    def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.state.moto_endpoint,
-            region_name=self.state.region,
-            aws_access_key_id=MOTO_CREDENTIAL,
-            aws_secret_access_key=MOTO_CREDENTIAL,
-        )
-
-
 def upload_body(data: bytes, name: str) -> bytes:
     return json.dumps(
         {"file_name": name, "comment": "bench", "file_data": base64.b64encode(data).decode()}
@@ -121,7 +72,7 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def bench_upload_overhead(
-    stack: Stack, api: httpx.Client, size: int, rounds: int
+    stack: ChildStack, api: httpx.Client, size: int, rounds: int
 ) -> dict[str, Any]:
     wait_until_processed(stack)
     s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
@@ -188,7 +139,7 @@ def bench_upload_overhead(
     }
 
 
-def wait_until_processed(stack: Stack, deadline_s: float = 120) -> None:
+def wait_until_processed(stack: ChildStack, deadline_s: float = 120) -> None:
     """Let the pipeline finish earlier rows, so they do not slow the next measurement."""
     dynamodb = stack.client("dynamodb")
     deadline = time.perf_counter() + deadline_s
@@ -206,7 +157,7 @@ def wait_until_processed(stack: Stack, deadline_s: float = 120) -> None:
     raise RuntimeError("the pipeline did not catch up within the deadline")
 
 
-def bench_processed_latency(stack: Stack, api: httpx.Client, rounds: int) -> dict[str, Any]:
+def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -> dict[str, Any]:
     wait_until_processed(stack)
     dynamodb = stack.client("dynamodb")
     latencies: list[float] = []
@@ -245,36 +196,33 @@ def _time_until_healthy(command: list[str], env: dict[str, str], url: str) -> fl
         process.wait()
 
 
-def _bare_boto3_import() -> None:
+def _bare_boto3_import(env: dict[str, str]) -> None:
     command = [sys.executable, "-c", "import boto3"]
-    subprocess.run(command, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+    subprocess.run(command, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
 
 
-def bench_cold_start(stack: Stack, rounds: int) -> dict[str, Any]:
-    """Spawn to first /health answer (what the Web Adapter waits for) vs spawn to `import boto3`."""
+def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
+    """Spawn to first /health answer (what the Web Adapter waits for) vs spawn to `import boto3`.
+
+    Both sides run with bytecode compiled ahead, as in the image (pip compiles
+    what it installs and the Dockerfile compiles the app; `make` installs with
+    UV_COMPILE_BYTECODE, and the app's __pycache__ is git-ignored).
+    """
     env = dict(os.environ)
     env.update(api_environment(stack.state))
+    app_package = str(REPO_ROOT / "services" / "upload_api" / "upload_api")
+    compile_app = [sys.executable, "-m", "compileall", "-q", app_package]
+    subprocess.run(compile_app, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
     app_times, boto_times = [], []
     for _ in range(rounds):
         port = free_port()
-        app_times.append(
-            _time_until_healthy(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "upload_api.main:create_app",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                env,
-                f"http://127.0.0.1:{port}/health",
-            )
-        )
-        boto_times.append(timed(_bare_boto3_import))
+        uvicorn = [
+            sys.executable, "-m", "uvicorn", "--factory", "upload_api.main:create_app",
+            "--port", str(port), "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+        health = f"http://127.0.0.1:{port}/health"
+        app_times.append(_time_until_healthy(uvicorn, env, health))
+        boto_times.append(timed(lambda: _bare_boto3_import(env)))
     app, bare = statistics.median(app_times), statistics.median(boto_times)
     return {
         "rounds": rounds,
@@ -313,7 +261,7 @@ def _peak_rss_bytes(pid: int) -> int:
     raise RuntimeError("VmHWM not found")
 
 
-def bench_memory(stack: Stack, api: httpx.Client, size: int) -> dict[str, Any]:
+def bench_memory(stack: ChildStack, api: httpx.Client, size: int) -> dict[str, Any]:
     """Peak RSS of the API process added by one upload (after a warm-up upload)."""
     pid = stack.state.api_pid
     if pid is None or not Path(f"/proc/{pid}/clear_refs").exists():
@@ -411,13 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    stack = Stack()
-    try:
-        headers = {
-            "Authorization": fresh_id_token(stack.state),
-            "Content-Type": "application/json",
-        }
-        with httpx.Client(base_url=stack.state.api_url, headers=headers, timeout=60) as api:
+    with (
+        tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
+        ChildStack(Path(workdir)) as stack,
+    ):
+        with stack.api(timeout=60) as api:
             memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
             overhead = {
                 "100KiB": bench_upload_overhead(stack, api, 100 * KIB, args.rounds_small),
@@ -425,8 +371,6 @@ def main(argv: list[str] | None = None) -> int:
             }
             processed = bench_processed_latency(stack, api, args.rounds_processed)
         cold = bench_cold_start(stack, args.rounds_cold)
-    finally:
-        stack.close()
 
     results: dict[str, Any] = {
         "started_at": started_at,
