@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 
 from devstack.child import ChildStack
-from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT, UPLOAD_API_IMAGE_ENV
-from devstack.stack import StackState, free_port
+from devstack.definitions import REPO_ROOT
+from devstack.stack import api_environment, free_port
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -208,8 +208,7 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
     what it installs and the Dockerfile compiles the app; `make` installs with
     UV_COMPILE_BYTECODE, and the app's __pycache__ is git-ignored).
     """
-    env = dict(os.environ)
-    env.update(api_environment(stack.state))
+    env = api_environment(stack.state)
     app_package = str(REPO_ROOT / "services" / "upload_api" / "upload_api")
     compile_app = [sys.executable, "-m", "compileall", "-q", app_package]
     subprocess.run(compile_app, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
@@ -229,28 +228,6 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
         "app_first_health_s": round(app, 3),
         "bare_import_boto3_s": round(bare, 3),
         "ratio": round(app / bare, 2),
-    }
-
-
-def api_environment(state: StackState) -> dict[str, str]:
-    return {
-        "UPLOAD_BUCKET": state.bucket,
-        "FILES_TABLE": state.table,
-        "KMS_KEY_ID": state.kms_key_arn,
-        "COGNITO_ISSUER": f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}",
-        "COGNITO_CLIENT_ID": state.client_id,
-        "JWKS_URL": f"{state.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
-        "AWS_ENDPOINT_URL": state.moto_endpoint,
-        "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
-        "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
-        "AWS_DEFAULT_REGION": state.region,
-        **UPLOAD_API_IMAGE_ENV,
-        "POWERTOOLS_SERVICE_NAME": "upload-api",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "PYTHONPATH": os.pathsep.join(
-            str(REPO_ROOT / p) for p in ("services/upload_api", "services/processor", ".")
-        ),
     }
 
 

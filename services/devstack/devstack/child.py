@@ -60,6 +60,7 @@ class ChildStack:
                 )
             time.sleep(0.1)
         self.state: StackState = load_state(state_dir)
+        self._clients: dict[str, Any] = {}
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -82,14 +83,17 @@ class ChildStack:
         self.close()
 
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.state.moto_endpoint,
-            region_name=self.state.region,
-            aws_access_key_id=MOTO_CREDENTIAL,
-            aws_secret_access_key=MOTO_CREDENTIAL,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
-        )
+        """One client per service: building a boto3 client costs more than most calls."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=self.state.moto_endpoint,
+                region_name=self.state.region,
+                aws_access_key_id=MOTO_CREDENTIAL,
+                aws_secret_access_key=MOTO_CREDENTIAL,
+                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            )
+        return self._clients[service]
 
     def api(self, token: str | None = None, timeout: float = 30) -> httpx.Client:
         """An HTTP client for the upload API, signed in as the demo user."""

@@ -461,36 +461,6 @@ class LocalStack:
             )["Role"]["Arn"]
         )
 
-    def api_environment(self) -> dict[str, str]:
-        """The upload API's settings: as on AWS, except the endpoints."""
-        state = self.require_state()
-        env = {k: v for k, v in os.environ.items() if k not in _UNSET_AWS_ENV}
-        for name in ("FILES_TABLE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
-            env.pop(name, None)
-        env.update(_FAKE_AWS_ENV)
-        env.update(
-            {
-                "UPLOAD_BUCKET": state.bucket,
-                "FILES_TABLE": state.table,
-                "KMS_KEY_ID": state.kms_key_arn,
-                "COGNITO_ISSUER": (
-                    f"https://cognito-idp.{d.REGION}.amazonaws.com/{state.user_pool_id}"
-                ),
-                "COGNITO_CLIENT_ID": state.client_id,
-                "JWKS_URL": f"{self.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
-                "AWS_ENDPOINT_URL": self.moto_endpoint,
-                **d.UPLOAD_API_IMAGE_ENV,
-                "POWERTOOLS_SERVICE_NAME": "upload-api",
-                "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_TRACE_DISABLED": "true",
-                "PYTHONPATH": os.pathsep.join(
-                    [str(d.REPO_ROOT / "services" / "upload_api"), env.get("PYTHONPATH", "")]
-                ).rstrip(os.pathsep),
-            }
-        )
-        return env
-
     def _launch_api(self) -> None:
         command = [
             sys.executable,
@@ -507,7 +477,7 @@ class LocalStack:
         ]
         self._api = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
             command,
-            env=self.api_environment(),
+            env=api_environment(self.require_state()),
             stdout=self._api_log,
             stderr=subprocess.STDOUT if self._api_log is not None else None,
         )
@@ -533,6 +503,36 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], *, timeout: f
             pass
         time.sleep(0.05)
     raise TimeoutError(f"upload API not healthy at {url} within {timeout} s")
+
+
+def api_environment(state: StackState) -> dict[str, str]:
+    """The upload API's process environment: as on AWS, except the endpoints."""
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET_AWS_ENV}
+    for name in ("FILES_TABLE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+        env.pop(name, None)
+    env.update(_FAKE_AWS_ENV)
+    env.update(
+        {
+            "UPLOAD_BUCKET": state.bucket,
+            "FILES_TABLE": state.table,
+            "KMS_KEY_ID": state.kms_key_arn,
+            "COGNITO_ISSUER": (
+                f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}"
+            ),
+            "COGNITO_CLIENT_ID": state.client_id,
+            "JWKS_URL": f"{state.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
+            "AWS_ENDPOINT_URL": state.moto_endpoint,
+            **d.UPLOAD_API_IMAGE_ENV,
+            "POWERTOOLS_SERVICE_NAME": "upload-api",
+            "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONPATH": os.pathsep.join(
+                [str(d.REPO_ROOT / "services" / "upload_api"), env.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep),
+        }
+    )
+    return env
 
 
 def fresh_id_token(state: StackState) -> str:
