@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upload_api.api.routes import health, uploads
 from upload_api.core.config import Settings, get_settings
-from upload_api.core.errors import ApiError
+from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.logging import logger
 from upload_api.models import ErrorBody
 
@@ -127,10 +127,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]}
-            for problem in error.errors()
-        ]
+        details = validation_details(error.errors())
         return _error_response(
             request, 422, "validation_error", "request does not match the schema", details=details
         )

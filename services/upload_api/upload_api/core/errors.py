@@ -1,5 +1,8 @@
 """The one error type the app raises on purpose; handlers turn it into the JSON error shape."""
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class ApiError(Exception):
     """A client-visible error: HTTP status, a stable machine code and a human message."""
@@ -18,3 +21,11 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers or {}
         self.details = details
+
+
+def validation_details(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """pydantic's error list as `details` entries: the field's dotted path and the problem."""
+    return [
+        {"field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]}
+        for problem in problems
+    ]

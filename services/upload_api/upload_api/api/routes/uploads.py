@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from upload_api.api.deps import CurrentUser, SettingsDep, UploadServiceDep
-from upload_api.core.errors import ApiError
+from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.files import decode_base64_strict, encoded_length
 from upload_api.models import (
     ErrorBody,
@@ -135,8 +135,5 @@ def _invalid_body(error: ValidationError) -> ApiError:
         422,
         "validation_error",
         "request body does not match the schema",
-        details=[
-            {"field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]}
-            for problem in problems
-        ],
+        details=validation_details(problems),
     )
