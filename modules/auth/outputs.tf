@@ -10,7 +10,7 @@ output "user_pool_arn" {
 
 output "issuer_url" {
   description = "Token issuer (iss claim) of the pool: https://cognito-idp.<region>.amazonaws.com/<pool id>."
-  value       = "https://cognito-idp.${data.aws_region.current.region}.amazonaws.com/${aws_cognito_user_pool.this.id}"
+  value       = "https://cognito-idp.${data.aws_region.current.id}.amazonaws.com/${aws_cognito_user_pool.this.id}"
 }
 
 output "app_client_id" {

@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
   arn_prefix = "${local.partition}:%s:${local.region}:${local.account_id}"
 
   stack_arn  = "arn:${format(local.arn_prefix, "cloudformation")}:stack/${var.name_prefix}-*/*"

@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
 
   # Data-key operations only; no administration.

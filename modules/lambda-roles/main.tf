@@ -1,7 +1,7 @@
 data "aws_region" "current" {}
 
 locals {
-  region      = data.aws_region.current.region
+  region      = data.aws_region.current.id
   objects_arn = "${var.bucket_arn}/${var.upload_prefix}/*"
   # The functions reach the key only through these services (S3 SSE-KMS and
   # the KMS-encrypted table), never with direct KMS calls.

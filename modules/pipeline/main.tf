@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
 
   pipe_name          = "${var.name_prefix}-files-stream"
   state_machine_name = "${var.name_prefix}-processing"

@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id  = data.aws_caller_identity.current.account_id
   partition   = data.aws_partition.current.partition
-  region      = data.aws_region.current.region
+  region      = data.aws_region.current.id
   name_prefix = "${var.project}-${var.environment}"
 
   # SAM creates the functions later under these fixed names, so roles, log

@@ -10,12 +10,12 @@ variable "project" {
 }
 
 variable "environment" {
-  description = "Environment name: dev, stage or prod."
+  description = "Environment name: dev, stage or prod on AWS; local for the emulator root (environments/local)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "stage", "prod"], var.environment)
-    error_message = "environment must be dev, stage or prod."
+    condition     = contains(["dev", "stage", "prod", "local"], var.environment)
+    error_message = "environment must be dev, stage, prod or local."
   }
 }
 

@@ -1,6 +1,6 @@
 output "bucket_name" {
   description = "Name of the upload bucket."
-  value       = aws_s3_bucket.this.id
+  value       = aws_s3_bucket.this.bucket
 }
 
 output "bucket_arn" {
@@ -10,7 +10,7 @@ output "bucket_arn" {
 
 output "access_log_bucket_name" {
   description = "Name of the S3 server access-log bucket."
-  value       = aws_s3_bucket.access_logs.id
+  value       = aws_s3_bucket.access_logs.bucket
 }
 
 output "access_log_bucket_arn" {

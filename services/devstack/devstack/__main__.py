@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack.stack import DEFAULT_STATE_DIR, LocalStack
+from devstack.stack import DEFAULT_STATE_DIR, DevStack
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,7 +42,7 @@ def curl_command(api: str) -> str:
     )
 
 
-def banner(stack: LocalStack, seconds: float) -> str:
+def banner(stack: DevStack, seconds: float) -> str:
     api = stack.api_url
     curl = curl_command(api)
     return f"""
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     started = time.perf_counter()
-    stack = LocalStack(
+    stack = DevStack(
         moto_port=args.moto_port,
         api_port=args.api_port,
         state_dir=args.state_dir,

@@ -8,7 +8,10 @@ from typing import Any, Final
 PROJECT: Final = "secure-upload"
 ENVIRONMENT: Final = "local"
 REGION: Final = "us-east-1"
+# moto's default account; environments/local pins it in allowed_account_ids.
+ACCOUNT_ID: Final = "123456789012"
 PREFIX: Final = f"{PROJECT}-{ENVIRONMENT}"
+PARAMETER_PATH: Final = f"/{PROJECT}/{ENVIRONMENT}/"
 
 TABLE_NAME: Final = f"{PREFIX}-files"
 OWNER_INDEX: Final = "owner-created_at-index"
@@ -27,6 +30,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 # Process settings the upload API's image sets with ENV (services/upload_api/Dockerfile);
 # the local stack sets the same, and a test keeps the two equal.
 UPLOAD_API_IMAGE_ENV: Final = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+LOCAL_ROOT: Final = REPO_ROOT / "environments" / "local"
 PIPELINE_MODULE: Final = REPO_ROOT / "modules" / "pipeline"
 PIPE_FILTER_FILE: Final = PIPELINE_MODULE / "pipe-filter.json"
 STATE_MACHINE_FILE: Final = PIPELINE_MODULE / "state-machine.asl.json"

@@ -1,26 +1,29 @@
-"""The local stack as a context manager: moto server, provisioning, pipe runner, router, API.
+"""The local stack as a context manager: emulator, Terraform apply, SAM's share, pipe runner, API.
 
-    with LocalStack(moto_port=0, api_port=0) as stack:
+    with DevStack(moto_port=0, api_port=0) as stack:
         httpx.post(f"{stack.api_url}/upload", ...)
 
-Port 0 picks free ports. The upload API runs under uvicorn in a child
-process, configured through the same environment variables as on AWS; the
-processor runs in this process, called by moto's Step Functions engine.
+Port 0 picks free ports. Terraform applies environments/local (the same
+composition module as every AWS environment) into moto; the stack then adds
+only what SAM owns on AWS, the processor function and the API, reading every
+name and ARN from the SSM parameters Terraform published. The upload API runs
+under uvicorn in a child process, configured through the same environment
+variables as on AWS; the processor runs in this process, called by moto's
+Step Functions engine.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import secrets
 import socket
 import string
+import shutil
 import subprocess  # nosec B404  # starts only our own interpreter
 import sys
 import time
-import zipfile
 from collections import deque
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -33,9 +36,10 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.server import ThreadedMotoServer
 
 from devstack import definitions as d
+from devstack import terraform
+from devstack.emulator import start_moto
 from devstack.pipe_runner import PipeRunner
-from devstack.resources import create_files_table, create_upload_bucket
-from devstack.router import Fault, LambdaRouter
+from devstack.router import Fault, LambdaHandler, LambdaRouter
 from processor.service import TransientProcessingError
 
 log = logging.getLogger("devstack")
@@ -81,8 +85,8 @@ class StackState:
     processor_function_arn: str
     pipe_name: str
     stream_arn: str
+    dead_letter_queue_url: str
     api_pid: int | None = None
-    dead_letter_queue_url: str = ""
 
 
 def free_port() -> int:
@@ -92,8 +96,13 @@ def free_port() -> int:
 
 
 def ensure_port_free(port: int, option: str) -> None:
-    """Fail with advice; moto's server thread would otherwise hang on a taken port."""
+    """Fail with advice; moto's server thread would otherwise hang on a taken port.
+
+    SO_REUSEADDR, as the servers set it themselves: sockets of a stack that has
+    just stopped linger in TIME_WAIT, and must not block a restart.
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError as error:
@@ -132,7 +141,7 @@ def fault_prefix_matcher(prefix: str) -> Fault:
     )
 
 
-class LocalStack:
+class DevStack:
     def __init__(
         self,
         *,
@@ -156,6 +165,7 @@ class LocalStack:
         self._api: subprocess.Popen[bytes] | None = None
         self.pipe_runner: PipeRunner | None = None
         self.state: StackState | None = None
+        self._processor: LambdaHandler | None = None
         # Bounded: the last thousand outcomes are plenty for tests and the bench.
         self.processed: deque[dict[str, Any]] = deque(maxlen=1000)
 
@@ -172,7 +182,11 @@ class LocalStack:
     def state_file(self) -> Path:
         return self.state_dir / STATE_FILE_NAME
 
-    def __enter__(self) -> LocalStack:
+    @property
+    def terraform_log(self) -> Path:
+        return self.state_dir / "terraform.log"
+
+    def __enter__(self) -> DevStack:
         try:
             self.start()
         except BaseException:
@@ -188,31 +202,22 @@ class LocalStack:
         if self.serve_api:
             ensure_port_free(self.api_port, "--api-port / DEVSTACK_API_PORT")
         self._configure_process_environment()
-        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
-        self._moto.start()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._moto = start_moto(self.moto_port)
         self.moto_port = self._moto.get_host_and_port()[1]
         # moto's Step Functions engine calls Lambda and DynamoDB on MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         os.environ["AWS_ENDPOINT_URL"] = self.moto_endpoint
-        httpx.post(
-            f"{self.moto_endpoint}/moto-api/config",
-            json={
-                "stepfunctions": {"execute_state_machine": True},
-                "lambda": {"use_docker": False},
-            },
-        ).raise_for_status()
         self._route_processor()
-        self.state = self._provision()
-        # The API boots in its own process while this one builds the pipeline:
-        # moto's Step Functions engine is the slowest thing to load.
+        self._apply_terraform()
+        self.state = self._deploy_application()
         if self.serve_api:
             self._launch_api()
-        self.state = self._provision_pipeline(self.state)
-        if self._api is not None:
+            assert self._api is not None
             wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
             self.state = replace(self.state, api_pid=self._api.pid)
         self.pipe_runner = PipeRunner(
-            d.PIPE_NAME,
+            self.state.pipe_name,
             self.client("pipes"),
             self.client("dynamodbstreams"),
             self.client("stepfunctions"),
@@ -268,7 +273,6 @@ class LocalStack:
         os.environ.update(_FAKE_AWS_ENV)
         os.environ.update(
             {
-                "FILES_TABLE": d.TABLE_NAME,
                 "POWERTOOLS_SERVICE_NAME": "processor",
                 "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
                 # EMF lines and per-call JSON logs would drown the console; the
@@ -286,7 +290,7 @@ class LocalStack:
         # at import time, and _configure_process_environment has just set them.
         from processor.handler import handler  # noqa: PLC0415
 
-        self.router.route(d.PROCESSOR_FUNCTION, handler)
+        self._processor = handler
         self.router.on_result = self._log_result
         if self._fault_prefix:
             self.router.add_fault(fault_prefix_matcher(self._fault_prefix))
@@ -324,57 +328,81 @@ class LocalStack:
             backend.shard_iterators.pop(previous, None)
         self._previous_iterator = _current
 
-    def _provision(self) -> StackState:
+    def _apply_terraform(self) -> None:
+        """`terraform apply` of environments/local into the emulator, logged to terraform.log."""
+        work = self.state_dir / "terraform"
+        if work.exists():
+            shutil.rmtree(work)  # the emulator starts empty: so does the state
+        work.mkdir(parents=True)
+        env = terraform.environment({"TF_DATA_DIR": str(work / ".terraform")})
+        steps = (
+            ["init", "-input=false", f"-backend-config=path={work / 'terraform.tfstate'}"],
+            [
+                "apply",
+                "-input=false",
+                "-auto-approve",
+                f"-var=endpoint={self.moto_endpoint}",
+                f"-var=account_id={d.ACCOUNT_ID}",
+            ],
+        )
+        with self.terraform_log.open("w", encoding="utf-8") as output:
+            for args in steps:
+                result = terraform.run(args, d.LOCAL_ROOT, env=env)
+                output.write(result.output)
+                output.flush()
+                if result.returncode != 0:
+                    raise RuntimeError(
+                        f"terraform {args[0]} of environments/local failed "
+                        f"(full log: {self.terraform_log}):\n{result.output[-3000:]}"
+                    )
+                log.info("terraform %s of environments/local: %.1f s", args[0], result.seconds)
+
+    def parameters(self) -> dict[str, str]:
+        """The SSM parameters Terraform published under /<project>/<env>/, by short name."""
+        ssm = self.client("ssm")
+        found: dict[str, str] = {}
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=d.PARAMETER_PATH):
+            for parameter in page["Parameters"]:
+                found[parameter["Name"].removeprefix(d.PARAMETER_PATH)] = parameter["Value"]
+        return found
+
+    def _deploy_application(self) -> StackState:
+        """What SAM deploys on AWS: the processor function (the API runs under uvicorn).
+
+        Every name and ARN comes from the SSM parameters Terraform wrote.
+        """
+        ssm = self.parameters()
         account_id = self.client("sts").get_caller_identity()["Account"]
-        kms = self.client("kms")
-        key_arn = kms.create_key(Description=f"{d.PREFIX} data key", KeyUsage="ENCRYPT_DECRYPT")[
-            "KeyMetadata"
-        ]["Arn"]
-        kms.create_alias(AliasName=d.KMS_ALIAS, TargetKeyId=key_arn)
-
-        bucket = d.bucket_name(account_id)
-        create_upload_bucket(self.client("s3"), bucket, key_arn)
-        table = create_files_table(self.client("dynamodb"), d.TABLE_NAME, key_arn)
-        stream_arn = table["LatestStreamArn"]
-
+        table = ssm["files-table-name"]
+        function_environment = {
+            "FILES_TABLE": table,
+            "POWERTOOLS_SERVICE_NAME": "processor",
+            "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+        }
         function_arn = self.client("lambda").create_function(
-            FunctionName=d.PROCESSOR_FUNCTION,
-            Runtime="python3.11",
-            Role=self._role(account_id, "processor"),
-            Handler="processor.handler.handler",
-            # The code moto stores is never run: the router calls the real handler.
-            Code={"ZipFile": _placeholder_zip()},
-            Environment={
-                "Variables": {
-                    "FILES_TABLE": d.TABLE_NAME,
-                    "POWERTOOLS_SERVICE_NAME": "processor",
-                    "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
-                }
-            },
+            FunctionName=ssm["processor-function-name"],
+            PackageType="Image",
+            # The image moto stores is never run: the router calls the real handler.
+            Code={"ImageUri": f"{ssm['processor-repository-uri']}@sha256:{'0' * 64}"},
+            Role=ssm["processor-role-arn"],
+            KMSKeyArn=ssm["kms-key-arn"],
+            Environment={"Variables": function_environment},
             Timeout=60,
             MemorySize=512,
         )["FunctionArn"]
-
-        cognito = self.client("cognito-idp")
-        pool_id = cognito.create_user_pool(
-            PoolName=d.USER_POOL,
-            Policies={
-                "PasswordPolicy": {
-                    "MinimumLength": 12,
-                    "RequireUppercase": True,
-                    "RequireLowercase": True,
-                    "RequireNumbers": True,
-                    "RequireSymbols": True,
-                }
-            },
-        )["UserPool"]["Id"]
-        client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id,
-            ClientName=d.APP_CLIENT,
-            GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+        # The handler runs in this process, so this process carries its environment.
+        os.environ.update(function_environment)
+        assert self._processor is not None, "route the processor before deploying it"
+        self.router.route(ssm["processor-function-name"], self._processor)
+        stream_arn = self.client("dynamodb").describe_table(TableName=table)["Table"][
+            "LatestStreamArn"
+        ]
+        pipe = self._pipe_reading(stream_arn)
+        dlq_arn = pipe["SourceParameters"]["DynamoDBStreamParameters"]["DeadLetterConfig"]["Arn"]
+        dlq_url = self.client("sqs").get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
+        pool_id = ssm["cognito-user-pool-id"]
         password = demo_password()
+        cognito = self.client("cognito-idp")
         cognito.admin_create_user(
             UserPoolId=pool_id,
             Username=d.DEMO_USER,
@@ -394,72 +422,26 @@ class LocalStack:
             api_url=self.api_url,
             account_id=account_id,
             user_pool_id=pool_id,
-            client_id=client_id,
+            client_id=ssm["cognito-app-client-id"],
             username=d.DEMO_USER,
             password=password,
-            bucket=bucket,
-            table=d.TABLE_NAME,
-            kms_key_arn=key_arn,
-            state_machine_arn="",
+            bucket=ssm["upload-bucket-name"],
+            table=table,
+            kms_key_arn=ssm["kms-key-arn"],
+            state_machine_arn=pipe["Target"],
             processor_function_arn=function_arn,
-            pipe_name=d.PIPE_NAME,
+            pipe_name=pipe["Name"],
             stream_arn=stream_arn,
+            dead_letter_queue_url=dlq_url,
         )
 
-    def _provision_pipeline(self, state: StackState) -> StackState:
-        """The state machine from the ASL file, the Pipe from the filter file and its DLQ."""
-        sfn_arn = self.client("stepfunctions").create_state_machine(
-            name=d.STATE_MACHINE,
-            definition=d.state_machine_definition(state.processor_function_arn, state.table),
-            roleArn=self._role(state.account_id, "sfn"),
-            type="STANDARD",
-        )["stateMachineArn"]
-        sqs = self.client("sqs")
-        # The Terraform DLQ: KMS-encrypted with the environment key, 14 days' retention.
-        dlq_url = sqs.create_queue(
-            QueueName=d.PIPE_DLQ_NAME,
-            Attributes={
-                "MessageRetentionPeriod": str(d.PIPE_DLQ_MESSAGE_RETENTION_SECONDS),
-                "KmsMasterKeyId": state.kms_key_arn,
-                "KmsDataKeyReusePeriodSeconds": str(d.PIPE_DLQ_KMS_DATA_KEY_REUSE_SECONDS),
-            },
-        )["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        self.client("pipes").create_pipe(
-            Name=d.PIPE_NAME,
-            RoleArn=self._role(state.account_id, "pipe"),
-            Source=state.stream_arn,
-            SourceParameters={
-                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(d.pipe_filter_pattern())}]},
-                "DynamoDBStreamParameters": d.pipe_stream_parameters(dlq_arn),
-            },
-            Target=sfn_arn,
-            TargetParameters=d.pipe_target_parameters(),
-            KmsKeyIdentifier=state.kms_key_arn,
-        )
-        return replace(state, state_machine_arn=sfn_arn, dead_letter_queue_url=dlq_url)
-
-    def _role(self, account_id: str, purpose: str) -> str:
-        service = {"processor": "lambda", "sfn": "states", "pipe": "pipes"}[purpose]
-        return str(
-            self.client("iam").create_role(
-                RoleName=f"{d.PREFIX}-{purpose}",
-                AssumeRolePolicyDocument=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": f"{service}.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ],
-                    }
-                ),
-            )["Role"]["Arn"]
-        )
+    def _pipe_reading(self, stream_arn: str) -> dict[str, Any]:
+        """The Pipe Terraform created on the table's stream (described, as the runner reads it)."""
+        pipes = self.client("pipes")
+        for summary in pipes.list_pipes(SourcePrefix=stream_arn)["Pipes"]:
+            if summary["Source"] == stream_arn:
+                return dict(pipes.describe_pipe(Name=summary["Name"]))
+        raise RuntimeError(f"Terraform created no Pipe on {stream_arn}")
 
     def _launch_api(self) -> None:
         command = [
@@ -558,12 +540,3 @@ def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: start the local stack first (make dev)")
     return StackState(**json.loads(path.read_text(encoding="utf-8")))
-
-
-def _placeholder_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "README.txt", "Placeholder: the local stack runs processor.handler in-process.\n"
-        )
-    return buffer.getvalue()

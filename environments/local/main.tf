@@ -1,0 +1,22 @@
+# The local stack's infrastructure: the same composition module as dev, stage
+# and prod, with dev-like inputs, applied into the emulator by `make dev`.
+module "platform" {
+  source = "../../modules/platform"
+
+  environment         = "local"
+  github_repository   = "example-org/secure-upload-platform"
+  state_bucket_name   = "secure-upload-tfstate-${var.account_id}"
+  state_kms_key_alias = "alias/secure-upload-tfstate"
+
+  deletion_protection   = false
+  force_destroy_buckets = true
+  # The demo user signs in with a password, as developers do in dev.
+  mfa_configuration   = "OPTIONAL"
+  explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+  log_retention_days                 = 14
+  access_log_retention_days          = 30
+  noncurrent_version_expiration_days = 7
+  alarm_email                        = null
+  state_machine_type                 = "STANDARD"
+}

@@ -1,0 +1,221 @@
+"""Terraform as the project runs it: offline from a provider mirror when there is one.
+
+    python -m devstack.terraform config   # write the CLI configuration, print its path
+    python -m devstack.terraform check    # fmt -check, init + validate, terraform test
+
+The CLI configuration is the project's own (`.terraform.d/cli.tfrc`, git-ignored):
+
+- With a filesystem mirror of hashicorp/aws, `init` installs the provider from
+  it (linked, not copied) and every other provider from the registry. The
+  mirror is `$TF_PROVIDER_MIRROR`, or the first folder holding
+  `registry.terraform.io/hashicorp/aws` among Terraform's own implied mirror
+  locations and the usual install roots.
+- Without one, `init` uses the registry; if that is unreachable too, this
+  stops with a message saying how to point at a mirror.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess  # nosec B404 - runs terraform only
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.definitions import REPO_ROOT
+
+CLI_CONFIG_FILE = REPO_ROOT / ".terraform.d" / "cli.tfrc"
+MIRROR_VARIABLE = "TF_PROVIDER_MIRROR"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+REGISTRY_HOST = "registry.terraform.io"
+# Terraform's implied local mirror directories (Unix), then common install roots.
+_SEARCH_ROOTS = (
+    Path.home() / ".terraform.d" / "plugins",
+    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "terraform" / "plugins",
+    *(Path(d) / "terraform" / "plugins" for d in os.environ.get("XDG_DATA_DIRS", "/usr/local/share:/usr/share").split(":") if d),
+    Path("/opt"),
+    Path("/usr/local/share"),
+    Path("/usr/share"),
+)
+ROOTS = ("bootstrap", "dev", "stage", "prod", "local")
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+def _holds_aws_provider(folder: Path) -> bool:
+    return any((folder / AWS_PROVIDER).glob("*/*_*"))
+
+
+def find_mirror() -> Path | None:
+    """The provider mirror to use, or None when there is none on this machine."""
+    explicit = os.environ.get(MIRROR_VARIABLE)
+    if explicit:
+        folder = Path(explicit).expanduser()
+        if not _holds_aws_provider(folder):
+            raise TerraformError(
+                f"{MIRROR_VARIABLE}={explicit} holds no {AWS_PROVIDER}/<version>/<os_arch>/"
+            )
+        return folder.resolve()
+    for root in _SEARCH_ROOTS:
+        # The root itself, or one level below it (e.g. /opt/<vendor>/registry.terraform.io).
+        for folder in (root, *(sorted(root.iterdir()) if root.is_dir() else ())):
+            if folder.is_dir() and _holds_aws_provider(folder):
+                return folder.resolve()
+    return None
+
+
+def _registry_reachable(timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((REGISTRY_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def cli_config(mirror: Path | None) -> str:
+    if mirror is None:
+        return "# No provider mirror on this machine: providers come from the registry.\n"
+    return f"""# Written by devstack.terraform: hashicorp/aws from the mirror, the rest from the registry.
+provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["{AWS_PROVIDER}"]
+  }}
+  direct {{
+    exclude = ["{AWS_PROVIDER}"]
+  }}
+}}
+"""
+
+
+def write_cli_config(path: Path = CLI_CONFIG_FILE) -> Path:
+    mirror = find_mirror()
+    if mirror is None and not _registry_reachable():
+        raise TerraformError(
+            f"no provider mirror found and {REGISTRY_HOST} is unreachable: set "
+            f"{MIRROR_VARIABLE} to a folder holding {AWS_PROVIDER}/<version>/<os_arch>/"
+        )
+    text = cli_config(mirror)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "TF_CLI_CONFIG_FILE": str(write_cli_config()),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",  # no version check over the network
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def terraform_binary() -> str:
+    binary = shutil.which("terraform")
+    if binary is None:
+        raise TerraformError("terraform (>= 1.10) is required and was not found on PATH")
+    return binary
+
+
+@dataclass(frozen=True)
+class Result:
+    directory: Path
+    step: str
+    returncode: int
+    output: str
+    seconds: float
+
+
+def run(
+    args: Sequence[str],
+    directory: Path,
+    *,
+    env: dict[str, str] | None = None,
+    step: str = "",
+) -> Result:
+    started = time.perf_counter()
+    process = subprocess.run(  # noqa: S603  # nosec B603 - terraform with our own arguments
+        [terraform_binary(), f"-chdir={directory}", *args, "-no-color"],
+        env=env or environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Result(
+        directory,
+        step or args[0],
+        process.returncode,
+        process.stdout + process.stderr,
+        time.perf_counter() - started,
+    )
+
+
+def configurations() -> list[Path]:
+    """Every root and module, in a stable order."""
+    roots = [REPO_ROOT / "environments" / name for name in ROOTS]
+    modules = sorted(p for p in (REPO_ROOT / "modules").iterdir() if (p / "main.tf").is_file())
+    return roots + modules
+
+
+def _check_one(directory: Path, env: dict[str, str]) -> list[Result]:
+    results = [run(["init", "-backend=false", "-input=false"], directory, env=env)]
+    if results[-1].returncode != 0:
+        return results
+    results.append(run(["validate"], directory, env=env))
+    if results[-1].returncode == 0 and (directory / "tests").is_dir():
+        results.append(run(["test"], directory, env=env))
+    return results
+
+
+def check() -> int:
+    """fmt -check, then init + validate of every configuration, then terraform test."""
+    env = environment()
+    fmt = run(["fmt", "-check", "-recursive", "-diff"], REPO_ROOT, env=env, step="fmt -check")
+    failed = [fmt] if fmt.returncode else []
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        outcomes = list(pool.map(lambda d: _check_one(d, env), configurations()))
+    for results in outcomes:
+        for result in results:
+            name = result.directory.relative_to(REPO_ROOT)
+            status = "ok" if result.returncode == 0 else "FAILED"
+            print(f"  {result.step:<9} {name!s:<26} {status} ({result.seconds:.1f} s)")
+            if result.returncode:
+                failed.append(result)
+    for result in failed:
+        print(f"\n--- {result.step} in {result.directory.relative_to(REPO_ROOT) or '.'}:")
+        print(result.output.strip())
+    count = sum(len(r) for r in outcomes)
+    print(f"terraform: {count} steps and fmt -check, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.terraform", description=__doc__)
+    parser.add_argument("command", choices=["config", "check"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "config":
+            print(write_cli_config())
+            return 0
+        return check()
+    except TerraformError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The dev, stage and prod roots have one shape and differ only in backend.tf and terraform.tfvars."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_ROOT_FILES = ("main.tf", "variables.tf", "providers.tf", "versions.tf", "outputs.tf")
+
+
+@pytest.mark.parametrize("env", ["stage", "prod"])
+def test_environment_roots_differ_only_in_backend_and_tfvars(env: str) -> None:
+    dev, other = REPO_ROOT / "environments/dev", REPO_ROOT / f"environments/{env}"
+    assert sorted(p.name for p in other.iterdir() if p.is_file()) == sorted(
+        p.name for p in dev.iterdir() if p.is_file()
+    )
+    for name in SHARED_ROOT_FILES:
+        assert (other / name).read_text() == (dev / name).read_text(), name
+
+
+@pytest.mark.parametrize("env", ["dev", "stage", "prod"])
+def test_backend_locks_and_encrypts_in_the_tfvars_account(env: str) -> None:
+    root = REPO_ROOT / "environments" / env
+    backend = (root / "backend.tf").read_text()
+    tfvars = (root / "terraform.tfvars").read_text()
+    account = re.search(r'^account_id\s*=\s*"(\d{12})"', tfvars, re.M)
+    assert account is not None
+    assert "use_lockfile = true" in backend
+    assert "encrypt      = true" in backend
+    assert f'key          = "{env}/terraform.tfstate"' in backend
+    assert f'bucket       = "secure-upload-tfstate-{account.group(1)}"' in backend
+    assert re.search(rf'^environment\s*=\s*"{env}"', tfvars, re.M)
+
