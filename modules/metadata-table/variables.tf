@@ -8,6 +8,24 @@ variable "name" {
   }
 }
 
+variable "keys" {
+  description = "Key schema from the data contract (services/contract/upload_contract/contract.json, its `table` object): string hash key, owner index and stream view type."
+  type = object({
+    hash_key = string
+    owner_index = object({
+      name      = string
+      hash_key  = string
+      range_key = string
+    })
+    stream_view_type = string
+  })
+
+  validation {
+    condition     = var.keys.stream_view_type == "NEW_IMAGE"
+    error_message = "The Pipe hands the processor the whole new item: stream_view_type must be NEW_IMAGE."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of the customer-managed key that encrypts the table and its stream."
   type        = string

@@ -182,10 +182,14 @@ resource "aws_sfn_state_machine" "this" {
   name     = local.state_machine_name
   role_arn = aws_iam_role.state_machine.arn
   type     = var.state_machine_type
-  # Shared with the local stack and tests; only these two variables are rendered.
+  # Shared with the tests; the statuses and keys come from the data contract.
   definition = templatefile("${path.module}/state-machine.asl.json", {
     processor_function_arn = var.processor_function_arn
     table_name             = var.table_name
+    hash_key               = var.contract.table.hash_key
+    key_path               = var.contract.processor_record.key_path
+    status_uploaded        = var.contract.status.uploaded
+    status_failed          = var.contract.status.failed
   })
 
   logging_configuration {

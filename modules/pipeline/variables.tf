@@ -38,6 +38,15 @@ variable "processor_function_arn" {
   }
 }
 
+variable "contract" {
+  description = "The data contract (services/contract/upload_contract/contract.json): the table's hash key, the processor record's key path and the status values the state machine writes."
+  type = object({
+    table            = object({ hash_key = string })
+    processor_record = object({ key_path = string })
+    status           = object({ uploaded = string, failed = string })
+  })
+}
+
 variable "kms_key_arn" {
   description = "ARN of the environment's key (queue, logs, Pipe and state machine encryption)."
   type        = string

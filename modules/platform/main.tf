@@ -3,6 +3,9 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  # The data contract shared with both services (one file, no copies).
+  contract = jsondecode(file("${path.module}/../../services/contract/upload_contract/contract.json"))
+
   account_id  = data.aws_caller_identity.current.account_id
   partition   = data.aws_partition.current.partition
   region      = data.aws_region.current.id
@@ -52,6 +55,7 @@ module "metadata_table" {
   source = "../metadata-table"
 
   name                        = "${local.name_prefix}-files"
+  keys                        = local.contract.table
   kms_key_arn                 = module.kms.key_arn
   deletion_protection_enabled = var.deletion_protection
   tags                        = var.tags
@@ -101,6 +105,7 @@ module "pipeline" {
   table_arn              = module.metadata_table.table_arn
   stream_arn             = module.metadata_table.stream_arn
   processor_function_arn = local.processor_function_arn
+  contract               = local.contract
   kms_key_arn            = module.kms.key_arn
   state_machine_type     = var.state_machine_type
   batch_size             = var.pipe_batch_size
@@ -153,21 +158,23 @@ module "github_oidc" {
 # ------------------------------------------------------------ SSM parameters for SAM
 
 locals {
-  parameters = {
-    "upload-bucket-name"        = module.storage.bucket_name
-    "files-table-name"          = module.metadata_table.table_name
-    "kms-key-arn"               = module.kms.key_arn
-    "cognito-user-pool-id"      = module.auth.user_pool_id
-    "cognito-issuer-url"        = module.auth.issuer_url
-    "cognito-app-client-id"     = module.auth.app_client_id
-    "upload-api-role-arn"       = module.lambda_roles.upload_api_role_arn
-    "processor-role-arn"        = module.lambda_roles.processor_role_arn
-    "processor-function-name"   = local.processor_function_name
-    "upload-api-function-name"  = local.upload_api_function_name
-    "upload-api-repository-uri" = module.ecr.repository_urls[local.upload_api_repository]
-    "processor-repository-uri"  = module.ecr.repository_urls[local.processor_repository]
-    "api-access-log-group-arn"  = module.observability.api_access_log_group_arn
+  # Keyed by the contract's names; the values are this environment's.
+  parameter_values = {
+    upload_bucket_name        = module.storage.bucket_name
+    files_table_name          = module.metadata_table.table_name
+    kms_key_arn               = module.kms.key_arn
+    cognito_user_pool_id      = module.auth.user_pool_id
+    cognito_issuer_url        = module.auth.issuer_url
+    cognito_app_client_id     = module.auth.app_client_id
+    upload_api_role_arn       = module.lambda_roles.upload_api_role_arn
+    processor_role_arn        = module.lambda_roles.processor_role_arn
+    processor_function_name   = local.processor_function_name
+    upload_api_function_name  = local.upload_api_function_name
+    upload_api_repository_uri = module.ecr.repository_urls[local.upload_api_repository]
+    processor_repository_uri  = module.ecr.repository_urls[local.processor_repository]
+    api_access_log_group_arn  = module.observability.api_access_log_group_arn
   }
+  parameters = { for key, name in local.contract.ssm_parameters : name => local.parameter_values[key] }
 }
 
 resource "aws_ssm_parameter" "this" {

@@ -1,4 +1,4 @@
-"""The dev, stage and prod roots have one shape and differ only in backend.tf and terraform.tfvars."""
+"""The dev, stage and prod roots have one shape; they differ only in backend.tf and tfvars."""
 
 from __future__ import annotations
 
@@ -33,4 +33,3 @@ def test_backend_locks_and_encrypts_in_the_tfvars_account(env: str) -> None:
     assert f'key          = "{env}/terraform.tfstate"' in backend
     assert f'bucket       = "secure-upload-tfstate-{account.group(1)}"' in backend
     assert re.search(rf'^environment\s*=\s*"{env}"', tfvars, re.M)
-

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from upload_contract import SSM_PARAMETERS
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "services" / "template.yaml"
 SAMCONFIG = ROOT / "services" / "samconfig.toml"
@@ -53,12 +55,9 @@ def samconfig() -> dict[str, Any]:
 
 
 def _published_parameters() -> set[str]:
-    """Keys of the composition module's `parameters` map: /<project>/<env>/<key> in SSM."""
-    text = PLATFORM.read_text()
-    block = re.search(r"\bparameters\s*=\s*\{(.*?)\n\s*\}", text, re.DOTALL)
-    assert block, "modules/platform/main.tf publishes no `parameters` map"
-    assert '"/${var.project}/${var.environment}/${each.key}"' in text
-    return set(re.findall(r'^\s*"([a-z0-9-]+)"\s*=', block.group(1), re.MULTILINE))
+    """The contract's parameter names: Terraform publishes each as /<project>/<env>/<name>."""
+    assert '"/${var.project}/${var.environment}/${each.key}"' in PLATFORM.read_text()
+    return set(SSM_PARAMETERS.values())
 
 
 def test_every_ssm_parameter_read_is_published_by_terraform() -> None:

@@ -17,9 +17,9 @@ from processor.service import (
     check_size,
     content_types_agree,
     detect_content_type,
-    format_timestamp,
     looks_like_text,
 )
+from upload_contract import timestamp
 
 TEXT_TYPES = st.sampled_from(
     ["text/plain", "text/csv", "text/markdown", "application/json", "image/svg+xml"]
@@ -78,5 +78,5 @@ def test_text_cut_anywhere_in_a_truncated_window_still_looks_like_text(
 )
 def test_timestamps_sort_like_time(moment: datetime, step: timedelta) -> None:
     earlier = moment.replace(tzinfo=UTC)
-    assert format_timestamp(earlier) < format_timestamp(earlier + step)
-    assert format_timestamp(earlier).endswith("Z")
+    assert timestamp(earlier) < timestamp(earlier + step)
+    assert timestamp(earlier).endswith("Z")

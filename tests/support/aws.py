@@ -1,4 +1,9 @@
-"""The upload API's AWS resources in moto, built by the same code as the local stack."""
+"""The upload API's AWS resources in moto (decorator mode) for unit and property tests.
+
+The local stack gets its resources from Terraform; unit tests mock AWS in
+process and build just the bucket and table the code under test needs, with
+the data contract's keys.
+"""
 
 from dataclasses import dataclass
 from functools import cache
@@ -6,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from devstack.resources import create_files_table, create_upload_bucket
+from tests.support.pipeline import table_definition
 
 REGION = "us-east-1"
 BUCKET = "secure-upload-test-uploads-123456789012"
@@ -28,6 +33,12 @@ def client(service: str) -> Any:
 
 def create_upload_resources() -> UploadResources:
     key_arn = client("kms").create_key(Description="test uploads key")["KeyMetadata"]["Arn"]
-    create_upload_bucket(client("s3"), BUCKET, key_arn)
-    create_files_table(client("dynamodb"), TABLE, key_arn)
+    s3 = client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    client("dynamodb").create_table(
+        TableName=TABLE,
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+        **table_definition(),
+    )
     return UploadResources(bucket=BUCKET, table=TABLE, kms_key_arn=key_arn)

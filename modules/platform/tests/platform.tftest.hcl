@@ -1,6 +1,5 @@
-# `terraform test` for the composition module: run by the gate workflow's
-# terraform job (terraform -chdir=modules/platform test, after init
-# -backend=false) and by hand. No AWS access: every provider call is mocked.
+# `terraform test` for the composition module (make validate). No AWS access:
+# every provider call is mocked.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -11,7 +10,7 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      region = "us-east-1"
+      id = "us-east-1"
     }
   }
 
@@ -52,8 +51,8 @@ run "names_and_parameters_follow_the_contract" {
   }
 
   assert {
-    condition     = length(aws_ssm_parameter.this) == 13
-    error_message = "Exactly the 13 parameters of the contract are published."
+    condition     = toset(keys(aws_ssm_parameter.this)) == toset(values(jsondecode(file("../../services/contract/upload_contract/contract.json")).ssm_parameters))
+    error_message = "Exactly the parameters named in the data contract are published."
   }
 
   assert {
@@ -90,4 +89,17 @@ run "mfa_cannot_be_turned_off" {
   }
 
   expect_failures = [var.mfa_configuration]
+}
+
+run "the_local_root_is_an_environment_too" {
+  command = plan
+
+  variables {
+    environment = "local"
+  }
+
+  assert {
+    condition     = output.files_table_name == "secure-upload-local-files"
+    error_message = "environments/local names its resources <project>-local-*."
+  }
 }

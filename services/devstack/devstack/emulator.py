@@ -25,11 +25,10 @@ executing state machines, no Docker for Lambda, AWS managed IAM policies.
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import os
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import moto
@@ -90,9 +89,11 @@ def _log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: st
         if statement.get("Principal") == "*":
             statement["Principal"] = {"AWS": "*"}
     view = SimpleNamespace(
-        policy=json.dumps(policy).encode(), partition=target_bucket.partition, name=target_bucket.name
+        policy=json.dumps(policy).encode(),
+        partition=target_bucket.partition,
+        name=target_bucket.name,
     )
-    return bool(_original_log_permissions(view, target_prefix))
+    return bool(_original_log_permissions(view, target_prefix))  # type: ignore[arg-type]
 
 
 def _bucket_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:

@@ -18,9 +18,9 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import string
-import shutil
 import subprocess  # nosec B404  # starts only our own interpreter
 import sys
 import time
@@ -39,7 +39,7 @@ from devstack import definitions as d
 from devstack import terraform
 from devstack.emulator import start_moto
 from devstack.pipe_runner import PipeRunner
-from devstack.router import Fault, LambdaHandler, LambdaRouter
+from devstack.router import Fault, LambdaRouter
 from processor.service import TransientProcessingError
 
 log = logging.getLogger("devstack")
@@ -165,7 +165,6 @@ class DevStack:
         self._api: subprocess.Popen[bytes] | None = None
         self.pipe_runner: PipeRunner | None = None
         self.state: StackState | None = None
-        self._processor: LambdaHandler | None = None
         # Bounded: the last thousand outcomes are plenty for tests and the bench.
         self.processed: deque[dict[str, Any]] = deque(maxlen=1000)
 
@@ -208,12 +207,11 @@ class DevStack:
         # moto's Step Functions engine calls Lambda and DynamoDB on MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         os.environ["AWS_ENDPOINT_URL"] = self.moto_endpoint
-        self._route_processor()
+        self._install_router()
         self._apply_terraform()
         self.state = self._deploy_application()
         if self.serve_api:
-            self._launch_api()
-            assert self._api is not None
+            self._api = self._launch_api()
             wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
             self.state = replace(self.state, api_pid=self._api.pid)
         self.pipe_runner = PipeRunner(
@@ -285,12 +283,7 @@ class DevStack:
         # One line per moto request is noise at this level.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    def _route_processor(self) -> None:
-        # Imported only now: Powertools reads its settings from the environment
-        # at import time, and _configure_process_environment has just set them.
-        from processor.handler import handler  # noqa: PLC0415
-
-        self._processor = handler
+    def _install_router(self) -> None:
         self.router.on_result = self._log_result
         if self._fault_prefix:
             self.router.add_fault(fault_prefix_matcher(self._fault_prefix))
@@ -391,9 +384,11 @@ class DevStack:
             MemorySize=512,
         )["FunctionArn"]
         # The handler runs in this process, so this process carries its environment.
+        # Imported only now: Powertools reads its settings at import time.
         os.environ.update(function_environment)
-        assert self._processor is not None, "route the processor before deploying it"
-        self.router.route(ssm["processor-function-name"], self._processor)
+        from processor.handler import handler  # noqa: PLC0415
+
+        self.router.route(ssm["processor-function-name"], handler)
         stream_arn = self.client("dynamodb").describe_table(TableName=table)["Table"][
             "LatestStreamArn"
         ]
@@ -443,7 +438,7 @@ class DevStack:
                 return dict(pipes.describe_pipe(Name=summary["Name"]))
         raise RuntimeError(f"Terraform created no Pipe on {stream_arn}")
 
-    def _launch_api(self) -> None:
+    def _launch_api(self) -> subprocess.Popen[bytes]:
         command = [
             sys.executable,
             "-m",
@@ -457,7 +452,7 @@ class DevStack:
             "--log-level",
             self._api_log_level,
         ]
-        self._api = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
+        return subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
             command,
             env=api_environment(self.require_state()),
             stdout=self._api_log,
@@ -510,7 +505,11 @@ def api_environment(state: StackState) -> dict[str, str]:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "PYTHONPATH": os.pathsep.join(
-                [str(d.REPO_ROOT / "services" / "upload_api"), env.get("PYTHONPATH", "")]
+                [
+                    str(d.REPO_ROOT / "services" / "contract"),
+                    str(d.REPO_ROOT / "services" / "upload_api"),
+                    env.get("PYTHONPATH", ""),
+                ]
             ).rstrip(os.pathsep),
         }
     )

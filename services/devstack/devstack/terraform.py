@@ -20,7 +20,7 @@ import argparse
 import os
 import shutil
 import socket
-import subprocess  # nosec B404 - runs terraform only
+import subprocess  # nosec B404 - runs the terraform binary only, with our own arguments
 import sys
 import time
 from collections.abc import Sequence
@@ -37,8 +37,14 @@ REGISTRY_HOST = "registry.terraform.io"
 # Terraform's implied local mirror directories (Unix), then common install roots.
 _SEARCH_ROOTS = (
     Path.home() / ".terraform.d" / "plugins",
-    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "terraform" / "plugins",
-    *(Path(d) / "terraform" / "plugins" for d in os.environ.get("XDG_DATA_DIRS", "/usr/local/share:/usr/share").split(":") if d),
+    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    / "terraform"
+    / "plugins",
+    *(
+        Path(d) / "terraform" / "plugins"
+        for d in os.environ.get("XDG_DATA_DIRS", "/usr/local/share:/usr/share").split(":")
+        if d
+    ),
     Path("/opt"),
     Path("/usr/local/share"),
     Path("/usr/share"),
@@ -66,7 +72,8 @@ def find_mirror() -> Path | None:
         return folder.resolve()
     for root in _SEARCH_ROOTS:
         # The root itself, or one level below it (e.g. /opt/<vendor>/registry.terraform.io).
-        for folder in (root, *(sorted(root.iterdir()) if root.is_dir() else ())):
+        candidates: list[Path] = [root, *(sorted(root.iterdir()) if root.is_dir() else [])]
+        for folder in candidates:
             if folder.is_dir() and _holds_aws_provider(folder):
                 return folder.resolve()
     return None
@@ -83,7 +90,7 @@ def _registry_reachable(timeout: float = 3.0) -> bool:
 def cli_config(mirror: Path | None) -> str:
     if mirror is None:
         return "# No provider mirror on this machine: providers come from the registry.\n"
-    return f"""# Written by devstack.terraform: hashicorp/aws from the mirror, the rest from the registry.
+    return f"""# Written by devstack.terraform: hashicorp/aws from the mirror, others from registry.
 provider_installation {{
   filesystem_mirror {{
     path    = "{mirror}"

@@ -11,19 +11,21 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import filetype
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
+from upload_contract import Status, timestamp
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-UPLOADED: Final = "UPLOADED"
-PROCESSED: Final = "PROCESSED"
-FAILED: Final = "FAILED"
+UPLOADED: Final = Status.UPLOADED.value
+PROCESSED: Final = Status.PROCESSED.value
+FAILED: Final = Status.FAILED.value
 OCTET_STREAM: Final = "application/octet-stream"
 # filetype looks at most at the first 8 KiB (its own signature window).
 SNIFF_BYTES: Final = 8192
@@ -342,12 +344,12 @@ class FileProcessor:
     def _record(
         self,
         file_id: str,
-        status: Literal["PROCESSED", "FAILED"],
+        status: str,
         *,
         detected: str | None = None,
         failure_reason: str | None = None,
     ) -> Outcome:
-        now = format_timestamp(self.clock())
+        now = timestamp(self.clock())
         sets = ["#status = :status", "processed_at = :now", "updated_at = :now"]
         values: dict[str, Any] = {
             ":status": {"S": status},
@@ -409,8 +411,3 @@ def _outcome_from_item(file_id: str, item: dict[str, Any], *, duplicate: bool) -
         duplicate=duplicate,
         processed_at=text("processed_at"),
     )
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds and a Z, the table's sortable timestamp format."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

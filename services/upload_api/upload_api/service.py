@@ -12,7 +12,6 @@ import re
 import urllib.parse
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -20,21 +19,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from upload_api.core.errors import ApiError
 from upload_api.core.files import detect_content_type, sanitise_file_name
+from upload_contract import OWNER_INDEX, Status, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
 
-OWNER_INDEX = "owner-created_at-index"
-STATUS_UPLOADED = "UPLOADED"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 AWS_ERRORS = (ClientError, BotoCoreError)
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC with microseconds: sorts lexically in time order."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def object_key(owner: str, file_id: str, safe_name: str) -> str:
@@ -76,7 +69,7 @@ class UploadService:
         key = object_key(owner, file_id, safe_name)
         digest = hashlib.sha256(data)
         content_type = detect_content_type(data, safe_name)
-        now = utc_now()
+        now = timestamp()
         item: dict[str, Any] = {
             "file_id": file_id,
             "owner": owner,
@@ -89,7 +82,7 @@ class UploadService:
             "comment": comment,
             "created_at": now,
             "updated_at": now,
-            "status": STATUS_UPLOADED,
+            "status": Status.UPLOADED.value,
         }
         try:
             put = self._s3.put_object(

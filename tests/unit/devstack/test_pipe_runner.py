@@ -27,8 +27,10 @@ from devstack.pipe_runner import (
     RETRY_ATTEMPTS_EXHAUSTED,
     PipeRunner,
 )
+from tests.support import pipeline
 
 ROLE = "arn:aws:iam::123456789012:role/pipe"
+TABLE = "files"
 MISSING_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:not-there"
 
 
@@ -46,17 +48,19 @@ class Aws:
 
     def pipe(self, name: str = "p", *, target: str | None = None, **stream: Any) -> dict[str, Any]:
         """A Pipe shaped like the local stack's, with `stream` overriding its parameters."""
-        parameters = d.pipe_stream_parameters(self.dlq_arn) | stream
+        parameters = pipeline.pipe_stream_parameters(self.dlq_arn) | stream
         self.pipes.create_pipe(
             Name=name,
             RoleArn=ROLE,
             Source=self.stream_arn,
             SourceParameters={
-                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(d.pipe_filter_pattern())}]},
+                "FilterCriteria": {
+                    "Filters": [{"Pattern": json.dumps(pipeline.pipe_filter_pattern())}]
+                },
                 "DynamoDBStreamParameters": parameters,
             },
             Target=target or self.machine_arn,
-            TargetParameters=d.pipe_target_parameters(),
+            TargetParameters=pipeline.pipe_target_parameters(),
         )
         return dict(self.pipes.describe_pipe(Name=name))
 
@@ -66,13 +70,13 @@ class Aws:
 
     def insert(self, file_id: str) -> None:
         self.dynamodb.put_item(
-            TableName=d.TABLE_NAME,
+            TableName=TABLE,
             Item={"file_id": {"S": file_id}, "owner": {"S": "o"}, "created_at": {"S": "t"}},
         )
 
     def modify(self, file_id: str) -> None:
         self.dynamodb.update_item(
-            TableName=d.TABLE_NAME,
+            TableName=TABLE,
             Key={"file_id": {"S": file_id}},
             UpdateExpression="SET #s = :s",
             ExpressionAttributeNames={"#s": "status"},
@@ -97,15 +101,15 @@ class Aws:
 def aws() -> Iterator[Aws]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=d.REGION)
-        table = dynamodb.create_table(TableName=d.TABLE_NAME, **d.table_definition())
+        table = dynamodb.create_table(TableName=TABLE, **pipeline.table_definition())
         sfn = boto3.client("stepfunctions", region_name=d.REGION)
         machine_arn = sfn.create_state_machine(
-            name=d.STATE_MACHINE,
+            name="processing",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
             roleArn=ROLE,
         )["stateMachineArn"]
         sqs = boto3.client("sqs", region_name=d.REGION)
-        dlq_url = sqs.create_queue(QueueName=d.PIPE_DLQ_NAME)["QueueUrl"]
+        dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -138,10 +142,10 @@ def file_ids(execution: dict[str, Any]) -> list[str]:
 def test_the_runner_reads_its_settings_from_the_pipe(aws: Aws) -> None:
     aws.pipe()
     config = aws.runner().config
-    assert config.batch_size == d.PIPE_BATCH_SIZE
-    assert config.starting_position == d.PIPE_STARTING_POSITION
-    assert config.maximum_retry_attempts == d.PIPE_MAXIMUM_RETRY_ATTEMPTS
-    assert config.maximum_record_age_seconds == d.PIPE_MAXIMUM_RECORD_AGE_SECONDS
+    assert config.batch_size == pipeline.PIPE_BATCH_SIZE
+    assert config.starting_position == pipeline.PIPE_STARTING_POSITION
+    assert config.maximum_retry_attempts == pipeline.PIPE_MAXIMUM_RETRY_ATTEMPTS
+    assert config.maximum_record_age_seconds == pipeline.PIPE_MAXIMUM_RECORD_AGE_SECONDS
     assert config.dead_letter_arn == aws.dlq_arn
     assert config.invocation_type == "FIRE_AND_FORGET"
 
@@ -224,7 +228,7 @@ def test_a_failing_start_is_retried_then_dead_lettered(
         drain(runner)
 
     # The first attempt plus MaximumRetryAttempts retries, then the DLQ.
-    assert runner.start_failures == d.PIPE_MAXIMUM_RETRY_ATTEMPTS + 1
+    assert runner.start_failures == pipeline.PIPE_MAXIMUM_RETRY_ATTEMPTS + 1
     assert runner.executions_started == 0
     (message,) = aws.dead_letters()
     assert message["requestContext"]["condition"] == RETRY_ATTEMPTS_EXHAUSTED
@@ -267,12 +271,14 @@ class FlakySfn:
 def test_a_start_that_fails_within_the_budget_is_delivered(aws: Aws) -> None:
     aws.pipe()
     aws.insert("a")
-    flaky = FlakySfn(aws.sfn, failures=d.PIPE_MAXIMUM_RETRY_ATTEMPTS, code="AccessDeniedException")
+    flaky = FlakySfn(
+        aws.sfn, failures=pipeline.PIPE_MAXIMUM_RETRY_ATTEMPTS, code="AccessDeniedException"
+    )
     runner = PipeRunner("p", aws.pipes, aws.streams, flaky, aws.sqs, retry_delay=0)  # type: ignore[arg-type]
 
     drain(runner)
 
-    assert flaky.calls == d.PIPE_MAXIMUM_RETRY_ATTEMPTS + 1
+    assert flaky.calls == pipeline.PIPE_MAXIMUM_RETRY_ATTEMPTS + 1
     assert [file_ids(e) for e in aws.executions()] == [["a"]]
     assert aws.dead_letters() == []
 
@@ -308,7 +314,7 @@ def test_records_older_than_the_maximum_age_are_dead_lettered_not_started(aws: A
     old_created = records[0]["dynamodb"]["ApproximateCreationDateTime"].timestamp()
     assert old_created < young_created
     # "Now" is exactly the maximum age after the young record: only the old one is over it.
-    now = young_created + d.PIPE_MAXIMUM_RECORD_AGE_SECONDS
+    now = young_created + pipeline.PIPE_MAXIMUM_RECORD_AGE_SECONDS
     runner = aws.runner(clock=lambda: now)
 
     drain(runner)
@@ -368,7 +374,7 @@ def test_the_thread_delivers_and_stops_promptly_while_retrying(aws: Aws) -> None
 def test_a_pipe_without_a_dead_letter_queue_drops_with_an_error_log(
     aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
-    parameters = d.pipe_stream_parameters(aws.dlq_arn)
+    parameters = pipeline.pipe_stream_parameters(aws.dlq_arn)
     del parameters["DeadLetterConfig"]
     aws.pipes.create_pipe(
         Name="no-dlq",
@@ -376,7 +382,7 @@ def test_a_pipe_without_a_dead_letter_queue_drops_with_an_error_log(
         Source=aws.stream_arn,
         SourceParameters={"DynamoDBStreamParameters": parameters | {"MaximumRetryAttempts": 0}},
         Target=MISSING_MACHINE,
-        TargetParameters=d.pipe_target_parameters(),
+        TargetParameters=pipeline.pipe_target_parameters(),
     )
     aws.insert("a")
     runner = PipeRunner("no-dlq", aws.pipes, aws.streams, aws.sfn, retry_delay=0)

@@ -54,6 +54,7 @@ def test_token_with_a_stopped_stack_says_it_is_not_running(
         processor_function_arn="f",
         pipe_name="p",
         stream_arn="a",
+        dead_letter_queue_url="q",
     )
     (tmp_path / "state.json").write_text(json.dumps(asdict(stale)))
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from devstack import definitions
 from devstack.pipe_runner import PipeConfig, to_pipe_record
+from tests.support import pipeline as definitions
 
 
 def config() -> PipeConfig:

@@ -1,0 +1,166 @@
+# `terraform test` for the pipeline module (make validate). Every provider call
+# is mocked: these runs check what the module asks AWS for.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111111111111"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      id = "us-east-1"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:111111111111:secure-upload-dev-files-stream-dlq"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111111111111:role/secure-upload-dev-mock"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/mock"
+    }
+  }
+
+  mock_resource "aws_sfn_state_machine" {
+    defaults = {
+      arn = "arn:aws:states:us-east-1:111111111111:stateMachine:secure-upload-dev-processing"
+    }
+  }
+}
+
+variables {
+  name_prefix            = "secure-upload-dev"
+  table_name             = "secure-upload-dev-files"
+  table_arn              = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files"
+  stream_arn             = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files/stream/2026-01-01T00:00:00.000"
+  processor_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:secure-upload-dev-processor"
+  kms_key_arn            = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+  contract               = jsondecode(file("../../services/contract/upload_contract/contract.json"))
+  log_retention_days     = 30
+}
+
+run "pipe_delivery_is_capped_and_dead_lettered" {
+  command = apply
+
+  assert {
+    condition     = aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].maximum_retry_attempts == 3
+    error_message = "A failing StartExecution is retried 3 times by default, never forever."
+  }
+
+  assert {
+    condition     = aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].maximum_record_age_in_seconds == 3600
+    error_message = "Records older than an hour go to the dead-letter queue by default."
+  }
+
+  assert {
+    condition     = aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
+    error_message = "Batches that cannot start an execution go to this module's queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
+    error_message = "The dead-letter queue is encrypted with the environment key."
+  }
+
+  assert {
+    condition     = aws_pipes_pipe.this.source_parameters[0].filter_criteria[0].filter[0].pattern == file("pipe-filter.json")
+    error_message = "The Pipe filters with pipe-filter.json, the file the tests load."
+  }
+
+  assert {
+    condition     = jsondecode(aws_pipes_pipe.this.source_parameters[0].filter_criteria[0].filter[0].pattern) == { eventName = ["INSERT"] }
+    error_message = "Only INSERTs start the state machine: the processor's MODIFY must not loop back."
+  }
+
+  assert {
+    condition     = aws_pipes_pipe.this.target_parameters[0].step_function_state_machine_parameters[0].invocation_type == "FIRE_AND_FORGET"
+    error_message = "A STANDARD state machine takes FIRE_AND_FORGET only."
+  }
+}
+
+run "state_machine_writes_the_contract_statuses" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ProcessRecords.ItemProcessor.States.RecordFailure.Parameters.ExpressionAttributeValues[":failed"].S == var.contract.status.failed
+    error_message = "RecordFailure writes the contract's FAILED status."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ProcessRecords.ItemProcessor.States.RecordFailure.Parameters.ExpressionAttributeValues[":uploaded"].S == var.contract.status.uploaded
+    error_message = "RecordFailure only moves items still in the contract's UPLOADED status."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ProcessRecords.ItemProcessor.States.ProcessFile.Parameters.FunctionName == var.processor_function_arn
+    error_message = "The state machine invokes the processor it was given."
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.this.encryption_configuration[0].kms_key_id == var.kms_key_arn
+    error_message = "Execution data is encrypted with the environment key."
+  }
+}
+
+run "infinite_retries_are_refused" {
+  command = plan
+
+  variables {
+    maximum_retry_attempts = -1
+  }
+
+  expect_failures = [var.maximum_retry_attempts]
+}
+
+run "infinite_record_age_is_refused" {
+  command = plan
+
+  variables {
+    maximum_record_age_in_seconds = -1
+  }
+
+  expect_failures = [var.maximum_record_age_in_seconds]
+}
+
+run "batch_size_stays_within_the_pipe_limits" {
+  command = plan
+
+  variables {
+    batch_size = 0
+  }
+
+  expect_failures = [var.batch_size]
+}
+
+run "log_levels_that_hide_failures_are_refused" {
+  command = plan
+
+  variables {
+    state_machine_log_level = "OFF"
+  }
+
+  expect_failures = [var.state_machine_log_level]
+}
