@@ -99,7 +99,7 @@ fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 # ---------------------------------------------------------------- local stack
 .PHONY: dev
 dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000
-	$(RUN) python -m devstack
+	$(RUN) python -m devstack $(ARGS)
 
 .PHONY: token
 token: .venv/.synced ## Print a fresh IdToken of the local demo user

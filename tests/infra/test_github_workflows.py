@@ -181,28 +181,34 @@ def test_gate_runs_real_terraform_on_every_change_without_credentials() -> None:
     # Every pull request and push to main: no path filter can skip it.
     assert trigger["pull_request"] is None
     assert trigger["push"] == {"branches": ["main"]}
-    job = workflow["jobs"]["terraform"]
+    job = workflow["jobs"]["test"]
     assert "if" not in job
     assert job["permissions"] == {"contents": "read"}
     assert "id-token" not in yaml.safe_dump(job)
     assert "aws-actions/configure-aws-credentials" not in yaml.safe_dump(job)
+    (setup,) = [
+        s for s in job["steps"] if s.get("uses", "").startswith("hashicorp/setup-terraform@")
+    ]
     assert (
-        job["env"]["TERRAFORM_VERSION"]
+        setup["with"]["terraform_version"]
         == (_load(GITHUB / "workflows" / "plan.yml")["env"]["TERRAFORM_VERSION"])
     )
-    scripts = "\n".join(step.get("run", "") for step in job["steps"])
-    assert "terraform fmt -check -recursive" in scripts
-    assert "modules environments" in scripts
-    assert "environments/bootstrap environments/dev environments/stage environments/prod" in scripts
-    assert 'terraform -chdir="$root" init -backend=false -input=false' in scripts
-    assert 'terraform -chdir="$root" validate' in scripts
-    assert "modules/*/tests" in scripts
-    assert 'terraform -chdir="$module" init -backend=false' in scripts
-    assert 'terraform -chdir="$module" test' in scripts
+    # The same Make target a person runs: no hand-written terraform lines.
+    scripts = [step.get("run", "") for step in job["steps"]]
+    assert "make test" in scripts
+    assert not any("terraform " in script for script in scripts)
 
 
-def test_the_terraform_tests_the_gate_runs_exist() -> None:
-    # The gate's loop over modules/*/tests would pass silently on an empty glob.
+def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> None:
+    from devstack.terraform import configurations
+
+    checked = {str(p.relative_to(ROOT)) for p in configurations()}
+    assert checked == {
+        *(f"environments/{root}" for root in ("bootstrap", "dev", "stage", "prod", "local")),
+        *(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("modules/*/main.tf")),
+    }
     assert sorted(p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")) == [
-        "platform"
+        "metadata-table",
+        "pipeline",
+        "platform",
     ]

@@ -58,6 +58,9 @@ from tests.security.tools import (
 REPORTS = REPO_ROOT / "reports"
 TOOL_DIRS = ("checkov", "cfn-lint", "sam-validate", "zizmor", "hadolint", "bandit",
              "detect-secrets", "suppressions")  # fmt: skip
+# Not environments/local: it is the emulator's root (loopback endpoints, moto's
+# dummy credentials), never deployed; the module it calls is scanned here
+# through the three AWS roots.
 ENV_ROOTS = ("dev", "stage", "prod", "bootstrap")
 # Roots that instantiate module.platform: their scans must cover every CKV_SUP rule.
 PLATFORM_ROOTS = tuple(f"terraform/{env}" for env in ("dev", "stage", "prod"))

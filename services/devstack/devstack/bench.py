@@ -31,6 +31,7 @@ import httpx
 from devstack.child import ChildStack
 from devstack.definitions import REPO_ROOT
 from devstack.stack import api_environment, free_port
+from upload_contract import Status
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -113,7 +114,7 @@ def bench_upload_overhead(
                 "updated_at": {"S": now},
                 # UPLOADED, like the app's rows: both sides then cost the pipeline
                 # the same downstream work while the uploads are being timed.
-                "status": {"S": "UPLOADED"},
+                "status": {"S": Status.UPLOADED.value},
             },
             ConditionExpression="attribute_not_exists(file_id)",
         )
@@ -148,7 +149,7 @@ def wait_until_processed(stack: ChildStack, deadline_s: float = 120) -> None:
             TableName=stack.state.table,
             FilterExpression="#status = :uploaded",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":uploaded": {"S": "UPLOADED"}},
+            ExpressionAttributeValues={":uploaded": {"S": Status.UPLOADED.value}},
             Select="COUNT",
         )["Count"]
         if pending == 0:
@@ -170,7 +171,7 @@ def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -
             item = dynamodb.get_item(
                 TableName=stack.state.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
             )["Item"]
-            if item["status"]["S"] != "UPLOADED":
+            if item["status"]["S"] != Status.UPLOADED:
                 break
             time.sleep(0.01)
         latencies.append(time.perf_counter() - started)

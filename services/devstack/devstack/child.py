@@ -21,7 +21,13 @@ import httpx
 from botocore.config import Config
 
 from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT
-from devstack.stack import StackState, free_port, fresh_id_token, load_state
+from devstack.stack import (
+    StackState,
+    free_port,
+    fresh_id_token,
+    load_state,
+    terraform_state_file,
+)
 
 # Terraform applies the whole environment first: about 75 s on 2 cores.
 START_TIMEOUT_SECONDS = 300.0
@@ -32,6 +38,7 @@ class ChildStack:
 
     def __init__(self, workdir: Path, *, fault_prefix: str | None = None) -> None:
         state_dir = workdir / "state"
+        self.terraform_state_file = terraform_state_file(state_dir)
         self.log_path = workdir / "devstack.log"
         command = [
             sys.executable, "-m", "devstack",

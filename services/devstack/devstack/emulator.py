@@ -7,7 +7,8 @@ test in tests/unit/devstack/test_emulator.py and a line in the README's
 
 - Step Functions `ValidateStateMachineDefinition` (the provider validates a
   definition before it creates the state machine): answered by moto's own ASL
-  parser, so an invalid definition still fails the apply.
+  parser plus a check that every transition names a state of its scope, so an
+  invalid definition still fails the apply.
 - Step Functions `ListStateMachineVersions` (the provider reads the versions of
   a state machine): answered from the versions moto already keeps.
 - S3 `PutBucketLogging` when the target bucket's policy has a statement with
@@ -48,12 +49,35 @@ MOTO_CONFIG = {
 }
 
 
-def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
-    definition = self._get_param("definition")
+def _missing_targets(scope: dict[str, Any]) -> list[str]:
+    """Transitions (StartAt, Next, Default, Catch) naming no state of their scope, nested too."""
+    states = scope.get("States", {})
+    targets = [("StartAt", scope.get("StartAt"))]
+    nested: list[dict[str, Any]] = []
+    for name, state in states.items():
+        targets += [(f"{name}.Next", state.get("Next")), (f"{name}.Default", state.get("Default"))]
+        targets += [(f"{name}.Choices", c.get("Next")) for c in state.get("Choices", [])]
+        targets += [(f"{name}.Catch", c.get("Next")) for c in state.get("Catch", [])]
+        nested += [state[k] for k in ("ItemProcessor", "Iterator") if k in state]
+        nested += state.get("Branches", [])
+    missing = [
+        f"{where} -> {target}" for where, target in targets if target and target not in states
+    ]
+    return missing + [m for inner in nested for m in _missing_targets(inner)]
+
+
+def _definition_problem(definition: str) -> str | None:
     try:
         StepFunctionsParserBackend._validate_definition(definition=definition)
     except Exception as error:  # moto raises its own InvalidDefinition with a message
-        message = getattr(error, "message", str(error))
+        return str(getattr(error, "message", error))
+    missing = _missing_targets(json.loads(definition))
+    return f"MISSING_TRANSITION_TARGET: {', '.join(missing)}" if missing else None
+
+
+def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+    message = _definition_problem(self._get_param("definition"))
+    if message is not None:
         return ActionResult(
             {
                 "result": "FAIL",

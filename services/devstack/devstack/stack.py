@@ -41,6 +41,7 @@ from devstack.emulator import start_moto
 from devstack.pipe_runner import PipeRunner
 from devstack.router import Fault, LambdaRouter
 from processor.service import TransientProcessingError
+from upload_contract import SSM_PARAMETERS
 
 log = logging.getLogger("devstack")
 HOST = "127.0.0.1"
@@ -87,6 +88,11 @@ class StackState:
     stream_arn: str
     dead_letter_queue_url: str
     api_pid: int | None = None
+
+
+def terraform_state_file(state_dir: Path) -> Path:
+    """Where a stack keeps the local state of its Terraform apply (the emulator's resources)."""
+    return state_dir / "terraform" / "terraform.tfstate"
 
 
 def free_port() -> int:
@@ -323,13 +329,14 @@ class DevStack:
 
     def _apply_terraform(self) -> None:
         """`terraform apply` of environments/local into the emulator, logged to terraform.log."""
-        work = self.state_dir / "terraform"
+        state_file = terraform_state_file(self.state_dir)
+        work = state_file.parent
         if work.exists():
             shutil.rmtree(work)  # the emulator starts empty: so does the state
         work.mkdir(parents=True)
         env = terraform.environment({"TF_DATA_DIR": str(work / ".terraform")})
         steps = (
-            ["init", "-input=false", f"-backend-config=path={work / 'terraform.tfstate'}"],
+            ["init", "-input=false", f"-backend-config=path={state_file}"],
             [
                 "apply",
                 "-input=false",
@@ -351,13 +358,18 @@ class DevStack:
                 log.info("terraform %s of environments/local: %.1f s", args[0], result.seconds)
 
     def parameters(self) -> dict[str, str]:
-        """The SSM parameters Terraform published under /<project>/<env>/, by short name."""
-        ssm = self.client("ssm")
-        found: dict[str, str] = {}
-        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=d.PARAMETER_PATH):
-            for parameter in page["Parameters"]:
-                found[parameter["Name"].removeprefix(d.PARAMETER_PATH)] = parameter["Value"]
-        return found
+        """The SSM parameters Terraform published, by their data-contract key."""
+        pages = self.client("ssm").get_paginator("get_parameters_by_path")
+        published = {
+            parameter["Name"]: parameter["Value"]
+            for page in pages.paginate(Path=d.PARAMETER_PATH)
+            for parameter in page["Parameters"]
+        }
+        names = {key: f"{d.PARAMETER_PATH}{name}" for key, name in SSM_PARAMETERS.items()}
+        missing = sorted(set(names.values()) - published.keys())
+        if missing:
+            raise RuntimeError(f"Terraform did not publish {missing}")
+        return {key: published[name] for key, name in names.items()}
 
     def _deploy_application(self) -> StackState:
         """What SAM deploys on AWS: the processor function (the API runs under uvicorn).
@@ -366,19 +378,19 @@ class DevStack:
         """
         ssm = self.parameters()
         account_id = self.client("sts").get_caller_identity()["Account"]
-        table = ssm["files-table-name"]
+        table = ssm["files_table_name"]
         function_environment = {
             "FILES_TABLE": table,
             "POWERTOOLS_SERVICE_NAME": "processor",
             "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
         }
         function_arn = self.client("lambda").create_function(
-            FunctionName=ssm["processor-function-name"],
+            FunctionName=ssm["processor_function_name"],
             PackageType="Image",
             # The image moto stores is never run: the router calls the real handler.
-            Code={"ImageUri": f"{ssm['processor-repository-uri']}@sha256:{'0' * 64}"},
-            Role=ssm["processor-role-arn"],
-            KMSKeyArn=ssm["kms-key-arn"],
+            Code={"ImageUri": f"{ssm['processor_repository_uri']}@sha256:{'0' * 64}"},
+            Role=ssm["processor_role_arn"],
+            KMSKeyArn=ssm["kms_key_arn"],
             Environment={"Variables": function_environment},
             Timeout=60,
             MemorySize=512,
@@ -388,14 +400,14 @@ class DevStack:
         os.environ.update(function_environment)
         from processor.handler import handler  # noqa: PLC0415
 
-        self.router.route(ssm["processor-function-name"], handler)
+        self.router.route(ssm["processor_function_name"], handler)
         stream_arn = self.client("dynamodb").describe_table(TableName=table)["Table"][
             "LatestStreamArn"
         ]
         pipe = self._pipe_reading(stream_arn)
         dlq_arn = pipe["SourceParameters"]["DynamoDBStreamParameters"]["DeadLetterConfig"]["Arn"]
         dlq_url = self.client("sqs").get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
-        pool_id = ssm["cognito-user-pool-id"]
+        pool_id = ssm["cognito_user_pool_id"]
         password = demo_password()
         cognito = self.client("cognito-idp")
         cognito.admin_create_user(
@@ -417,12 +429,12 @@ class DevStack:
             api_url=self.api_url,
             account_id=account_id,
             user_pool_id=pool_id,
-            client_id=ssm["cognito-app-client-id"],
+            client_id=ssm["cognito_app_client_id"],
             username=d.DEMO_USER,
             password=password,
-            bucket=ssm["upload-bucket-name"],
+            bucket=ssm["upload_bucket_name"],
             table=table,
-            kms_key_arn=ssm["kms-key-arn"],
+            kms_key_arn=ssm["kms_key_arn"],
             state_machine_arn=pipe["Target"],
             processor_function_arn=function_arn,
             pipe_name=pipe["Name"],

@@ -198,7 +198,7 @@ def check() -> int:
     for results in outcomes:
         for result in results:
             name = result.directory.relative_to(REPO_ROOT)
-            status = "ok" if result.returncode == 0 else "FAILED"
+            status = "ok" if result.returncode == 0 else "failed <<<"
             print(f"  {result.step:<9} {name!s:<26} {status} ({result.seconds:.1f} s)")
             if result.returncode:
                 failed.append(result)

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from devstack.stack import DEFAULT_STATE_DIR, fresh_id_token, load_state
+from upload_contract import Status
 
 CHUNK = 64 * 1024
 
@@ -67,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         file_id = response.json()["file_id"]
         deadline = time.monotonic() + args.wait
-        status = "UPLOADED"
-        while time.monotonic() < deadline and status == "UPLOADED":
+        status: str = Status.UPLOADED
+        while time.monotonic() < deadline and status == Status.UPLOADED:
             time.sleep(0.2)
             status = client.get(f"/uploads/{file_id}").json().get("status", status)
         print(f"status: {status}", file=sys.stderr)
-    return 0 if status == "PROCESSED" else 1
+    return 0 if status == Status.PROCESSED else 1
 
 
 if __name__ == "__main__":
