@@ -98,12 +98,17 @@ fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 
 # ---------------------------------------------------------------- local stack
 .PHONY: dev
-dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000
+dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000 (ARGS=--help)
 	$(RUN) python -m devstack $(ARGS)
 
 .PHONY: token
 token: .venv/.synced ## Print a fresh IdToken of the local demo user
 	@$(RUN) python -m devstack.token
+
+.PHONY: guide-user
+guide-user: .venv/.synced ## The usage guide's sign-in on the local stack: new user EMAIL=..., print its IdToken
+	@test -n "$(EMAIL)" || { echo "usage: make guide-user EMAIL=you@example.com" >&2; exit 2; }
+	@$(RUN) python -m devstack.guide_user "$(EMAIL)"
 
 .PHONY: upload
 upload: .venv/.synced ## Upload FILE=path to the local stack with a progress display

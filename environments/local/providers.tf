@@ -2,7 +2,7 @@
 provider "aws" {
   region                      = "us-east-1"
   access_key                  = "testing"
-  secret_key                  = "testing"
+  secret_key                  = "testing" # pragma: allowlist secret (moto's dummy credential: this root only reaches loopback)
   allowed_account_ids         = [var.account_id]
   skip_credentials_validation = true
   skip_metadata_api_check     = true

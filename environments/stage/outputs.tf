@@ -17,3 +17,31 @@ output "ssm_parameter_names" {
   description = "SSM parameters the SAM template reads."
   value       = module.platform.ssm_parameter_names
 }
+
+# The names the original usage guide reads with `terraform output` (the same
+# values are published in SSM for SAM). The API endpoint is SAM's: see the
+# stack output ApiEndpoint of secure-upload-<env>-app.
+output "s3_bucket_name" {
+  description = "Upload bucket (SSM upload-bucket-name)."
+  value       = module.platform.upload_bucket_name
+}
+
+output "dynamodb_table_name" {
+  description = "Metadata table (SSM files-table-name)."
+  value       = module.platform.files_table_name
+}
+
+output "cognito_user_pool_id" {
+  description = "Cognito user pool (SSM cognito-user-pool-id)."
+  value       = module.platform.cognito_user_pool_id
+}
+
+output "cognito_app_client_id" {
+  description = "Cognito app client (SSM cognito-app-client-id)."
+  value       = module.platform.cognito_app_client_id
+}
+
+output "sfn_state_machine_arn" {
+  description = "Processing state machine."
+  value       = module.platform.state_machine_arn
+}

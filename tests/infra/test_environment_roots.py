@@ -33,3 +33,18 @@ def test_backend_locks_and_encrypts_in_the_tfvars_account(env: str) -> None:
     assert f'key          = "{env}/terraform.tfstate"' in backend
     assert f'bucket       = "secure-upload-tfstate-{account.group(1)}"' in backend
     assert re.search(rf'^environment\s*=\s*"{env}"', tfvars, re.M)
+
+
+GUIDE_OUTPUTS = {
+    "s3_bucket_name",
+    "dynamodb_table_name",
+    "cognito_user_pool_id",
+    "cognito_app_client_id",
+    "sfn_state_machine_arn",
+}
+
+
+@pytest.mark.parametrize("env", ["dev", "stage", "prod", "local"])
+def test_every_root_has_the_usage_guides_outputs(env: str) -> None:
+    outputs = (REPO_ROOT / "environments" / env / "outputs.tf").read_text()
+    assert set(re.findall(r'^output "(\w+)"', outputs, re.M)) >= GUIDE_OUTPUTS

@@ -3,14 +3,20 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_COMMENT_CHARS = 1000
+MAX_FILE_NAME_CHARS = 1024
 
 
 class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    file_name: str = Field(min_length=1, max_length=1024, description="Original file name.")
+    file_name: str = Field(
+        min_length=1, max_length=MAX_FILE_NAME_CHARS, description="Original file name."
+    )
     comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
-    file_data: str = Field(description="The file, standard padded Base64.")
+    file_data: str = Field(
+        description="The file, standard padded Base64; may be wrapped at 64 or 76 characters "
+        "with LF or CRLF line breaks, as `base64` and `openssl base64` print it."
+    )
 
 
 class UploadResponse(BaseModel):

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from devstack.definitions import MOTO_CREDENTIAL
 from devstack.emulator import MOTO_VERSION, install_extensions, start_moto
 from devstack.stack import free_port
 from tests.support.pipeline import state_machine_definition
@@ -32,8 +33,8 @@ def client(endpoint: str, service: str) -> Any:
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=MOTO_CREDENTIAL,
+        aws_secret_access_key=MOTO_CREDENTIAL,
     )
 
 

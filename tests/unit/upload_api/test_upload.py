@@ -115,7 +115,8 @@ def error_of(response: Any) -> str:
 @pytest.mark.parametrize(
     ("file_data", "code"),
     [
-        ("aGVsbG8=\n", "invalid_base64"),  # whitespace
+        ("aGVsbG8=\n\n", "invalid_base64"),  # two line breaks: no tool wraps like that
+        ("aGVs\nbG8=", "invalid_base64"),  # wrapped at 4, not 64 or 76
         ("aGVs bG8=", "invalid_base64"),
         ("aGVsbG8", "invalid_base64"),  # missing padding
         ("aGVsbG9=", "invalid_base64"),  # non-canonical: stray bits before the padding

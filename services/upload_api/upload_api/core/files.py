@@ -66,6 +66,75 @@ def encoded_length(decoded_size: int) -> int:
     return 4 * ((decoded_size + 2) // 3)
 
 
+# Line lengths of the wrapped Base64 people paste: `openssl base64` and PEM (64),
+# GNU `base64` and MIME (76). Any other wrapping is refused.
+WRAP_WIDTHS = (64, 76)
+MAX_LINE_BREAK_BYTES = 4  # "\r\n" as a JSON escape
+_STANDARD_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_DATA_URL = re.compile(rb"^data:[^,]{0,200};base64,")
+_NAMED_BYTES = {0x20: "a space", 0x09: "a tab", 0x0A: "a line break", 0x0D: "a carriage return"}
+
+
+def unwrap_base64(text: str) -> str:
+    """Base64 without its line wrapping, if it is wrapped the way base64 tools wrap it.
+
+    Accepted: lines of 64 or 76 characters (every line but the last exactly
+    that long) separated by one kind of line break, LF or CRLF, with at most
+    one trailing break, as `base64` and `openssl base64` print them. Anything
+    else with a line break is a 400 that says what is wrong.
+    """
+    if "\n" not in text and "\r" not in text:
+        return text
+    separator = "\r\n" if "\r\n" in text else "\n"
+    body = text.removesuffix(separator)
+    lines = body.split(separator)
+    # One line (a short file, printed with base64's final line break) has no width yet.
+    width = len(lines[0]) if len(lines) > 1 else max(WRAP_WIDTHS)
+    wrapped = (
+        width in WRAP_WIDTHS
+        and all(len(line) == width for line in lines[:-1])
+        and 0 < len(lines[-1]) <= width
+        and not any("\r" in line or "\n" in line for line in lines)
+    )
+    if not wrapped:
+        raise ApiError(
+            400,
+            "invalid_base64",
+            "file_data has line breaks that are not Base64 line wrapping: lines must all be "
+            f"{' or '.join(map(str, WRAP_WIDTHS))} characters (the last may be shorter), "
+            "separated by LF or CRLF",
+        )
+    return "".join(lines)
+
+
+def _base64_problem(raw: bytes) -> str:
+    """Why `raw` is not canonical padded standard Base64, in words a person can act on."""
+    if _DATA_URL.match(raw):
+        return (
+            "file_data starts with a data URL prefix (data:...;base64,): "
+            "send only the Base64 text after the comma"
+        )
+    for position, byte in enumerate(raw):
+        if byte not in _STANDARD_ALPHABET:
+            shown = _NAMED_BYTES.get(byte) or (
+                repr(chr(byte)) if 0x21 <= byte < 0x7F else f"byte 0x{byte:02x}"
+            )
+            hint = "; URL-safe Base64 ('-', '_') is not accepted" if byte in b"-_" else ""
+            return (
+                f"file_data has {shown} at position {position}, outside the standard "
+                f"Base64 alphabet (A-Z a-z 0-9 + / and = padding){hint}"
+            )
+    stripped = raw.rstrip(b"=")
+    if b"=" in stripped:
+        return "file_data has '=' before its end: padding goes only at the end"
+    if len(raw) % 4:
+        return (
+            f"file_data is {len(raw)} characters, not a multiple of 4: "
+            "Base64 must be padded with '='"
+        )
+    return "file_data is not valid padded Base64"
+
+
 def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
     """Decode canonical, padded standard Base64 or raise a 4xx ApiError.
 
@@ -79,13 +148,13 @@ def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
             f"file_data decodes to more than the {max_bytes}-byte limit",
         )
     if len(raw) % 4:
-        raise ApiError(400, "invalid_base64", "file_data is not valid padded Base64")
+        raise ApiError(400, "invalid_base64", _base64_problem(raw))
     try:
         # validate=True refuses anything outside the standard alphabet, whitespace
         # included, and '=' anywhere but at the end.
         data = base64.b64decode(raw, validate=True)
     except binascii.Error as error:
-        raise ApiError(400, "invalid_base64", "file_data is not valid padded Base64") from error
+        raise ApiError(400, "invalid_base64", _base64_problem(raw)) from error
     # Only the last quantum can carry stray bits next to the padding; re-encoding
     # it rejects non-canonical forms, so one file has exactly one accepted encoding.
     tail = len(data) % 3 or 3

@@ -1,5 +1,7 @@
 """POST /upload, GET /uploads, GET /uploads/{file_id}: every route acts for the caller only."""
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -8,8 +10,16 @@ from starlette.concurrency import run_in_threadpool
 
 from upload_api.api.deps import CurrentUser, SettingsDep, UploadServiceDep
 from upload_api.core.errors import ApiError, validation_details
-from upload_api.core.files import decode_base64_strict, encoded_length
+from upload_api.core.files import (
+    MAX_LINE_BREAK_BYTES,
+    WRAP_WIDTHS,
+    decode_base64_strict,
+    encoded_length,
+    unwrap_base64,
+)
 from upload_api.models import (
+    MAX_COMMENT_CHARS,
+    MAX_FILE_NAME_CHARS,
     ErrorBody,
     FileDetail,
     FileList,
@@ -22,8 +32,9 @@ from upload_api.service import StoredFile
 router = APIRouter(tags=["uploads"])
 
 # Room for the JSON around file_data: a 1,024-char name and a 1,000-char comment,
-# each fully \u-escaped (6 bytes a char), plus keys and punctuation.
-_JSON_ENVELOPE_BYTES = 16 * 1024
+# each fully escaped (12 bytes for a character outside the BMP, a surrogate pair
+# of \u escapes), plus keys, punctuation and whitespace.
+_JSON_ENVELOPE_BYTES = (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS) * 12 + 4096
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503)
@@ -66,17 +77,14 @@ async def upload(
     content_type = request.headers.get("content-type", "application/json")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the upload as application/json")
-    limit = encoded_length(settings.max_upload_bytes) + _JSON_ENVELOPE_BYTES
+    limit = body_limit(settings.max_upload_bytes)
     body = await _read_capped_body(request, limit)
-    try:
-        payload = UploadRequest.model_validate_json(body)
-    except ValidationError as error:
-        raise _invalid_body(error) from error
+    payload = parse_upload_request(body)
     # A 4 MiB file exists as body, text, Base64 bytes and decoded bytes in turn;
     # dropping each copy once the next exists keeps peak memory near 3x the file.
     del body
     file_name, comment = payload.file_name, payload.comment
-    encoded = payload.file_data.encode("ascii", errors="replace")
+    encoded = unwrap_base64(payload.file_data).encode("ascii", errors="replace")
     del payload
     data = decode_base64_strict(encoded, settings.max_upload_bytes)
     del encoded
@@ -127,8 +135,50 @@ def _metadata(stored: StoredFile) -> FileMetadata:
     return FileMetadata.model_validate({**fields, "s3_path": stored.s3_path})
 
 
-def _invalid_body(error: ValidationError) -> ApiError:
-    problems = error.errors(include_url=False, include_input=False)
+def body_limit(max_upload_bytes: int) -> int:
+    """The largest body that can hold a valid upload: wrapped Base64 plus the JSON around it."""
+    encoded = encoded_length(max_upload_bytes)
+    line_breaks = -(-encoded // min(WRAP_WIDTHS)) * MAX_LINE_BREAK_BYTES
+    return encoded + line_breaks + _JSON_ENVELOPE_BYTES
+
+
+def parse_upload_request(body: bytes | bytearray) -> UploadRequest:
+    """The request, from strict JSON or from JSON whose strings hold raw line breaks.
+
+    `curl -d '{..."file_data": "'"$(base64 file)"'"}'` puts base64's line breaks
+    into the JSON string unescaped. Only file_data may carry them (and only as
+    Base64 line wrapping, checked later); any other raw control character is
+    refused with the field it is in.
+    """
+    try:
+        return UploadRequest.model_validate_json(body)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False)
+        if not any(problem["type"] == "json_invalid" for problem in problems):
+            raise _invalid_body(problems) from error
+    try:
+        document = json.loads(body, strict=False)
+    except (ValueError, RecursionError) as error:
+        raise _invalid_body(problems) from error
+    if isinstance(document, dict):
+        for field, value in document.items():
+            if field == "file_data" or not isinstance(value, str):
+                continue
+            control = next((c for c in value if ord(c) < 0x20 or c == "\x7f"), None)
+            if control is not None:
+                raise ApiError(
+                    400,
+                    "invalid_json",
+                    f"{field} contains the raw control character U+{ord(control):04X}; "
+                    "JSON strings must escape control characters",
+                )
+    try:
+        return UploadRequest.model_validate(document)
+    except ValidationError as error:
+        raise _invalid_body(error.errors(include_url=False, include_input=False)) from error
+
+
+def _invalid_body(problems: Sequence[Mapping[str, Any]]) -> ApiError:
     if any(problem["type"] == "json_invalid" for problem in problems):
         return ApiError(400, "invalid_json", "request body is not valid JSON")
     return ApiError(
