@@ -23,7 +23,7 @@ from devstack.stack import DEFAULT_STATE_DIR, StackState, demo_password, load_st
 
 
 def guide_sign_in(state: StackState, email: str) -> str:
-    """Create `email` with a temporary password, answer NEW_PASSWORD_REQUIRED, return the IdToken."""
+    """Create `email` with a temporary password, answer NEW_PASSWORD_REQUIRED, return an IdToken."""
     cognito: Any = boto3.client(
         "cognito-idp",
         endpoint_url=state.moto_endpoint,
