@@ -73,6 +73,31 @@ data "aws_iam_policy_document" "state_key" {
       values   = ["s3.${var.region}.amazonaws.com"]
     }
   }
+
+  # State holds every resource attribute: only the GitHub Terraform and plan
+  # roles of this account's environment, the break-glass role and the people
+  # who apply by hand (state_administrator_role_arns) decrypt it.
+  statement {
+    sid       = "DecryptOnlyForStateReaders"
+    effect    = "Deny"
+    actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values = concat([
+        "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/secure-upload-${var.environment}-github-terraform",
+        "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/secure-upload-${var.environment}-github-plan",
+        aws_iam_role.break_glass.arn,
+      ], var.state_administrator_role_arns)
+    }
+  }
 }
 
 resource "aws_kms_key" "state" {
@@ -301,7 +326,28 @@ data "aws_iam_policy_document" "state" {
     }
   }
 
+  statement {
+    sid       = "DenyOldTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+
   # State objects must be encrypted with the state key (lock files included).
+  # S3 compares the header as the client sent it, and the backends send the
+  # alias ARN (environments/*/backend.tf: kms_key_id); the key ARN is what
+  # other clients send. IAM compares strings literally, so both are listed.
   statement {
     sid       = "DenyObjectsWithOtherKeys"
     effect    = "Deny"
@@ -316,7 +362,7 @@ data "aws_iam_policy_document" "state" {
     condition {
       test     = "StringNotEqualsIfExists"
       variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-      values   = [aws_kms_key.state.arn]
+      values   = [aws_kms_key.state.arn, aws_kms_alias.state.arn]
     }
   }
 }
@@ -336,4 +382,42 @@ resource "aws_s3_bucket_policy" "state" {
 resource "aws_iam_openid_connect_provider" "github" {
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]
+}
+
+# ------------------------------------------------------------ account guard rails
+
+# No bucket of this account can be made public, whatever its own settings.
+resource "aws_s3_account_public_access_block" "this" {
+  block_public_acls       = true
+  ignore_public_acls      = true
+  block_public_policy     = true
+  restrict_public_buckets = true
+}
+
+# The break-glass role the environments' key and bucket policies allow to
+# read upload data (secure-upload-break-glass): assumable by this account's
+# administrators with MFA only, and with no policy until an incident needs
+# one. Every use is in CloudTrail; see the README's security model.
+data "aws_iam_policy_document" "break_glass_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.root_arn]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:MultiFactorAuthPresent"
+      values   = ["true"]
+    }
+  }
+}
+
+resource "aws_iam_role" "break_glass" {
+  name                 = "secure-upload-break-glass"
+  description          = "Emergency access to upload data; no policy until an incident needs one."
+  assume_role_policy   = data.aws_iam_policy_document.break_glass_assume.json
+  max_session_duration = 3600
 }

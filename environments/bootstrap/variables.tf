@@ -33,3 +33,13 @@ variable "state_version_retention_days" {
   type        = number
   default     = 90
 }
+
+variable "state_administrator_role_arns" {
+  description = "Roles of the people who bootstrap and apply by hand (ARN patterns allowed): with the GitHub Terraform and plan roles and the break-glass role, the only principals that decrypt state."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.state_administrator_role_arns) > 0 && !contains(var.state_administrator_role_arns, "*")
+    error_message = "Name at least one administrator role, and never \"*\": the key policy would lock everyone else out of state."
+  }
+}

@@ -27,3 +27,6 @@ noncurrent_version_expiration_days = 7
 alarm_email = null
 
 state_machine_type = "STANDARD"
+
+# Pull-request code runs with the plan role: dev only.
+plan_on_pull_requests = true

@@ -82,3 +82,8 @@ variable "state_machine_type" {
   description = "STANDARD or EXPRESS."
   type        = string
 }
+
+variable "plan_on_pull_requests" {
+  description = "Pull requests may plan this environment (read-only plan role)."
+  type        = bool
+}

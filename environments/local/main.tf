@@ -19,4 +19,5 @@ module "platform" {
   noncurrent_version_expiration_days = 7
   alarm_email                        = null
   state_machine_type                 = "STANDARD"
+  plan_on_pull_requests              = true
 }

@@ -14,4 +14,5 @@ module "platform" {
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   alarm_email                        = var.alarm_email
   state_machine_type                 = var.state_machine_type
+  plan_on_pull_requests              = var.plan_on_pull_requests
 }

@@ -27,3 +27,6 @@ noncurrent_version_expiration_days = 90
 alarm_email = "platform-oncall@example.com"
 
 state_machine_type = "STANDARD"
+
+# Pull-request code runs with the plan role: never for prod (the promotion workflow plans it on main).
+plan_on_pull_requests = false

@@ -26,3 +26,6 @@ noncurrent_version_expiration_days = 30
 alarm_email = "platform-alerts-stage@example.com"
 
 state_machine_type = "STANDARD"
+
+# Pull-request code runs with the plan role: never for stage (the promotion workflow plans it on main).
+plan_on_pull_requests = false

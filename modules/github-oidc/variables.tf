@@ -110,6 +110,45 @@ variable "max_session_duration" {
   }
 }
 
+variable "permissions_boundary_arn" {
+  description = "The boundary every role the Terraform role creates or changes must carry (modules/permissions-boundary)."
+  type        = string
+}
+
+variable "data_role_arns" {
+  description = "Roles named in the boundary, key and bucket policies as readers of upload data or users of the key: the Terraform role may not delete them."
+  type        = list(string)
+}
+
+variable "deploy_workflow" {
+  description = "The promotion workflow file whose jobs may assume the deploy, Terraform and (on the trusted ref) plan roles."
+  type        = string
+  default     = ".github/workflows/deploy-environment.yml"
+}
+
+variable "plan_workflow" {
+  description = "The pull-request plan workflow file."
+  type        = string
+  default     = ".github/workflows/plan.yml"
+}
+
+variable "trusted_ref" {
+  description = "The only ref whose promotion workflow may deploy or apply."
+  type        = string
+  default     = "refs/heads/main"
+
+  validation {
+    condition     = can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", var.trusted_ref)) && !strcontains(var.trusted_ref, "*")
+    error_message = "trusted_ref must be one branch or tag ref, without wildcards."
+  }
+}
+
+variable "plan_on_pull_requests" {
+  description = "Let pull-request runs of the plan workflow assume the plan role (dev only: pull-request code runs with it)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for the roles and the guard-rail policy."
   type        = map(string)

@@ -203,6 +203,33 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Confidentiality must not rest on IAM alone: whatever an IAM policy of this
+  # account says, only the listed roles decrypt with the key (AWS services
+  # acting as themselves, such as CloudWatch Logs, are covered above).
+  statement {
+    sid       = "DecryptOnlyForListedRoles"
+    effect    = "Deny"
+    actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = var.key_user_role_arns
+    }
+
+    condition {
+      test     = "BoolIfExists"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.allow_cloudwatch_alarms ? [1] : []
 

@@ -52,6 +52,16 @@ variable "allow_cloudwatch_alarms" {
   default     = true
 }
 
+variable "key_user_role_arns" {
+  description = "The only IAM roles that may decrypt with the key (workload roles, the GitHub roles that refresh encrypted resources, the break-glass role); patterns allowed."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.key_user_role_arns) > 0 && !contains(var.key_user_role_arns, "*")
+    error_message = "key_user_role_arns must name roles, never \"*\"."
+  }
+}
+
 variable "tags" {
   description = "Tags for the key."
   type        = map(string)

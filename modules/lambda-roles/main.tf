@@ -41,10 +41,11 @@ resource "aws_cloudwatch_log_group" "processor" {
 # ------------------------------------------------------------ upload API
 
 resource "aws_iam_role" "upload_api" {
-  name               = "${var.name_prefix}-upload-api"
-  description        = "Execution role of the upload API function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-upload-api"
+  description          = "Execution role of the upload API function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "upload_api" {
@@ -116,10 +117,11 @@ resource "aws_iam_role_policy" "upload_api" {
 # ------------------------------------------------------------ processor
 
 resource "aws_iam_role" "processor" {
-  name               = "${var.name_prefix}-processor"
-  description        = "Execution role of the processor function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-processor"
+  description          = "Execution role of the processor function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "processor" {

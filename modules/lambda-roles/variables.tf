@@ -69,6 +69,16 @@ variable "log_retention_days" {
   }
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary every role of this module carries (modules/permissions-boundary); the Terraform role may only create roles that carry it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags for roles and log groups."
   type        = map(string)

@@ -91,10 +91,11 @@ data "aws_iam_policy_document" "states_assume" {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name               = "${local.state_machine_name}-sfn"
-  description        = "Runs ${local.state_machine_name}: invokes the processor, marks failures in the table."
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
-  tags               = var.tags
+  name                 = "${local.state_machine_name}-sfn"
+  description          = "Runs ${local.state_machine_name}: invokes the processor, marks failures in the table."
+  assume_role_policy   = data.aws_iam_policy_document.states_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "state_machine" {
@@ -239,10 +240,11 @@ data "aws_iam_policy_document" "pipes_assume" {
 }
 
 resource "aws_iam_role" "pipe" {
-  name               = "${local.pipe_name}-pipe"
-  description        = "Runs ${local.pipe_name}: reads the table stream, starts ${local.state_machine_name}."
-  assume_role_policy = data.aws_iam_policy_document.pipes_assume.json
-  tags               = var.tags
+  name                 = "${local.pipe_name}-pipe"
+  description          = "Runs ${local.pipe_name}: reads the table stream, starts ${local.state_machine_name}."
+  assume_role_policy   = data.aws_iam_policy_document.pipes_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "pipe" {
@@ -269,12 +271,44 @@ data "aws_iam_policy_document" "pipe" {
     resources = [aws_sqs_queue.dlq.arn]
   }
 
-  # Stream records (DynamoDB), dead letters (SQS) and the Pipe's own data are
-  # encrypted with the key.
+  # Stream records (DynamoDB), dead letters (SQS) and the started executions
+  # (Step Functions) are encrypted with the key: only through those services.
   statement {
-    sid       = "UseKey"
+    sid       = "UseKeyThroughServices"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [for s in ["dynamodb", "sqs", "states"] : "${s}.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # The Pipe's own encrypted data (its filter), under its ARN as encryption
+  # context (the key policy pins the same; AWS documents both key names).
+  statement {
+    sid       = "PipeOwnData"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:pipes:arn"
+      values   = [local.pipe_arn]
+    }
+  }
+
+  statement {
+    sid       = "PipeOwnDataExampleContextKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:pipe:arn"
+      values   = [local.pipe_arn]
+    }
   }
 
   statement {

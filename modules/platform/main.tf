@@ -19,6 +19,18 @@ locals {
   # Every function of this environment (ECR lets only these pull images).
   function_arn_pattern = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.name_prefix}-*"
 
+  # Role names are fixed so the permissions boundary (and the key and bucket
+  # policies) can name the roles that read upload data before they exist.
+  role_arn               = "arn:${local.partition}:iam::${local.account_id}:role/${local.name_prefix}"
+  upload_api_role_arn    = "${local.role_arn}-upload-api"
+  processor_role_arn     = "${local.role_arn}-processor"
+  pipe_role_arn          = "${local.role_arn}-files-stream-pipe"
+  state_machine_role_arn = "${local.role_arn}-processing-sfn"
+  data_reader_role_arns  = [local.upload_api_role_arn, local.processor_role_arn, local.pipe_role_arn]
+  # Created by people in each account (environments/bootstrap), for emergencies only.
+  break_glass_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.project}-break-glass"
+  arn_prefix           = "${local.partition}:%s:${local.region}:${local.account_id}"
+
   upload_api_repository = "${local.name_prefix}/upload-api"
   processor_repository  = "${local.name_prefix}/processor"
 
@@ -29,6 +41,31 @@ locals {
   oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
 }
 
+module "permissions_boundary" {
+  source = "../permissions-boundary"
+
+  name_prefix = local.name_prefix
+  workload_resource_arns = [
+    "arn:${local.partition}:s3:::${local.name_prefix}-*-${local.account_id}",
+    "arn:${local.partition}:s3:::${local.name_prefix}-*-${local.account_id}/*",
+    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-*",
+    "arn:${format(local.arn_prefix, "kms")}:key/*",
+    local.function_arn_pattern,
+    "${local.function_arn_pattern}:*",
+    "arn:${format(local.arn_prefix, "states")}:stateMachine:${local.name_prefix}-*",
+    "arn:${format(local.arn_prefix, "sqs")}:${local.name_prefix}-*",
+    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${local.name_prefix}-*",
+    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${local.name_prefix}-*",
+  ]
+  protected_data_arns = [
+    "arn:${local.partition}:s3:::${local.name_prefix}-uploads-${local.account_id}",
+    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-files",
+  ]
+  data_reader_role_arns = local.data_reader_role_arns
+  key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
+  tags                  = var.tags
+}
+
 module "kms" {
   source = "../kms"
 
@@ -37,7 +74,12 @@ module "kms" {
   deletion_window_in_days = var.kms_deletion_window_in_days
   # The Pipe's role uses the key directly for the Pipe's own encrypted data.
   pipe_role_arns = [module.pipeline.pipe_role_arn]
-  tags           = var.tags
+  key_user_role_arns = concat(local.data_reader_role_arns, [
+    local.state_machine_role_arn,
+    "${local.role_arn}-github-*", # refresh and deploy encrypted resources through their services
+    local.break_glass_role_arn,
+  ])
+  tags = var.tags
 }
 
 module "storage" {
@@ -47,6 +89,7 @@ module "storage" {
   kms_key_arn                        = module.kms.key_arn
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   access_log_retention_days          = var.access_log_retention_days
+  object_reader_role_arns            = [local.upload_api_role_arn, local.processor_role_arn, local.break_glass_role_arn]
   force_destroy                      = var.force_destroy_buckets
   tags                               = var.tags
 }
@@ -93,6 +136,7 @@ module "lambda_roles" {
   table_arn                = module.metadata_table.table_arn
   owner_index_arn          = module.metadata_table.owner_index_arn
   kms_key_arn              = module.kms.key_arn
+  permissions_boundary_arn = module.permissions_boundary.policy_arn
   log_retention_days       = var.log_retention_days
   tags                     = var.tags
 }
@@ -100,17 +144,18 @@ module "lambda_roles" {
 module "pipeline" {
   source = "../pipeline"
 
-  name_prefix            = local.name_prefix
-  table_name             = module.metadata_table.table_name
-  table_arn              = module.metadata_table.table_arn
-  stream_arn             = module.metadata_table.stream_arn
-  processor_function_arn = local.processor_function_arn
-  contract               = local.contract
-  kms_key_arn            = module.kms.key_arn
-  state_machine_type     = var.state_machine_type
-  batch_size             = var.pipe_batch_size
-  log_retention_days     = var.log_retention_days
-  tags                   = var.tags
+  name_prefix              = local.name_prefix
+  table_name               = module.metadata_table.table_name
+  table_arn                = module.metadata_table.table_arn
+  stream_arn               = module.metadata_table.stream_arn
+  processor_function_arn   = local.processor_function_arn
+  contract                 = local.contract
+  kms_key_arn              = module.kms.key_arn
+  state_machine_type       = var.state_machine_type
+  batch_size               = var.pipe_batch_size
+  permissions_boundary_arn = module.permissions_boundary.policy_arn
+  log_retention_days       = var.log_retention_days
+  tags                     = var.tags
 }
 
 module "observability" {
@@ -148,6 +193,9 @@ module "github_oidc" {
   user_pool_arn               = module.auth.user_pool_arn
   ssm_parameter_path          = local.parameter_path
   protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn]
+  permissions_boundary_arn    = module.permissions_boundary.policy_arn
+  data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
+  plan_on_pull_requests       = var.plan_on_pull_requests
   terraform_may_empty_buckets = var.force_destroy_buckets
   state_bucket_name           = var.state_bucket_name
   state_key                   = "${var.environment}/terraform.tfstate"

@@ -120,6 +120,12 @@ variable "ecr_keep_tagged_images" {
   default     = 30
 }
 
+variable "plan_on_pull_requests" {
+  description = "Pull requests may plan this environment with its read-only plan role (dev only; stage and prod are planned by the promotion workflow on main)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Extra tags for every resource (the roots set project/environment/owner as provider default tags)."
   type        = map(string)

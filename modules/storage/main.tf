@@ -94,6 +94,24 @@ data "aws_iam_policy_document" "access_logs" {
     }
   }
 
+  statement {
+    sid       = "DenyOldTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+
   # Only S3 log delivery for the upload bucket of this account may write.
   statement {
     sid       = "S3ServerAccessLogDelivery"
@@ -221,6 +239,24 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  statement {
+    sid       = "DenyOldTls"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+
   # Every PutObject must name SSE-KMS explicitly...
   statement {
     sid       = "DenyUploadsWithoutKms"
@@ -237,6 +273,25 @@ data "aws_iam_policy_document" "this" {
       test     = "StringNotEquals"
       variable = "s3:x-amz-server-side-encryption"
       values   = ["aws:kms"]
+    }
+  }
+
+  # Only the listed roles read uploaded files, whatever an IAM policy says.
+  statement {
+    sid       = "ObjectReadsOnlyForListedRoles"
+    effect    = "Deny"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.object_reader_role_arns
     }
   }
 

@@ -52,6 +52,16 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "object_reader_role_arns" {
+  description = "The only roles that may read uploaded objects (the two functions and the break-glass role)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.object_reader_role_arns) > 0 && !contains(var.object_reader_role_arns, "*")
+    error_message = "object_reader_role_arns must name roles, never \"*\"."
+  }
+}
+
 variable "tags" {
   description = "Tags for the buckets."
   type        = map(string)

@@ -1,21 +1,22 @@
-"""CKV_SUP_5: web-identity (GitHub OIDC) trust pins `aud` and an exact `sub`.
+"""CKV_SUP_5: web-identity (GitHub OIDC) trust pins `aud` and a `sub` bound to workflow and ref.
 
 Built-in CKV_AWS_358 accepts `StringLike` with wildcards such as
 `repo:org/repo:*`, which lets any branch, tag or pull request assume the
-role. An environment role must trust exactly `repo:ORG/REPO:environment:<env>`
-so only a job that passed the GitHub environment's protection rules gets in.
+role. And `repo:ORG/REPO:environment:<env>` alone lets any branch whose
+workflow declares that environment in: the environment's protection rules
+are settings outside the repository. So the repository customises GitHub's
+subject to carry the calling workflow and its ref (include_claim_keys repo,
+context, job_workflow_ref), and the trust names them.
 
-For GitHub's provider (`token.actions.githubusercontent.com:` keys) the rule
-is exact:
+For GitHub's provider (`token.actions.githubusercontent.com:` keys):
 - `aud` is pinned by StringEquals to exactly ["sts.amazonaws.com"];
-- every `sub` value has one of three shapes, no wildcards:
-  `repo:OWNER/REPO:environment:<name>` (environment roles),
-  `repo:OWNER/REPO:pull_request` and `repo:OWNER/REPO:ref:refs/heads/main`
-  (the read-only plan role: pull requests plan for review, main publishes
-  the plan prod's reviewers approve). Tags, other branches and
-  `repo:OWNER/REPO:*` fail.
+- every `sub` value is `repo:R:<context>:job_workflow_ref:R/<workflow file>@<ref>`
+  with context `environment:<name>` or `ref:<ref>` (StringEquals, no
+  wildcard, ref `refs/heads/...` or `refs/tags/...`), or
+  `repo:R:pull_request:job_workflow_ref:R/<workflow file>@refs/pull/*/merge`
+  (StringLike; that `*` is the only wildcard allowed). R, the names, the
+  file and the ref may be Terraform references.
 Other web-identity providers need aud and sub pinned by StringEquals.
-No claim may also be matched loosely (StringLike, ForAnyValue, ...).
 """
 
 from __future__ import annotations
@@ -47,24 +48,43 @@ WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity",)
 
 GITHUB = "token.actions.githubusercontent.com:"
 GITHUB_AUDIENCE = ["sts.amazonaws.com"]
-_REPO = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+|(?:var|local)\.[A-Za-z0-9_.]+)"
+_REF = r"(?:var|local)\.[A-Za-z0-9_.]+"
+_REPO = rf"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+|{_REF})"
+_NAME = rf"(?:[A-Za-z0-9_.-]+|{_REF})"
+_WORKFLOW = rf"(?:\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml|{_REF})"
+_GIT_REF = rf"(?:refs/(?:heads|tags)/[A-Za-z0-9_./-]+|{_REF})"
 GITHUB_SUBJECT = re.compile(
-    rf"^repo:{_REPO}:(?:environment:[A-Za-z0-9_.-]+|environment:(?:var|local)\.[A-Za-z0-9_.]+"
-    r"|pull_request|ref:refs/heads/main)$"
+    rf"^repo:{_REPO}:(?:environment:{_NAME}|ref:{_GIT_REF})"
+    rf":job_workflow_ref:{_REPO}/{_WORKFLOW}@{_GIT_REF}$"
+)
+# Pull requests: any merge ref, but only through one workflow file (StringLike).
+GITHUB_PULL_REQUEST_SUBJECT = re.compile(
+    rf"^repo:{_REPO}:pull_request:job_workflow_ref:{_REPO}/{_WORKFLOW}@refs/pull/\*/merge$"
 )
 
 
 def _claim_values(statement: Statement, claim: str) -> list[str] | None:
-    """StringEquals values of every key ending in :claim; None if matched loosely or wildcarded."""
+    """Values of every key ending in :claim; None if matched loosely or wildcarded.
+
+    The one loose match allowed is a GitHub pull-request subject (StringLike,
+    `refs/pull/*/merge`), checked against its exact shape.
+    """
     suffix = f":{claim}"
     exact: list[str] = []
     for operator, entries in conditions(statement).items():
         for key, values in entries.items():
             if not key.endswith(suffix):
                 continue
-            if operator != "StringEquals" or any(has_wildcard(v) for v in values):
+            texts = [normalise_expression(v) for v in values]
+            pull_requests = (
+                operator == "StringLike"
+                and key.startswith(GITHUB)
+                and claim == "sub"
+                and all(GITHUB_PULL_REQUEST_SUBJECT.match(t) for t in texts)
+            )
+            if not pull_requests and (operator != "StringEquals" or any(map(has_wildcard, texts))):
                 return None  # StringLike/ForAnyValue or a wildcard widens the trust
-            exact.extend(normalise_expression(v) for v in values)
+            exact.extend(texts)
     return exact
 
 
@@ -81,7 +101,9 @@ def trust_is_pinned(statement: Statement) -> bool:
     )
     if not github:
         return True
-    return sorted(set(aud)) == GITHUB_AUDIENCE and all(GITHUB_SUBJECT.match(v) for v in sub)
+    return sorted(set(aud)) == GITHUB_AUDIENCE and all(
+        GITHUB_SUBJECT.match(v) or GITHUB_PULL_REQUEST_SUBJECT.match(v) for v in sub
+    )
 
 
 def _result(statements: list[Statement]) -> CheckResult:

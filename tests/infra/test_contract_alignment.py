@@ -23,7 +23,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "stage", "prod")
-GITHUB_OIDC = ROOT / "modules" / "github-oidc" / "main.tf"
+# A module of several files (one per role): read as one document.
+GITHUB_OIDC = ROOT / "modules" / "github-oidc"
 LAMBDA_ROLES = ROOT / "modules" / "lambda-roles" / "main.tf"
 SMOKE_CLIENT = ROOT / "tests" / "smoke" / "client.py"
 
@@ -40,8 +41,15 @@ def _text(value: Any) -> str:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        document: dict[str, Any] = hcl2.load(handle)
+    """One .tf file, or every .tf file of a module folder merged block type by block type."""
+    if not path.is_dir():
+        with path.open(encoding="utf-8") as handle:
+            loaded: dict[str, Any] = hcl2.load(handle)
+        return loaded
+    document: dict[str, Any] = {}
+    for file in sorted(path.glob("*.tf")):
+        for key, blocks in _load(file).items():
+            document.setdefault(key, []).extend(blocks)
     return document
 
 
@@ -99,7 +107,7 @@ def _policy_statements(path: Path, name: str) -> list[Statement]:
                     }
                     for s in statements
                 ]
-    raise LookupError(f'no data "aws_iam_policy_document" "{name}" in {path.name}')
+    raise LookupError(f'no data "aws_iam_policy_document" "{name}" in {path}')
 
 
 def _allowed(statements: list[Statement]) -> dict[str, list[Statement]]:
@@ -287,15 +295,20 @@ def test_workflow_assumes_the_terraform_role_in_the_environment() -> None:
 
 
 def test_terraform_role_trusts_exactly_the_github_environment() -> None:
-    main = GITHUB_OIDC.read_text()
-    role = main[main.index('resource "aws_iam_role" "terraform"') :]
+    terraform = (GITHUB_OIDC / "terraform.tf").read_text()
+    role = terraform[terraform.index('resource "aws_iam_role" "terraform"') :]
     role = role[: role.index("\n}\n")]
     assert re.search(
         r"assume_role_policy\s+=\s+data\.aws_iam_policy_document\.environment_assume\.json", role
     )
+    main = (GITHUB_OIDC / "main.tf").read_text()
     assume = main[main.index('data "aws_iam_policy_document" "environment_assume"') :]
-    assume = assume[: assume.index('resource "aws_iam_role"')]
-    assert '"repo:${var.github_repository}:environment:${var.environment}"' in assume
+    # The environment, and only the promotion workflow on the trusted ref.
+    subject = (
+        '"repo:${var.github_repository}:environment:${var.environment}'
+        ':job_workflow_ref:${var.github_repository}/${var.deploy_workflow}@${var.trusted_ref}"'
+    )
+    assert subject in assume
     assert '["sts.amazonaws.com"]' in assume
 
 

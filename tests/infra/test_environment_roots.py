@@ -48,3 +48,21 @@ GUIDE_OUTPUTS = {
 def test_every_root_has_the_usage_guides_outputs(env: str) -> None:
     outputs = (REPO_ROOT / "environments" / env / "outputs.tf").read_text()
     assert set(re.findall(r'^output "(\w+)"', outputs, re.M)) >= GUIDE_OUTPUTS
+
+
+def test_every_backend_names_the_state_key_by_the_bootstrap_alias() -> None:
+    """The state bucket policy accepts the alias ARN (CKV_SUP_15); the backends must send it."""
+    bootstrap = (REPO_ROOT / "environments/bootstrap/main.tf").read_text()
+    alias = re.search(r'resource "aws_kms_alias" "state" \{\s*name\s*=\s*"([^"]+)"', bootstrap)
+    assert alias is not None
+    for env in ("dev", "stage", "prod"):
+        root = REPO_ROOT / "environments" / env
+        backend = (root / "backend.tf").read_text()
+        account = re.search(
+            r'^account_id\s*=\s*"(\d{12})"', (root / "terraform.tfvars").read_text(), re.M
+        )
+        assert account is not None
+        region = re.search(r'region\s*=\s*"([a-z0-9-]+)"', backend)
+        assert region is not None
+        expected = f"arn:aws:kms:{region.group(1)}:{account.group(1)}:{alias.group(1)}"
+        assert f'kms_key_id   = "{expected}"' in backend, env

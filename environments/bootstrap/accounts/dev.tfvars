@@ -3,3 +3,6 @@ account_id  = "111111111111"
 region      = "us-east-1"
 environment = "dev"
 owner       = "platform-team"
+
+# CHANGE: the roles your administrators apply with (IAM Identity Center shown).
+state_administrator_role_arns = ["arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_AdministratorAccess_*"]

@@ -3,3 +3,6 @@ account_id  = "222222222222"
 region      = "us-east-1"
 environment = "stage"
 owner       = "platform-team"
+
+# CHANGE: the roles your administrators apply with (IAM Identity Center shown).
+state_administrator_role_arns = ["arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_AdministratorAccess_*"]

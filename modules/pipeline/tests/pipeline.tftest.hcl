@@ -52,14 +52,15 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix            = "secure-upload-dev"
-  table_name             = "secure-upload-dev-files"
-  table_arn              = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files"
-  stream_arn             = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files/stream/2026-01-01T00:00:00.000"
-  processor_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:secure-upload-dev-processor"
-  kms_key_arn            = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
-  contract               = jsondecode(file("../../services/contract/upload_contract/contract.json"))
-  log_retention_days     = 30
+  name_prefix              = "secure-upload-dev"
+  table_name               = "secure-upload-dev-files"
+  table_arn                = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files"
+  stream_arn               = "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files/stream/2026-01-01T00:00:00.000"
+  processor_function_arn   = "arn:aws:lambda:us-east-1:111111111111:function:secure-upload-dev-processor"
+  kms_key_arn              = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+  contract                 = jsondecode(file("../../services/contract/upload_contract/contract.json"))
+  log_retention_days       = 30
+  permissions_boundary_arn = "arn:aws:iam::111111111111:policy/secure-upload-dev-workload-boundary"
 }
 
 run "pipe_delivery_is_capped_and_dead_lettered" {
@@ -78,6 +79,11 @@ run "pipe_delivery_is_capped_and_dead_lettered" {
   assert {
     condition     = aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].dead_letter_config[0].arn == aws_sqs_queue.dlq.arn
     error_message = "Batches that cannot start an execution go to this module's queue."
+  }
+
+  assert {
+    condition     = aws_iam_role.pipe.permissions_boundary == var.permissions_boundary_arn && aws_iam_role.state_machine.permissions_boundary == var.permissions_boundary_arn
+    error_message = "The Pipe's and the state machine's roles carry the permissions boundary."
   }
 
   assert {

@@ -19,6 +19,9 @@ test in tests/unit/devstack/test_emulator.py and a line in the README's
   our key) denies every request. The emulator skips conditional statements
   and evaluates the rest as moto does; the policy itself is applied and read
   back unchanged, and checkov checks its conditions.
+- IAM `GetAccountAuthorizationDetails` leaves out each managed policy's
+  `PolicyName` and `PolicyId` (moto names them `name` and `id`), which the
+  IAM escalation analysis reads.
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda, AWS managed IAM policies.
@@ -35,6 +38,7 @@ import httpx
 import moto
 from moto.core.responses import ActionResult
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.models import ManagedPolicy
 from moto.s3.models import FakeBucket
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -136,6 +140,9 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (StepFunctionResponse, "list_state_machine_versions"): _list_state_machine_versions,
     (FakeBucket, "_log_permissions_enabled_policy"): staticmethod(_log_permissions_enabled_policy),
     (FakeBucket, "get_permission"): _bucket_permission,
+    # Read by moto's response serializer under the API's names.
+    (ManagedPolicy, "policy_name"): property(lambda policy: policy.name),
+    (ManagedPolicy, "policy_id"): property(lambda policy: policy.id),
 }
 
 

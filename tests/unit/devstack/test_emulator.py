@@ -174,3 +174,20 @@ def test_unconditional_denies_still_deny(endpoint: str) -> None:
 def test_aws_managed_policies_are_there(endpoint: str) -> None:
     policy = client(endpoint, "iam").get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     assert policy["Policy"]["PolicyName"] == "ReadOnlyAccess"
+
+
+def test_authorization_details_name_their_managed_policies(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    arn = iam.create_policy(
+        PolicyName="named",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    details = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])
+    (policy,) = [p for p in details["Policies"] if p["Arn"] == arn]
+    assert policy["PolicyName"] == "named"
+    assert policy["PolicyId"] == iam.get_policy(PolicyArn=arn)["Policy"]["PolicyId"]

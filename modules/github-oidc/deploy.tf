@@ -1,0 +1,275 @@
+# ------------------------------------------------------------ deploy role (SAM, images, smoke test)
+
+resource "aws_iam_role" "deploy" {
+  name                 = "${var.name_prefix}-github-deploy"
+  description          = "GitHub Actions deployments of ${var.github_repository} to ${var.environment} (SAM)."
+  assume_role_policy   = data.aws_iam_policy_document.environment_assume.json
+  max_session_duration = var.max_session_duration
+  tags                 = var.tags
+}
+
+# HTTP APIs (v2) get generated ids, and their stages, routes, integrations,
+# authorizers and deployments carry no tags, so neither a name nor
+# aws:ResourceTag can select them; CloudFormation's ImportApi (PUT /apis with
+# SAM's OpenAPI body) does not surface aws:RequestTag either. So the deploy
+# role gets the HTTP verbs on the API collection, any API below it and
+# tagging, fenced by the denies in the deploy policy (another environment's
+# API or stage, retagging, untagging). One environment is one account. A
+# document of its own so that the CKV_SUP_4 waiver covers this statement only;
+# the deploy policy merges it (source_policy_documents).
+data "aws_iam_policy_document" "deploy_http_apis" {
+  # checkov:skip=CKV_SUP_4: API Gateway ARNs are paths (/apis/<api id>/...) whose API id is generated at creation and unknown when this policy is written, and routes, integrations and authorizers carry no tags to select them by; the statement is limited to HTTP APIs and tagging in this region and account, and the deploy policy denies every call on an API or stage tagged for another environment.
+  statement {
+    sid = "HttpApis"
+    actions = [
+      "apigateway:DELETE",
+      "apigateway:GET",
+      "apigateway:PATCH",
+      "apigateway:POST",
+      "apigateway:PUT",
+    ]
+    resources = [local.http_apis_arn, "${local.http_apis_arn}/*", local.http_api_tags_arn]
+  }
+}
+
+data "aws_iam_policy_document" "deploy" {
+  source_policy_documents = [data.aws_iam_policy_document.deploy_http_apis.json]
+
+  # sam deploy; the smoke test reads the stack's ApiEndpoint output (DescribeStacks).
+  statement {
+    sid = "SamStacks"
+    actions = [
+      "cloudformation:CreateChangeSet",
+      "cloudformation:CreateStack",
+      "cloudformation:DeleteChangeSet",
+      "cloudformation:DescribeChangeSet",
+      "cloudformation:DescribeStackEvents",
+      "cloudformation:DescribeStackResource",
+      "cloudformation:DescribeStackResources",
+      "cloudformation:DescribeStacks",
+      "cloudformation:ExecuteChangeSet",
+      "cloudformation:GetTemplate",
+      "cloudformation:GetTemplateSummary",
+      "cloudformation:ListStackResources",
+      "cloudformation:TagResource",
+      "cloudformation:UpdateStack",
+    ]
+    resources = [local.stack_arn]
+  }
+
+  statement {
+    sid       = "SamTransform"
+    actions   = ["cloudformation:CreateChangeSet"]
+    resources = [local.sam_arn]
+  }
+
+  # CloudFormation's Lambda handlers also read the code-signing, recursion and
+  # runtime-management settings and the permissions' resource policy.
+  statement {
+    sid = "Functions"
+    actions = [
+      "lambda:CreateAlias",
+      "lambda:CreateFunction",
+      "lambda:DeleteAlias",
+      "lambda:DeleteFunction",
+      "lambda:DeleteFunctionConcurrency",
+      "lambda:GetAlias",
+      "lambda:GetFunction",
+      "lambda:GetFunctionCodeSigningConfig",
+      "lambda:GetFunctionConfiguration",
+      "lambda:GetFunctionRecursionConfig",
+      "lambda:GetPolicy",
+      "lambda:GetRuntimeManagementConfig",
+      "lambda:ListTags",
+      "lambda:ListVersionsByFunction",
+      "lambda:PublishVersion",
+      "lambda:PutFunctionConcurrency",
+      "lambda:RemovePermission",
+      "lambda:TagResource",
+      "lambda:UntagResource",
+      "lambda:UpdateAlias",
+      "lambda:UpdateFunctionCode",
+      "lambda:UpdateFunctionConfiguration",
+    ]
+    resources = [local.lambda_arn, "${local.lambda_arn}:*"]
+  }
+
+  # The only permission SAM adds to a function: API Gateway may invoke it.
+  statement {
+    sid       = "InvokePermissionForApiGatewayOnly"
+    actions   = ["lambda:AddPermission"]
+    resources = [local.lambda_arn, "${local.lambda_arn}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "lambda:Principal"
+      values   = ["apigateway.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "PassOnlyTheExecutionRoles"
+    actions   = ["iam:PassRole"]
+    resources = var.lambda_role_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+
+  # An API or stage that carries another environment's tag is out of bounds.
+  # (Routes, integrations and authorizers carry no tags for this Deny to see;
+  # one environment is one account, so only this environment's APIs are here.)
+  statement {
+    sid    = "DenyOtherEnvironmentsHttpApis"
+    effect = "Deny"
+    actions = [
+      "apigateway:DELETE",
+      "apigateway:GET",
+      "apigateway:PATCH",
+      "apigateway:POST",
+      "apigateway:PUT",
+    ]
+    resources = ["${local.http_apis_arn}/*", local.http_api_tags_arn]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  # The environment tag marks the API: no API is created with another value
+  # (CreateApi POST /apis, ImportApi PUT /apis), and it may not be given
+  # another value (TagResource is POST /tags/...) or removed (UntagResource is
+  # DELETE).
+  statement {
+    sid       = "DenyHttpApiEnvironmentRetag"
+    effect    = "Deny"
+    actions   = ["apigateway:POST", "apigateway:PUT"]
+    resources = [local.http_apis_arn, local.http_api_tags_arn]
+
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/environment"
+      values   = ["false"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "DenyHttpApiEnvironmentUntag"
+    effect    = "Deny"
+    actions   = ["apigateway:DELETE"]
+    resources = [local.http_api_tags_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["environment"]
+    }
+  }
+
+  # make deploy and the workflow read the repository URIs, the smoke test the
+  # user pool and app client ids, CloudFormation the template's
+  # {{resolve:ssm:...}} references (GetParameters, with the caller's rights).
+  statement {
+    sid       = "ReadPlatformParameters"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters"]
+    resources = [local.ssm_arn]
+  }
+
+  # skopeo copy/inspect into this environment's two repositories, and Lambda
+  # reading the image when CloudFormation creates or updates a function.
+  statement {
+    sid = "PushImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+    ]
+    resources = var.ecr_repository_arns
+  }
+
+  # The one registry-wide call: amazon-ecr-login's docker login token. AWS
+  # offers ecr:GetAuthorizationToken on "*" only; the token itself grants
+  # nothing beyond the repository permissions above.
+  statement {
+    sid       = "RegistryLoginToken"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  # Log-delivery set-up (the HTTP API's access logs) has no resource-level
+  # permissions.
+  statement {
+    sid = "AccessLogDelivery"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+  }
+
+  # Image layers (ECR) and function environment variables (Lambda) are
+  # encrypted with the environment key.
+  statement {
+    sid       = "KeyThroughEcrAndLambda"
+    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ecr.${local.region}.amazonaws.com", "lambda.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # The smoke test: a throw-away user (no message sent), a permanent random
+  # password, an ADMIN_USER_PASSWORD_AUTH sign-in for an IdToken, deletion.
+  # Where the pool requires MFA the sign-in answers MFA_SETUP / SOFTWARE_TOKEN_MFA
+  # (AdminRespondToAuthChallenge). AssociateSoftwareToken and VerifySoftwareToken
+  # are not listed: Cognito authorises them by the sign-in session and does not
+  # evaluate IAM policies for them (the SDK sends them unsigned).
+  statement {
+    sid = "SmokeTestUser"
+    actions = [
+      "cognito-idp:AdminCreateUser",
+      "cognito-idp:AdminDeleteUser",
+      "cognito-idp:AdminInitiateAuth",
+      "cognito-idp:AdminRespondToAuthChallenge",
+      "cognito-idp:AdminSetUserPassword",
+    ]
+    resources = [var.user_pool_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name   = "sam-deploy"
+  role   = aws_iam_role.deploy.id
+  policy = data.aws_iam_policy_document.deploy.json
+}
