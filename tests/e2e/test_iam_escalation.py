@@ -18,15 +18,19 @@ import pytest
 from devstack import definitions as d
 from tests.e2e.conftest import RunningStack
 from tests.security.iam_analysis import (
+    MODEL_END,
+    MODEL_START,
     Analysis,
     analyse,
     load_exceptions,
     read_environment,
     report,
+    security_model,
     with_prefix,
 )
 
 PREFIX = f"{d.PROJECT}-{d.ENVIRONMENT}"
+REPO_ROOT = d.REPO_ROOT
 
 
 class _StackSession:
@@ -110,3 +114,14 @@ def test_restoring_finding_1_turns_the_analysis_red(applied: dict[str, Any]) -> 
         edge = (terraform, f"{PREFIX}-{workload}", "can update the trust document to access")
         assert edge in found, report(analysis)
     assert json.dumps(applied["details"]).count("restored") == 0  # the applied IAM is untouched
+
+
+def test_the_readme_security_model_is_the_applied_iam(applied: dict[str, Any]) -> None:
+    analysis = run(applied)
+    generated = security_model(applied["details"], applied["env"], analysis)
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(MODEL_START) + len(MODEL_START)
+    written = readme[start : readme.index(MODEL_END)].strip()
+    assert written == generated, (
+        "README's security model is stale: make dev, then make security-model"
+    )

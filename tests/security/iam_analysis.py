@@ -29,6 +29,7 @@ import argparse
 import collections
 import collections.abc
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ import boto3
 import yaml
 
 from devstack.definitions import MOTO_CREDENTIAL
+from devstack.stack import DEFAULT_STATE_DIR, load_state
 from upload_contract import SSM_PARAMETERS
 
 # principalmapper 1.1.5 imports collections.Mapping & co., which moved to
@@ -342,17 +344,134 @@ def report(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------ the README's security model
+
+MODEL_START = "<!-- security-model:start (generated: make security-model) -->"
+MODEL_END = "<!-- security-model:end -->"
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    document = json.loads(document) if isinstance(document, str) else document
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _trusted(role: dict[str, Any]) -> str:
+    """Who may assume the role, read from its trust policy."""
+    parts = []
+    for statement in _statements(role["AssumeRolePolicyDocument"]):
+        principal = statement.get("Principal", {})
+        for kind, ids in principal.items() if isinstance(principal, dict) else [("AWS", principal)]:
+            for identity in ids if isinstance(ids, list) else [ids]:
+                if kind == "Federated" and "token.actions.githubusercontent.com" in identity:
+                    subjects = [
+                        value
+                        for entries in statement.get("Condition", {}).values()
+                        for key, values in entries.items()
+                        if key.endswith(":sub")
+                        for value in (values if isinstance(values, list) else [values])
+                    ]
+                    parts += [f"GitHub OIDC `{s}`" for s in subjects]
+                else:
+                    parts.append(f"{kind} `{identity}`")
+    return "<br>".join(parts)
+
+
+def _sids(documents: list[Any], effect: str) -> list[str]:
+    return sorted(
+        {
+            str(s.get("Sid") or "(unnamed)")
+            for document in documents
+            for s in _statements(document)
+            if s.get("Effect") == effect
+        }
+    )
+
+
+def security_model(details: dict[str, Any], env: Environment, analysis: Analysis) -> str:
+    """One row per role of the environment: who assumes it, what it may, what stops it."""
+    policies = {p["Arn"]: p for p in details["Policies"]}
+
+    def default_document(arn: str) -> Any:
+        versions = policies[arn]["PolicyVersionList"]
+        return next(v["Document"] for v in versions if v["IsDefaultVersion"])
+
+    header = ("role", "assumed by", "allowed (statement ids)", "stopped by", "reads upload data")
+    rows = [
+        "| " + " | ".join((*header, "paths to other roles")) + " |",
+        "|---" * (len(header) + 1) + "|",
+    ]
+    short = len(env.prefix) + 1
+    for role in sorted(details["RoleDetailList"], key=lambda r: r["RoleName"]):
+        name = role["RoleName"]
+        if not name.startswith(f"{env.prefix}-"):
+            continue
+        documents = [p["PolicyDocument"] for p in role["RolePolicyList"]]
+        managed = [a["PolicyArn"] for a in role["AttachedManagedPolicies"]]
+        documents += [default_document(arn) for arn in managed if arn in policies]
+        stops = [f"deny `{sid}`" for sid in _sids(documents, "Deny")]
+        boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary:
+            stops.insert(0, f"boundary `{boundary.rsplit('/', 1)[-1]}`")
+        paths = sorted(
+            {
+                f"{f.target[short:] if f.target.startswith(env.prefix) else f.target} (accepted)"
+                for f, _ in analysis.accepted
+                if f.source == name
+            }
+            | {f"{f.target} (FINDING)" for f in analysis.findings if f.source == name}
+        )
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{name[short:]}`",
+                    _trusted(role),
+                    ", ".join(_sids(documents, "Allow")) or "nothing",
+                    ", ".join(stops) or "nothing",
+                    "yes (by design)" if name in env.data_roles else "no",
+                    ", ".join(paths) or "none",
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(rows)
+
+
+def write_model(readme: Path, model: str) -> bool:
+    """Replace the marked block of `readme` with `model`; True if the file changed."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(MODEL_START) + len(MODEL_START), text.index(MODEL_END)
+    updated = f"{text[:start]}\n{model}\n{text[end:]}"
+    if updated == text:
+        return False
+    readme.write_text(updated, encoding="utf-8")
+    return True
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.security.iam_analysis", description=__doc__
     )
-    parser.add_argument("--endpoint", help="the emulator's URL (the local stack); default: AWS")
+    parser.add_argument("--endpoint", help="the emulator's URL; default: AWS")
+    parser.add_argument(
+        "--local-stack",
+        action="store_true",
+        help="analyse the running local stack (make dev; DEVSTACK_STATE_DIR, default .devstack)",
+    )
     parser.add_argument("--prefix", default="secure-upload-local")
     parser.add_argument("--parameter-path", default="/secure-upload/local/")
+    parser.add_argument(
+        "--readme", type=Path, help="also write the security model table into this README"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     session: Any = boto3.Session(region_name="us-east-1")
-    if args.endpoint:
-        session = _EndpointSession(session, args.endpoint)
+    endpoint = args.endpoint
+    if args.local_stack:
+        state_dir = Path(os.environ.get("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR)))
+        endpoint = load_state(state_dir).moto_endpoint
+    if endpoint:
+        session = _EndpointSession(session, endpoint)
     inputs = read_environment(session, args.prefix, args.parameter_path)
     analysis = analyse(
         inputs["details"],
@@ -363,6 +482,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         exceptions=with_prefix(load_exceptions(), args.prefix),
     )
     print(report(analysis))
+    if args.readme is not None:
+        changed = write_model(
+            args.readme, security_model(inputs["details"], inputs["env"], analysis)
+        )
+        print(f"{args.readme}: security model {'updated' if changed else 'unchanged'}")
     return 1 if analysis.findings else 0
 
 

@@ -1,7 +1,8 @@
 """Terraform as the project runs it: offline from a provider mirror when there is one.
 
     python -m devstack.terraform config   # write the CLI configuration, print its path
-    python -m devstack.terraform check    # fmt -check, init + validate, terraform test
+    python -m devstack.terraform check    # fmt -check, init + validate, terraform test, docs
+    python -m devstack.terraform docs     # rewrite each module README's inputs/outputs tables
 
 The CLI configuration is the project's own (`.terraform.d/cli.tfrc`, git-ignored):
 
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devstack.definitions import REPO_ROOT
 
@@ -207,16 +209,120 @@ def check() -> int:
         print(result.output.strip())
     count = sum(len(r) for r in outcomes)
     print(f"terraform: {count} steps and fmt -check, {len(failed)} failed")
-    return 1 if failed else 0
+    stale = docs(write=False)
+    for readme in stale:
+        print(f"{readme.relative_to(REPO_ROOT)}: inputs/outputs tables are stale: make docs")
+    return 1 if failed or stale else 0
+
+
+# ------------------------------------------------------------ module READMEs
+
+DOCS_BEGIN, DOCS_END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
+
+
+def _unquote(value: Any) -> str:
+    text = str(value)
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _hcl_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_unquote(k)} = {_hcl_value(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if value is None:
+        return "null"
+    text = str(value)
+    return text if text.startswith('"') or not isinstance(value, str) else f'"{text}"'
+
+
+def module_docs(module: Path) -> str:
+    """The terraform-docs-style tables of one module, from its .tf files."""
+    import hcl2  # noqa: PLC0415 - the dev environment's parser, only for docs
+
+    blocks: dict[str, list[Any]] = {}
+    for tf in sorted(module.glob("*.tf")):
+        with tf.open(encoding="utf-8") as handle:
+            for key, found in hcl2.load(handle).items():
+                blocks.setdefault(key, []).extend(found)
+    versions = next(iter(blocks.get("terraform", [])), {})
+    aws = versions.get("required_providers", [{}])[0].get("aws", {})
+    lines = [
+        "## Requirements",
+        "",
+        "| Name | Version |",
+        "|------|---------|",
+        f"| terraform | {_unquote(versions.get('required_version', ''))} |",
+        f"| aws | {_unquote(aws.get('version', ''))} |",
+        "",
+        "## Resources",
+        "",
+        "| Name | Type |",
+        "|------|------|",
+    ]
+    for kind, label in (("resource", "resource"), ("data", "data source")):
+        for entry in blocks.get(kind, []):
+            for rtype, named in entry.items():
+                for name in named:
+                    prefix = "data." if kind == "data" else ""
+                    lines.append(f"| {prefix}{_unquote(rtype)}.{_unquote(name)} | {label} |")
+    variables = [
+        (_unquote(name), conf)
+        for entry in blocks.get("variable", [])
+        for name, conf in entry.items()
+    ]
+    variables.sort(key=lambda item: ("default" in item[1], item[0]))
+    lines += [
+        "",
+        "## Inputs",
+        "",
+        "| Name | Description | Type | Default | Required |",
+        "|------|-------------|------|---------|:--------:|",
+    ]
+    for name, conf in variables:
+        default = f"`{_hcl_value(conf['default'])}`" if "default" in conf else "n/a"
+        required = "no" if "default" in conf else "yes"
+        kind = _unquote(conf.get("type", "any")).replace("|", "\\|")
+        description = _unquote(conf.get("description", "")).replace("|", "\\|")
+        lines.append(f"| {name} | {description} | `{kind}` | {default} | {required} |")
+    lines += ["", "## Outputs", "", "| Name | Description |", "|------|-------------|"]
+    for entry in blocks.get("output", []):
+        for name, conf in entry.items():
+            lines.append(f"| {_unquote(name)} | {_unquote(conf.get('description', ''))} |")
+    return "\n".join(lines)
+
+
+def docs(*, write: bool) -> list[Path]:
+    """Module READMEs whose tables differ from their .tf files (rewritten when `write`)."""
+    stale = []
+    for module in sorted(p for p in (REPO_ROOT / "modules").iterdir() if (p / "main.tf").is_file()):
+        readme = module / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = text.index(DOCS_BEGIN) + len(DOCS_BEGIN), text.index(DOCS_END)
+        updated = f"{text[:start]}\n{module_docs(module)}\n{text[end:]}"
+        if updated != text:
+            stale.append(readme)
+            if write:
+                readme.write_text(updated, encoding="utf-8")
+    return stale
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.terraform", description=__doc__)
-    parser.add_argument("command", choices=["config", "check"])
+    parser.add_argument("command", choices=["config", "check", "docs"])
     args = parser.parse_args(argv)
     try:
         if args.command == "config":
             print(write_cli_config())
+            return 0
+        if args.command == "docs":
+            for readme in docs(write=True):
+                print(f"updated {readme.relative_to(REPO_ROOT)}")
             return 0
         return check()
     except TerraformError as error:
