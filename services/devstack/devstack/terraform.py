@@ -250,7 +250,7 @@ def module_docs(module: Path) -> str:
         with tf.open(encoding="utf-8") as handle:
             for key, found in hcl2.load(handle).items():
                 blocks.setdefault(key, []).extend(found)
-    versions = next(iter(blocks.get("terraform", [])), {})
+    versions: dict[str, Any] = next(iter(blocks.get("terraform", [])), {})
     aws = versions.get("required_providers", [{}])[0].get("aws", {})
     lines = [
         "## Requirements",
