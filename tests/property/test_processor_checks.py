@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from datetime import UTC, datetime, timedelta
 
 import filetype
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from processor.service import (
     DEFAULT_CHECKS,
+    SNIFF_BYTES,
     ObjectFacts,
     UploadedFile,
+    check_content_type,
     check_sha256,
     check_size,
     content_types_agree,
     detect_content_type,
     looks_like_text,
 )
+from tests.strategies import encoded_texts
 from upload_contract import timestamp
 
 TEXT_TYPES = st.sampled_from(
@@ -70,6 +74,41 @@ def test_text_cut_anywhere_in_a_truncated_window_still_looks_like_text(
     encoded = text.encode()
     cut = data.draw(st.integers(min_value=0, max_value=len(encoded)))
     assert looks_like_text(encoded[:cut], truncated=True)
+
+
+@given(encoded_texts, st.sampled_from(["text/plain", "text/csv", "text/markdown"]))
+@example(("latin-1", "caf\xe9".encode("latin-1")), "text/plain")
+@example(("utf-16", "a,b\n".encode("utf-16")), "text/csv")
+@example(("utf-16", ("\U0001f600" * 2048).encode("utf-16")), "text/plain")  # window cuts a pair
+@example(("latin-1", "\xff\xfeabc".encode("latin-1")), "text/plain")  # "ÿþ": a UTF-16 BOM
+def test_text_in_the_encodings_editors_save_is_text(
+    sample: tuple[str, bytes], declared: str
+) -> None:
+    encoding, data = sample
+    head = data[:SNIFF_BYTES]
+    assert looks_like_text(data, truncated=False), encoding
+    assert looks_like_text(head, truncated=len(data) > len(head)), encoding
+    assume(filetype.guess_mime(head) is None)  # e.g. text that starts "BM" reads as a bitmap
+    file, facts = facts_for(data, declared)
+    assert facts.detected_content_type == declared
+    assert check_content_type(file, facts) is None
+
+
+@given(st.binary(max_size=2_000), st.binary(max_size=2_000))
+def test_nul_bytes_without_a_utf16_or_utf32_bom_are_never_text(before: bytes, after: bytes) -> None:
+    data = before + b"\x00" + after
+    # The UTF-32 marks start with FF FE or hold NULs themselves.
+    assume(not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)))
+    assert not looks_like_text(data, truncated=False)
+    assert not looks_like_text(data, truncated=True)
+
+
+@given(st.binary(max_size=2_000), TEXT_TYPES)
+def test_a_png_is_never_confirmed_as_text(rest: bytes, declared: str) -> None:
+    data = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rest
+    file, facts = facts_for(data, declared)
+    assert facts.detected_content_type == "image/png"
+    assert check_content_type(file, facts) is not None
 
 
 @given(

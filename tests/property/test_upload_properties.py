@@ -13,7 +13,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from tests.strategies import file_bytes, file_names, header_values, json_values
+from tests.strategies import (
+    cursors,
+    file_bytes,
+    file_data_texts,
+    file_names,
+    header_values,
+    json_values,
+    limits,
+    path_segments,
+    query_texts,
+)
 from tests.support.api import ALICE, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
@@ -134,3 +144,74 @@ def test_only_canonical_base64_is_accepted(data: bytes, last: str) -> None:
         assert error.status_code == 400
         return
     assert base64.b64encode(decoded).decode() == text
+
+
+def assert_answered_in_the_error_shape(response: Any) -> None:
+    """No input earns a 5xx; every refusal is JSON with an `error` code."""
+    assert response.status_code < 500, (response.status_code, response.text)
+    if not 200 <= response.status_code < 300:
+        body = response.json()
+        assert isinstance(body, dict), body
+        assert isinstance(body.get("error"), str), body
+
+
+DEEP_CURSOR = base64.urlsafe_b64encode(b"[" * 1530).decode()
+
+
+@given(cursor=cursors(ALICE), limit=st.none() | st.integers(min_value=1, max_value=100))
+@example(cursor=DEEP_CURSOR, limit=None)  # RecursionError in json.loads was a 500
+@example(cursor=base64.urlsafe_b64encode(b'{"a":' + b"[" * 1500).decode(), limit=5)
+@example(cursor="A" * 2049, limit=None)
+def test_any_cursor_is_a_page_or_a_400_invalid_cursor(
+    module_api: Api, cursor: str, limit: int | None
+) -> None:
+    params: dict[str, Any] = {"cursor": cursor} | ({"limit": limit} if limit else {})
+    response = module_api.client.get("/uploads", params=params, headers=module_api.auth())
+    assert_answered_in_the_error_shape(response)
+    assert response.status_code in {200, 400}, response.text
+    if response.status_code == 400:
+        assert response.json()["error"] == "invalid_cursor"
+
+
+@given(limit=limits, cursor=st.none() | query_texts)
+def test_any_listing_query_is_answered_without_a_5xx(
+    module_api: Api, limit: str, cursor: str | None
+) -> None:
+    params = {"limit": limit} | ({"cursor": cursor} if cursor is not None else {})
+    response = module_api.client.get("/uploads", params=params, headers=module_api.auth())
+    assert_answered_in_the_error_shape(response)
+
+
+@given(segment=path_segments, query=st.none() | query_texts)
+@example(segment="%00", query=None)
+@example(segment="%2e%2e", query=None)
+@example(segment="%ED%A0%80", query=None)  # a lone surrogate, UTF-8 encoded
+def test_any_file_id_segment_is_answered_without_a_5xx(
+    module_api: Api, segment: str, query: str | None
+) -> None:
+    params = {"junk": query} if query is not None else None
+    response = module_api.client.get(
+        f"/uploads/{segment}", params=params, headers=module_api.auth()
+    )
+    assert_answered_in_the_error_shape(response)
+
+
+@given(
+    file_name=st.one_of(file_names, st.text(max_size=1100)),
+    comment=st.one_of(st.none(), st.text(max_size=1100)),
+    file_data=file_data_texts,
+    query=st.none() | query_texts,
+)
+def test_any_upload_fields_are_answered_without_a_5xx(
+    module_api: Api, file_name: str, comment: str | None, file_data: str, query: str | None
+) -> None:
+    payload = {"file_name": file_name, "file_data": file_data} | (
+        {"comment": comment} if comment is not None else {}
+    )
+    response = module_api.client.post(
+        "/upload",
+        json=payload,
+        params={"junk": query} if query is not None else None,
+        headers=module_api.auth(),
+    )
+    assert_answered_in_the_error_shape(response)

@@ -7,6 +7,7 @@ a function to `DEFAULT_CHECKS`.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,23 @@ _TEXT_LIKE_TYPES: Final = frozenset(
         "application/x-tex",
         "application/x-latex",
     }
+)
+# Byte order marks, longest first: UTF-32-LE's starts with UTF-16-LE's.
+_BYTE_ORDER_MARKS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# What single-byte legacy text (Latin-1 / Windows-1252) is made of: printable
+# ASCII, the layout controls tab, line feed, form feed and carriage return, and
+# every high byte Windows-1252 assigns a character (not 81, 8D, 8F, 90, 9D).
+# No other control byte and no NUL: binary data has them within a few bytes.
+_LEGACY_TEXT_BYTES: Final = frozenset(
+    {0x09, 0x0A, 0x0C, 0x0D}
+    | set(range(0x20, 0x7F))
+    | (set(range(0x80, 0x100)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D})
 )
 # Spellings that name the same format.
 _ALIASES: Final = {
@@ -196,16 +214,39 @@ def is_text_like(content_type: str) -> bool:
     )
 
 
+def text_encoding(head: bytes, *, truncated: bool) -> str | None:
+    """The encoding `head` reads as text in, or None when it is not text.
+
+    In order: UTF-32 / UTF-16 / UTF-8 announced by a byte order mark; UTF-8
+    without one; single-byte legacy text (Latin-1 / Windows-1252). Text never
+    holds U+0000, so NUL bytes pass only as part of UTF-16/32 code units after
+    their BOM. A character cut at the end of a truncated window is allowed.
+    """
+    for bom, encoding in _BYTE_ORDER_MARKS:
+        # FF FE 00 00 is UTF-32-LE's mark or UTF-16-LE's followed by U+0000: try both.
+        if head.startswith(bom) and _decodes(head[len(bom) :], encoding, truncated=truncated):
+            return encoding
+    if _decodes(head, "utf-8", truncated=truncated):
+        return "utf-8"
+    if _LEGACY_TEXT_BYTES.issuperset(head):
+        return "windows-1252"
+    return None
+
+
 def looks_like_text(head: bytes, *, truncated: bool) -> bool:
-    """UTF-8 without NUL bytes; a character cut at the end of the window is allowed."""
-    if b"\x00" in head:
-        return False
+    """Unicode text (UTF-8, or UTF-8/16/32 with a BOM) without U+0000, or legacy 8-bit text."""
+    return text_encoding(head, truncated=truncated) is not None
+
+
+def _decodes(data: bytes, encoding: str, *, truncated: bool) -> bool:
+    # The incremental decoder keeps an incomplete sequence at the end for more
+    # input instead of failing, which is what a truncated window needs.
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # Only an incomplete sequence in the last 3 bytes of a truncated window is fine.
-        return truncated and error.reason == "unexpected end of data"
-    return True
+        text = decoder.decode(data, final=not truncated)
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text
 
 
 def detect_content_type(head: bytes, declared: str, *, truncated: bool) -> str:

@@ -208,6 +208,8 @@ class UploadService:
 
 
 _IMMUTABLE_FIELDS = ("file_id", "owner", "bucket", "s3_key", "size_bytes", "sha256", "created_at")
+# Far above any cursor encode_cursor mints (three short strings, about 250 characters).
+MAX_CURSOR_CHARS = 2048
 _CURSOR_KEYS = frozenset({"file_id", "owner", "created_at"})
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -218,10 +220,17 @@ def encode_cursor(last_evaluated_key: Any) -> str:
 
 
 def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
-    """Turn an opaque cursor back into a start key, refusing one minted for someone else."""
+    """Turn an opaque cursor back into a start key, refusing one minted for someone else.
+
+    Every cursor this cannot turn into the caller's start key is a 400
+    invalid_cursor: too long, not Base64, not JSON, nested too deeply for the
+    parser (RecursionError), or not the exact shape encode_cursor writes.
+    """
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise _bad_cursor()
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error) as error:
+    except (ValueError, UnicodeError, binascii.Error, RecursionError) as error:
         raise _bad_cursor() from error
     if (
         not isinstance(plain, dict)

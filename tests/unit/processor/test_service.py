@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import codecs
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -12,6 +14,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from processor.service import (
     FAILED,
+    OCTET_STREAM,
     PROCESSED,
     FileProcessor,
     ProcessingConfigurationError,
@@ -19,7 +22,10 @@ from processor.service import (
     UploadedFile,
     content_types_agree,
     detect_content_type,
+    looks_like_text,
+    text_encoding,
 )
+from tests.support.api import Api
 from tests.support.aws import UploadResources, client, create_upload_resources
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -339,8 +345,12 @@ def test_detect_content_type(head: bytes, declared: str, detected: str) -> None:
 
 def test_a_character_cut_by_the_sniff_window_is_still_text() -> None:
     head = "é".encode()[:1]
-    assert detect_content_type(b"abc" + head, "text/plain", truncated=True) == "text/plain"
-    assert detect_content_type(b"abc" + head, "text/plain", truncated=False) != "text/plain"
+    assert text_encoding(b"abc" + head, truncated=True) == "utf-8"
+    # A whole file that ends mid-character is not UTF-8; as Latin-1 it is still text...
+    assert text_encoding(b"abc" + head, truncated=False) == "windows-1252"
+    # ...unless it holds a control byte no legacy text has.
+    assert detect_content_type(b"abc\x07" + head, "text/plain", truncated=True) == "text/plain"
+    assert detect_content_type(b"abc\x07" + head, "text/plain", truncated=False) == OCTET_STREAM
 
 
 @pytest.mark.parametrize(
@@ -360,3 +370,127 @@ def test_a_character_cut_by_the_sniff_window_is_still_text() -> None:
 )
 def test_content_types_agree(declared: str, detected: str, agree: bool) -> None:
     assert content_types_agree(declared, detected) is agree
+
+
+# --- Text in the encodings people save it in -------------------------------------------
+
+LATIN_1_TEXT = "Café crème, naïve façade, 5 °C, £3, ½ l\r\n".encode("latin-1")
+# Curly quotes, an en dash, the euro sign and an ellipsis: bytes 0x80-0x9F in Windows-1252.
+WINDOWS_1252_TEXT = "\u201cQuoted\u201d \u2013 \u20ac5 \u2026 \u2018fine\u2019\r\n".encode("cp1252")
+CSV = "name,city\nJosé,Zürich\nÅsa,Malmö\n"
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 40
+
+LEGACY_TEXT_CASES = {
+    "latin-1 txt": (LATIN_1_TEXT, "text/plain"),
+    "windows-1252 txt": (WINDOWS_1252_TEXT, "text/plain"),
+    "utf-16 csv with bom": (CSV.encode("utf-16"), "text/csv"),
+    "utf-16-le with bom": (codecs.BOM_UTF16_LE + CSV.encode("utf-16-le"), "text/plain"),
+    "utf-16-be with bom": (codecs.BOM_UTF16_BE + CSV.encode("utf-16-be"), "text/csv"),
+    "utf-32 with bom": (CSV.encode("utf-32"), "text/csv"),
+    "utf-8 with bom": (CSV.encode("utf-8-sig"), "text/markdown"),
+    "utf-8 with bom json": ('{"ville": "Zürich"}'.encode("utf-8-sig"), "application/json"),
+}
+
+
+@pytest.mark.parametrize(("data", "declared"), LEGACY_TEXT_CASES.values(), ids=LEGACY_TEXT_CASES)
+def test_text_in_legacy_and_bom_encodings_is_processed(
+    resources: UploadResources, data: bytes, declared: str
+) -> None:
+    file = store(resources, data, declared)
+
+    outcome = processor(resources).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (PROCESSED, None)
+    assert outcome.detected_content_type == declared
+    assert item(resources, file.file_id)["status"] == PROCESSED
+
+
+@pytest.mark.parametrize(("data", "declared"), LEGACY_TEXT_CASES.values(), ids=LEGACY_TEXT_CASES)
+def test_text_uploaded_through_the_api_is_processed(api: Api, data: bytes, declared: str) -> None:
+    """The upload API labels by extension; the processor must confirm that label."""
+    extension = {"text/csv": "csv", "text/markdown": "md", "application/json": "json"}
+    name = f"notes.{extension.get(declared, 'txt')}"
+    payload = {"file_name": name, "file_data": base64.b64encode(data).decode()}
+    response = api.client.post("/upload", json=payload, headers=api.auth())
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == declared
+    raw = client("dynamodb").get_item(
+        TableName=api.resources.table, Key={"file_id": {"S": response.json()["file_id"]}}
+    )["Item"]
+    file = UploadedFile(
+        file_id=raw["file_id"]["S"],
+        bucket=raw["bucket"]["S"],
+        s3_key=raw["s3_key"]["S"],
+        size_bytes=int(raw["size_bytes"]["N"]),
+        sha256=raw["sha256"]["S"],
+        content_type=raw["content_type"]["S"],
+    )
+
+    outcome = FileProcessor(
+        s3=client("s3"), dynamodb=client("dynamodb"), table_name=api.resources.table
+    ).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (PROCESSED, None)
+
+
+BINARY_UNDER_A_TEXT_NAME = {
+    "utf-16-le without bom": CSV.encode("utf-16-le"),
+    "utf-16-be without bom": CSV.encode("utf-16-be"),
+    "nul bytes": b"abc\x00def\x00ghi",
+    "elf executable": ELF,
+    "png": PNG,
+    "latin-1 with a bell": b"caf\xe9 \x07 cr\xe8me",
+    "latin-1 with escape": b"caf\xe9 \x1b[31m",
+    "bom then a lone surrogate": codecs.BOM_UTF16_LE + "ab".encode("utf-16-le") + b"\x00\xd8",
+    "bom then an odd byte": codecs.BOM_UTF16_BE + b"\x00a\x00",
+    "utf-16 bom then nul characters": "a\x00\x00b".encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("data", BINARY_UNDER_A_TEXT_NAME.values(), ids=BINARY_UNDER_A_TEXT_NAME)
+def test_binary_declared_as_text_still_fails_the_content_type_check(
+    resources: UploadResources, data: bytes
+) -> None:
+    file = store(resources, data, "text/plain")
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == FAILED
+    assert outcome.failure_reason is not None
+    assert "content type mismatch: declared text/plain" in outcome.failure_reason
+
+
+@pytest.mark.parametrize(
+    ("data", "detected"),
+    [(PNG, "image/png"), (ELF, "application/x-executable"), (b"\x00\x01\x02", OCTET_STREAM)],
+)
+def test_magic_bytes_win_over_a_text_name(data: bytes, detected: str) -> None:
+    assert detect_content_type(data, "text/plain", truncated=False) == detected
+    assert not content_types_agree("text/plain", detected)
+
+
+LOOKS_LIKE_TEXT_CASES = {
+    "latin-1": (LATIN_1_TEXT, False, True),
+    "windows-1252": (WINDOWS_1252_TEXT, False, True),
+    "layout controls": (b"tab\tline\nreturn\rform feed\x0c", False, True),
+    "empty utf-8 with bom": (codecs.BOM_UTF8, False, True),
+    "empty utf-16 with bom": (codecs.BOM_UTF16_LE, False, True),
+    "utf-16": (CSV.encode("utf-16"), False, True),
+    "utf-32": (CSV.encode("utf-32"), False, True),
+    # A window that cuts a UTF-16 code unit, a surrogate pair or a UTF-32 unit.
+    "cut utf-16 code unit": ("ab".encode("utf-16") + b"c", True, True),
+    "cut surrogate pair": ("a\U0001f600".encode("utf-16")[:-2], True, True),
+    "whole file ends in half a pair": ("a\U0001f600".encode("utf-16")[:-2], False, False),
+    "cut utf-32 unit": ("abc".encode("utf-32")[:-1], True, True),
+    "utf-16 without bom": (CSV.encode("utf-16-le"), False, False),
+    "undefined in windows-1252": (b"\x81\x8d\x8f\x90\x9d", False, False),
+    "DEL": (b"caf\xe9\x7f", False, False),
+    "NUL": (b"\x00", False, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("head", "truncated", "text"), LOOKS_LIKE_TEXT_CASES.values(), ids=LOOKS_LIKE_TEXT_CASES
+)
+def test_looks_like_text(head: bytes, truncated: bool, text: bool) -> None:
+    assert looks_like_text(head, truncated=truncated) is text

@@ -86,6 +86,37 @@ def test_another_users_cursor_is_refused(api: Api) -> None:
 def test_malformed_cursor_is_a_400(api: Api, cursor: str) -> None:
     response = api.client.get("/uploads", params={"cursor": cursor}, headers=api.auth())
     assert response.status_code == 400
+    assert response.json()["error"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "decoded",
+    [
+        b"[" * 1530,  # json.loads raised RecursionError: a 500
+        b'{"a":' + b"[" * 1500,
+        b'{"file_id": ' + b"[" * 1500,
+        b"\xef\xbb\xbf" + b"[" * 1500,  # with a UTF-8 BOM, which json.loads skips
+    ],
+)
+def test_deeply_nested_cursor_is_a_400_invalid_cursor(api: Api, decoded: bytes) -> None:
+    cursor = base64.urlsafe_b64encode(decoded).decode()
+    assert len(cursor) <= 2048  # within the length a cursor may have
+
+    response = api.client.get("/uploads", params={"cursor": cursor}, headers=api.auth())
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_cursor",
+        "message": "cursor is not valid for this listing",
+        "request_id": response.headers["x-request-id"],
+    }
+
+
+def test_overlong_cursor_is_a_400_invalid_cursor(api: Api) -> None:
+    response = api.client.get("/uploads", params={"cursor": "A" * 2049}, headers=api.auth())
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_cursor"
 
 
 @pytest.mark.parametrize("limit", [0, 101, -1])

@@ -12,7 +12,10 @@ import pytest
 from tests.support.api import ALICE, Api
 from tests.support.aws import client
 from upload_api.api import deps
+from upload_api.api.routes.uploads import body_limit
+from upload_api.core.files import encoded_length
 from upload_api.core.logging import logger
+from upload_api.models import MAX_COMMENT_CHARS, MAX_FILE_NAME_CHARS
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
@@ -188,6 +191,67 @@ def test_file_at_the_limit_is_accepted(api_small_limit: Api) -> None:
         "/upload", json=body(b"x" * 1024), headers=api_small_limit.auth()
     )
     assert response.status_code == 201
+
+
+# Outside the Basic Multilingual Plane: json.dumps (ensure_ascii=True) writes each as a
+# surrogate pair of \u escapes, 12 bytes. U+20000 is a CJK letter, kept by the sanitiser.
+NON_BMP_LETTER = "\U00020000"
+NON_BMP_SYMBOL = "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [None, "\n", "\r\n"],
+    ids=["one-line", "wrapped-lf", "wrapped-crlf"],
+)
+def test_largest_body_with_escaped_non_bmp_name_and_comment_is_accepted(
+    api_small_limit: Api, wrap: str | None
+) -> None:
+    """A maximum-size file, the longest name and comment, every character escaped to 12 bytes."""
+    settings = api_small_limit.client.app.state.settings  # type: ignore[attr-defined]
+    data = bytes(range(256)) * (settings.max_upload_bytes // 256)
+    assert len(data) == settings.max_upload_bytes == 1024
+    encoded = base64.b64encode(data).decode()
+    if wrap is not None:  # base64's 76 is wider; 64 (openssl) means the most line breaks
+        encoded = wrap.join(encoded[i : i + 64] for i in range(0, len(encoded), 64)) + wrap
+    payload = {
+        "file_name": NON_BMP_LETTER * MAX_FILE_NAME_CHARS,
+        "comment": (NON_BMP_LETTER + NON_BMP_SYMBOL) * (MAX_COMMENT_CHARS // 2),
+        "file_data": encoded,
+    }
+    content = json.dumps(payload).encode()  # ensure_ascii=True: the default
+    assert json.dumps(NON_BMP_LETTER) == '"\\ud840\\udc00"'  # 12 bytes inside the quotes
+    assert len(content) > 12 * (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS)
+
+    response = api_small_limit.client.post(
+        "/upload",
+        content=content,
+        headers={**api_small_limit.auth(), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["size_bytes"] == len(data)
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    [item] = items(api_small_limit)
+    # Sanitised: the name is cut to 200 bytes of UTF-8 (50 four-byte letters).
+    assert item["file_name"] == {"S": NON_BMP_LETTER * 50}
+    assert item["comment"] == {"S": payload["comment"]}
+
+
+@pytest.mark.parametrize("max_upload_bytes", [1, 1024, 4 * 1024 * 1024])
+def test_body_limit_holds_the_largest_escaped_body_for_any_limit(max_upload_bytes: int) -> None:
+    # Everything but the Base64: the longest name and comment, every character 12 bytes.
+    envelope = json.dumps(
+        {
+            "file_name": NON_BMP_LETTER * MAX_FILE_NAME_CHARS,
+            "comment": NON_BMP_SYMBOL * MAX_COMMENT_CHARS,
+            "file_data": "",
+        }
+    )
+    encoded = encoded_length(max_upload_bytes)
+    escaped_crlf_breaks = -(-encoded // 64) * len(json.dumps("\r\n").strip('"'))
+    assert body_limit(max_upload_bytes) >= len(envelope) + encoded + escaped_crlf_breaks
 
 
 def test_oversized_body_is_refused_before_reading(api_small_limit: Api) -> None:

@@ -4,6 +4,7 @@ import base64
 import binascii
 import mimetypes
 import re
+import string
 import unicodedata
 
 import filetype
@@ -70,7 +71,7 @@ def encoded_length(decoded_size: int) -> int:
 # GNU `base64` and MIME (76). Any other wrapping is refused.
 WRAP_WIDTHS = (64, 76)
 MAX_LINE_BREAK_BYTES = 4  # "\r\n" as a JSON escape
-_STANDARD_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_STANDARD_ALPHABET = frozenset((string.ascii_letters + string.digits + "+/=").encode())
 _DATA_URL = re.compile(rb"^data:[^,]{0,200};base64,")
 _NAMED_BYTES = {0x20: "a space", 0x09: "a tab", 0x0A: "a line break", 0x0D: "a carriage return"}
 

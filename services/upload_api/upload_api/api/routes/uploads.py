@@ -27,7 +27,7 @@ from upload_api.models import (
     UploadRequest,
     UploadResponse,
 )
-from upload_api.service import StoredFile
+from upload_api.service import MAX_CURSOR_CHARS, StoredFile
 
 router = APIRouter(tags=["uploads"])
 
@@ -104,7 +104,15 @@ async def list_uploads(
     user: CurrentUser,
     service: UploadServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    # The length is checked with the rest of the cursor, so a long one is a 400
+    # invalid_cursor like any other bad cursor; the schema still documents it.
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="`next_cursor` from the previous page.",
+            json_schema_extra={"maxLength": MAX_CURSOR_CHARS},
+        ),
+    ] = None,
 ) -> FileList:
     files, next_cursor = await run_in_threadpool(service.list, user.sub, limit, cursor)
     return FileList(items=[_metadata(stored) for stored in files], next_cursor=next_cursor)
