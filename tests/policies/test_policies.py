@@ -21,7 +21,7 @@ import hcl2
 import pytest
 import yaml
 
-from tests.security.tools import (
+from gate.tools import (
     POLICIES_DIR,
     REPO_ROOT,
     checkov,

@@ -171,11 +171,6 @@ def test_unconditional_denies_still_deny(endpoint: str) -> None:
         s3.put_object(Bucket="no-writes", Key="k", Body=b"data")
 
 
-def test_aws_managed_policies_are_there(endpoint: str) -> None:
-    policy = client(endpoint, "iam").get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    assert policy["Policy"]["PolicyName"] == "ReadOnlyAccess"
-
-
 def test_authorization_details_name_their_managed_policies(endpoint: str) -> None:
     iam = client(endpoint, "iam")
     arn = iam.create_policy(

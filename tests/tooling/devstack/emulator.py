@@ -24,13 +24,12 @@ test in tests/unit/devstack/test_emulator.py and a line in the README's
   IAM escalation analysis reads.
 
 Everything else is moto's own behaviour, switched on by configuration:
-executing state machines, no Docker for Lambda, AWS managed IAM policies.
+executing state machines, no Docker for Lambda.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -158,9 +157,6 @@ def install_extensions() -> None:
 def start_moto(port: int) -> ThreadedMotoServer:
     """moto with our extensions on HOST:port, configured as the local stack needs."""
     install_extensions()
-    # The plan role of github-oidc attaches ReadOnlyAccess, an AWS managed
-    # policy; moto has them only when asked before its IAM backend starts.
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     endpoint = f"http://{HOST}:{server.get_host_and_port()[1]}"

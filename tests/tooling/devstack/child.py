@@ -57,7 +57,7 @@ class ChildStack:
                 "services/contract",
                 "services/upload_api",
                 "services/processor",
-                "services/devstack",
+                "tests/tooling",
                 ".",
             )
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.security.suppressions import Suppression, is_acceptable_reason
+from gate.suppressions import Suppression, is_acceptable_reason
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Custom rules every environment root must produce a result for (passed,
@@ -145,19 +145,6 @@ def apply_sarif(result: ScanResult, data: Mapping[str, Any], root: Path) -> None
                 result.skips.append(Skip(rule_id, path, line, "", reason.strip()))
             else:
                 result.failures.append(Finding(rule_id, message, path, line))
-
-
-def apply_cfn_lint_json(result: ScanResult, data: list[Any], root: Path) -> None:
-    """cfn-lint `--format json`: a list of matches (its SARIF needs an extra we do not ship)."""
-    for match in data:
-        result.failures.append(
-            Finding(
-                rule_id=str(match["Rule"]["Id"]),
-                message=f"{match['Level']}: {match['Message']}",
-                file=_relative(str(match["Filename"]), root),
-                line=int(match["Location"]["Start"]["LineNumber"]),
-            )
-        )
 
 
 def apply_bandit_json(result: ScanResult, data: Mapping[str, Any], root: Path) -> None:

@@ -25,8 +25,8 @@ from moto import mock_aws
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from tests.smoke import client
-from tests.smoke.client import Response, SmokeCheckError, Target
+from smoke import client
+from smoke.client import Response, SmokeCheckError, Target
 
 REGION = "us-east-1"
 API = "https://abc123.execute-api.us-east-1.amazonaws.com"

@@ -1,6 +1,6 @@
 """`make scan`: every security scanner, offline, with reports for people and CI.
 
-    python -m tests.security.scan
+    python -m gate.scan
 
 Each scanner runs as a program from its own virtualenv (their pins clash with
 the application's). Reports go to reports/<tool>/<target>/ as SARIF (GitHub
@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.security.summary import (
+from gate.summary import (
     Finding,
     ScanResult,
     apply_bandit_json,
-    apply_cfn_lint_json,
     apply_checkov_json,
     apply_detect_secrets_json,
     apply_sarif,
@@ -41,9 +40,9 @@ from tests.security.summary import (
     render_summary,
     write_reports,
 )
-from tests.security.suppressions import project_files as _git_files
-from tests.security.suppressions import project_suppressions
-from tests.security.tools import (
+from gate.suppressions import project_files as _git_files
+from gate.suppressions import project_suppressions
+from gate.tools import (
     APP_VENV,
     CHECKOV_VENV,
     POLICIES_DIR,
@@ -133,11 +132,6 @@ def _parse_checkov(result: ScanResult, job: Job, _: subprocess.CompletedProcess[
             raise ScanError(f"{job.target} was not really scanned: " + "; ".join(problems))
 
 
-def _parse_cfn_lint(result: ScanResult, job: Job, proc: subprocess.CompletedProcess[str]) -> None:
-    (job.outdir / "cfn-lint.json").write_text(proc.stdout)
-    apply_cfn_lint_json(result, json.loads(proc.stdout), REPO_ROOT)
-
-
 def _parse_sarif_stdout(
     result: ScanResult, job: Job, proc: subprocess.CompletedProcess[str]
 ) -> None:
@@ -212,8 +206,9 @@ def jobs() -> list[Job]:
         _checkov_secrets(),
         # Exit codes are a bit mask of error(2)/warning(4)/info(8) levels found.
         Job("cfn-lint", "cfn-lint", "sam-template",
-            lambda: [str(tool(sam, "cfn-lint")), "--format", "json", "--", TEMPLATE],
-            [TEMPLATE], _parse_cfn_lint, ok_codes=(0, 2, 4, 6, 8, 10, 12, 14)),
+            lambda: [str(tool(sam, "cfn-lint")), "--format", "sarif", "--", TEMPLATE],
+            [TEMPLATE], _parse_sarif_stdout, ok_codes=(0, 2, 4, 6, 8, 10, 12, 14),
+            native={"sarif"}),
         Job("sam validate --lint", "sam-validate", "sam-template",
             lambda: [str(tool(sam, "sam")), "validate", "--lint", "-t", TEMPLATE,
                      "--region", "us-east-1"],

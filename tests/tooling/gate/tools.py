@@ -11,7 +11,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 POLICIES_DIR = REPO_ROOT / "policies"
 CHECKOV_VENV = REPO_ROOT / ".venv-checkov"
 SAM_VENV = REPO_ROOT / ".venv-sam"

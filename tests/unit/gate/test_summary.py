@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.security.summary import (
+from gate.summary import (
     ScanResult,
     apply_bandit_json,
-    apply_cfn_lint_json,
     apply_checkov_json,
     apply_detect_secrets_json,
     apply_sarif,
@@ -21,8 +20,8 @@ from tests.security.summary import (
     render_summary,
     sarif_log,
 )
-from tests.security.suppressions import Suppression
-from tests.security.tools import checkov_config_args, checkov_env
+from gate.suppressions import Suppression
+from gate.tools import checkov_config_args, checkov_env
 
 ROOT = Path("/repo")
 
@@ -110,12 +109,8 @@ def test_sarif_results_and_suppressions() -> None:
     assert [s.reason for s in result.skips] == ["first-party action"]
 
 
-def test_cfn_lint_bandit_and_detect_secrets() -> None:
-    result = ScanResult("mixed", "cfn-lint", "t")
-    apply_cfn_lint_json(result, [{
-        "Filename": "services/template.yaml", "Level": "Error", "Message": "bad",
-        "Rule": {"Id": "E3002"}, "Location": {"Start": {"LineNumber": 9}},
-    }], ROOT)  # fmt: skip
+def test_bandit_and_detect_secrets() -> None:
+    result = ScanResult("mixed", "bandit", "t")
     apply_bandit_json(result, {"errors": [], "results": [{
         "test_id": "B105", "issue_text": "password", "issue_severity": "LOW",
         "filename": f"{ROOT}/services/a.py", "line_number": 4,
@@ -125,7 +120,6 @@ def test_cfn_lint_bandit_and_detect_secrets() -> None:
         ROOT,
     )  # fmt: skip
     assert [(f.rule_id, f.file, f.line) for f in result.failures] == [
-        ("E3002", "services/template.yaml", 9),
         ("B105", "services/a.py", 4),
         ("Secret Keyword", "tests/conftest.py", 15),
     ]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import hmac
 import json
 import secrets
 import sys
@@ -36,11 +35,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
+import pyotp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 PROJECT = "secure-upload"
 ENVIRONMENTS = ("dev", "stage", "prod")
-SAMCONFIG = Path(__file__).resolve().parents[2] / "services" / "samconfig.toml"
+SAMCONFIG = Path(__file__).resolve().parents[3] / "services" / "samconfig.toml"
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 2
 TOTP_STEP_SECONDS = 30
@@ -93,17 +93,12 @@ class Timings:
 
 
 def totp(secret_b32: str, at: float) -> str:
-    """RFC 6238 code of a base32 secret at Unix time `at`: HMAC-SHA1, 30 s step, 6 digits.
+    """RFC 6238 code of a base32 secret at Unix time `at` (pyotp: HMAC-SHA1, 30 s, 6 digits).
 
-    Cognito hands out the secret unpadded; padding, case and spaces are forgiven.
+    Cognito hands out the secret unpadded; case and spaces are forgiven.
     """
     secret = "".join(secret_b32.split()).upper()
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    counter = int(at // TOTP_STEP_SECONDS)
-    digest = hmac.new(key, counter.to_bytes(8, "big"), "sha1").digest()
-    offset = digest[-1] & 0x0F
-    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
-    return str(value % 10**TOTP_DIGITS).zfill(TOTP_DIGITS)
+    return pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS).at(int(at))
 
 
 @dataclass
@@ -378,7 +373,7 @@ def _upload_and_wait(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.smoke", description="End-to-end check of a deployed environment."
+        prog="python -m smoke", description="End-to-end check of a deployed environment."
     )
     parser.add_argument("--env", required=True, choices=ENVIRONMENTS, help="environment to check")
     parser.add_argument(

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.security.suppressions import (
+from gate.suppressions import (
     find_suppressions,
     is_acceptable_reason,
     project_suppressions,
 )
-from tests.security.tools import REPO_ROOT
+from gate.tools import REPO_ROOT
 
 # Markers are assembled so this file does not itself contain suppressions.
 SKIP = "checkov" + ":skip="

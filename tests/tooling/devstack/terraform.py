@@ -243,7 +243,7 @@ def _hcl_value(value: Any) -> str:
 
 def module_docs(module: Path) -> str:
     """The terraform-docs-style tables of one module, from its .tf files."""
-    import hcl2  # noqa: PLC0415 - the dev environment's parser, only for docs
+    import hcl2
 
     blocks: dict[str, list[Any]] = {}
     for tf in sorted(module.glob("*.tf")):

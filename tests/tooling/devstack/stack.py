@@ -161,7 +161,8 @@ class DevStack:
     ) -> None:
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
-        self.state_dir = state_dir
+        # Absolute: Terraform runs with -chdir and would read a relative path from there.
+        self.state_dir = state_dir.resolve()
         self.serve_api = serve_api
         self._api_log = api_log
         self._api_log_level = api_log_level
@@ -398,7 +399,7 @@ class DevStack:
         # The handler runs in this process, so this process carries its environment.
         # Imported only now: Powertools reads its settings at import time.
         os.environ.update(function_environment)
-        from processor.handler import handler  # noqa: PLC0415
+        from processor.handler import handler
 
         self.router.route(ssm["processor_function_name"], handler)
         stream_arn = self.client("dynamodb").describe_table(TableName=table)["Table"][

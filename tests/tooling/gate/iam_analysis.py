@@ -1,6 +1,6 @@
 """Privilege-escalation analysis of the IAM that Terraform applied.
 
-    python -m tests.security.iam_analysis --endpoint http://127.0.0.1:5000 [--markdown]
+    python -m gate.iam_analysis --endpoint http://127.0.0.1:5000 [--markdown]
 
 Reads the account's authorization details (GetAccountAuthorizationDetails),
 the upload bucket's and the environment key's resource policies and the
@@ -20,7 +20,7 @@ its checks use the resource "*" and miss permissions scoped to our names:
 
 A finding is any path from one of our roles to admin, to another role, or to
 upload data, other than the workload roles' own access. Accepted paths live in
-tests/security/iam-exceptions.yaml, each with its reason.
+tests/tooling/gate/iam-exceptions.yaml, each with its reason.
 """
 
 from __future__ import annotations
@@ -450,9 +450,7 @@ def write_model(readme: Path, model: str) -> bool:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.security.iam_analysis", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m gate.iam_analysis", description=__doc__)
     parser.add_argument("--endpoint", help="the emulator's URL; default: AWS")
     parser.add_argument(
         "--local-stack",

@@ -2,7 +2,7 @@
 
 moto without Docker runs Lambda through its "simple" backend, which echoes the
 input back: a false pass. This is a narrow patch of that one method, written
-against moto 5.2.5 (tested in tests/unit/processor/test_devstack_router.py):
+against moto 5.2.5 (tested in tests/unit/devstack/test_devstack_router.py):
 invocations of a routed name run the real handler and come back the way Lambda
 answers; every other function keeps moto's behaviour.
 

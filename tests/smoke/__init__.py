@@ -1,1 +1,0 @@
-"""`make smoke ENV=<env>`: an end-to-end check of a deployed environment (python -m tests.smoke)."""

@@ -1,5 +1,0 @@
-import sys
-
-from tests.smoke.client import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""Gate tooling: the security scan runner, the IAM escalation analysis, lock checks."""

