@@ -142,7 +142,7 @@ check-env:
 	  echo "ENV must be one of: $(ENVIRONMENTS) (got '$(ENV)'), e.g. make $(MAKECMDGOALS) ENV=dev" >&2; exit 2; fi
 
 .PHONY: check-terraform
-check-terraform:
+check-terraform: tf-config
 	@command -v terraform >/dev/null || { echo "terraform >= $(TERRAFORM_MIN_VERSION) is required and was not found on PATH" >&2; exit 2; }
 	@have=$$(terraform version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'); \
 	 if [[ "$$(printf '%s\n%s\n' "$(TERRAFORM_MIN_VERSION)" "$$have" | sort -V | head -1)" != "$(TERRAFORM_MIN_VERSION)" ]]; then \

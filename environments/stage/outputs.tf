@@ -8,6 +8,11 @@ output "github_terraform_role_arn" {
   value       = module.platform.github_terraform_role_arn
 }
 
+output "github_smoke_role_arn" {
+  description = "Set as the GitHub environment's smoke-test role (AWS_SMOKE_ROLE_ARN)."
+  value       = module.platform.github_smoke_role_arn
+}
+
 output "github_plan_role_arn" {
   description = "Role pull-request plan jobs assume."
   value       = module.platform.github_plan_role_arn

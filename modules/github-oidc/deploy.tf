@@ -248,24 +248,6 @@ data "aws_iam_policy_document" "deploy" {
       values   = ["ecr.${local.region}.amazonaws.com", "lambda.${local.region}.amazonaws.com"]
     }
   }
-
-  # The smoke test: a throw-away user (no message sent), a permanent random
-  # password, an ADMIN_USER_PASSWORD_AUTH sign-in for an IdToken, deletion.
-  # Where the pool requires MFA the sign-in answers MFA_SETUP / SOFTWARE_TOKEN_MFA
-  # (AdminRespondToAuthChallenge). AssociateSoftwareToken and VerifySoftwareToken
-  # are not listed: Cognito authorises them by the sign-in session and does not
-  # evaluate IAM policies for them (the SDK sends them unsigned).
-  statement {
-    sid = "SmokeTestUser"
-    actions = [
-      "cognito-idp:AdminCreateUser",
-      "cognito-idp:AdminDeleteUser",
-      "cognito-idp:AdminInitiateAuth",
-      "cognito-idp:AdminRespondToAuthChallenge",
-      "cognito-idp:AdminSetUserPassword",
-    ]
-    resources = [var.user_pool_arn]
-  }
 }
 
 resource "aws_iam_role_policy" "deploy" {

@@ -52,3 +52,8 @@ output "ssm_parameter_names" {
   description = "Names of the SSM parameters the SAM template reads."
   value       = sort([for p in aws_ssm_parameter.this : p.name])
 }
+
+output "github_smoke_role_arn" {
+  description = "Role ARN to set as the GitHub environment's smoke-test role (AWS_SMOKE_ROLE_ARN)."
+  value       = module.github_oidc.smoke_role_arn
+}

@@ -230,8 +230,8 @@ def test_smoke_client_calls_iam_does_not_see_are_unsigned() -> None:
         assert model.operation_model(name).auth_type == "none", call
 
 
-def test_deploy_role_allows_every_smoke_client_call_on_scoped_resources() -> None:
-    allowed = _allowed(_policy_statements(GITHUB_OIDC, "deploy"))
+def test_smoke_role_allows_every_smoke_client_call_on_scoped_resources() -> None:
+    allowed = _allowed(_policy_statements(GITHUB_OIDC, "smoke"))
     expected_resource = {
         "cloudformation": "${local.stack_arn}",
         "ssm": "${local.ssm_arn}",
@@ -241,6 +241,10 @@ def test_deploy_role_allows_every_smoke_client_call_on_scoped_resources() -> Non
         assert action in allowed, action
         for statement in allowed[action]:
             assert statement["resources"] == [expected_resource[action.split(":")[0]]], action
+    assert set(allowed) == _smoke_actions(), "the smoke role holds nothing else"
+    # ...and the deploy role no longer holds the pool's Admin* calls.
+    deploy = _allowed(_policy_statements(GITHUB_OIDC, "deploy"))
+    assert not [a for a in deploy if a.startswith("cognito-idp:")]
 
 
 ECR_PUSH_PULL = {
@@ -290,7 +294,11 @@ def test_workflow_assumes_the_terraform_role_in_the_environment() -> None:
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
     ]
-    assert roles == ["${{ vars.AWS_TERRAFORM_ROLE_ARN }}", "${{ vars.AWS_DEPLOY_ROLE_ARN }}"]
+    assert roles == [
+        "${{ vars.AWS_TERRAFORM_ROLE_ARN }}",
+        "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+        "${{ vars.AWS_SMOKE_ROLE_ARN }}",
+    ]
     assert job["environment"] == "${{ inputs.environment }}"
 
 
