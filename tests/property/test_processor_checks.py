@@ -10,7 +10,7 @@ import filetype
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from processor.service import (
+from processor.rules import (
     DEFAULT_CHECKS,
     SNIFF_BYTES,
     ObjectFacts,

@@ -1,6 +1,7 @@
 """Properties of the upload path that must hold for every input."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import unicodedata
@@ -27,7 +28,7 @@ from tests.strategies import (
 from tests.support.api import ALICE, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
-from upload_api.core.errors import ApiError
+from upload_api.core.domain import FileTooLargeError, InvalidUploadError
 from upload_api.core.files import MAX_NAME_BYTES, decode_base64_strict, sanitise_file_name
 from upload_api.main import create_app
 from upload_api.service import object_key
@@ -50,8 +51,7 @@ def module_api(jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[A
 def test_any_name_stays_inside_the_callers_prefix(raw: str) -> None:
     try:
         name = sanitise_file_name(raw)
-    except ApiError as error:
-        assert error.status_code == 400
+    except InvalidUploadError:
         return
     key = object_key(ALICE, FILE_ID, name)
     prefix = f"uploads/{ALICE}/{FILE_ID}/"
@@ -78,10 +78,9 @@ def test_base64_round_trip_is_exact(data: bytes) -> None:
 
 @given(st.text(max_size=64))
 def test_decoder_never_crashes(text: str) -> None:
-    try:
+    # A refusal the edge turns into a 4xx is fine; any other exception fails the test.
+    with contextlib.suppress(InvalidUploadError, FileTooLargeError):
         decode_base64_strict(text.encode("ascii", errors="replace"), 4096)
-    except ApiError as error:
-        assert error.status_code in {400, 413}
 
 
 @given(data=file_bytes, name=file_names)
@@ -140,8 +139,7 @@ def test_only_canonical_base64_is_accepted(data: bytes, last: str) -> None:
     text = stem[:-1] + last + encoded[len(stem) :]
     try:
         decoded = decode_base64_strict(text.encode("ascii", errors="replace"), 4096)
-    except ApiError as error:
-        assert error.status_code == 400
+    except InvalidUploadError:
         return
     assert base64.b64encode(decoded).decode() == text
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from processor.service import UploadedFile
+from processor.rules import UploadedFile
 
 
 class FileImage(BaseModel):

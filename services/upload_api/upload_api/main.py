@@ -14,6 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upload_api.api.routes import health, uploads
 from upload_api.core.config import Settings, get_settings
+from upload_api.core.domain import (
+    FileTooLargeError,
+    InvalidUploadError,
+    NotFoundError,
+    StorageUnavailableError,
+    UploadError,
+)
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.logging import logger
 from upload_api.models import ErrorBody
@@ -113,7 +120,20 @@ def _error_response(
     )
 
 
+# The edge's one mapping from the domain's errors to HTTP.
+_DOMAIN_STATUS: dict[type[UploadError], int] = {
+    InvalidUploadError: 400,
+    NotFoundError: 404,
+    FileTooLargeError: 413,
+    StorageUnavailableError: 503,
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UploadError)
+    async def domain_error(request: Request, error: UploadError) -> JSONResponse:
+        return _error_response(request, _DOMAIN_STATUS[type(error)], error.code, error.message)
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
         return _error_response(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from upload_api.core.errors import ApiError
+from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
 from upload_api.core.files import detect_content_type, sanitise_file_name
 from upload_contract import OWNER_INDEX, Status, timestamp
 
@@ -276,13 +276,13 @@ def _is_uuid(value: str) -> bool:
         return False
 
 
-def _unavailable() -> ApiError:
-    return ApiError(503, "service_unavailable", "storage is unavailable; retry later")
+def _unavailable() -> StorageUnavailableError:
+    return StorageUnavailableError("service_unavailable", "storage is unavailable; retry later")
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "no such file")
+def _not_found() -> NotFoundError:
+    return NotFoundError("not_found", "no such file")
 
 
-def _bad_cursor() -> ApiError:
-    return ApiError(400, "invalid_cursor", "cursor is not valid for this listing")
+def _bad_cursor() -> InvalidUploadError:
+    return InvalidUploadError("invalid_cursor", "cursor is not valid for this listing")

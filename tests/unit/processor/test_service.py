@@ -12,18 +12,20 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from processor.service import (
-    FAILED,
+from processor.rules import (
     OCTET_STREAM,
-    PROCESSED,
-    FileProcessor,
-    ProcessingConfigurationError,
-    TransientProcessingError,
     UploadedFile,
     content_types_agree,
     detect_content_type,
     looks_like_text,
     text_encoding,
+)
+from processor.service import (
+    FAILED,
+    PROCESSED,
+    FileProcessor,
+    ProcessingConfigurationError,
+    TransientProcessingError,
 )
 from tests.support.api import Api
 from tests.support.aws import UploadResources, client, create_upload_resources

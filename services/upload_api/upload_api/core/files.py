@@ -9,7 +9,7 @@ import unicodedata
 
 import filetype
 
-from upload_api.core.errors import ApiError
+from upload_api.core.domain import FileTooLargeError, InvalidUploadError
 
 # Keys are uploads/<sub>/<file_id>/<name>: 200 bytes of name keeps the whole key
 # far below S3's 1,024-byte limit whatever the sub.
@@ -44,7 +44,7 @@ def sanitise_file_name(raw: str) -> str:
     name = name.lstrip(". ").rstrip(". ")
     name = _truncate_utf8(name, MAX_NAME_BYTES)
     if not name.strip("._ "):
-        raise ApiError(400, "invalid_file_name", "file_name has no usable characters")
+        raise InvalidUploadError("invalid_file_name", "file_name has no usable characters")
     return name
 
 
@@ -98,8 +98,7 @@ def unwrap_base64(text: str) -> str:
         and not any("\r" in line or "\n" in line for line in lines)
     )
     if not wrapped:
-        raise ApiError(
-            400,
+        raise InvalidUploadError(
             "invalid_base64",
             "file_data has line breaks that are not Base64 line wrapping: lines must all be "
             f"{' or '.join(map(str, WRAP_WIDTHS))} characters (the last may be shorter), "
@@ -137,35 +136,33 @@ def _base64_problem(raw: bytes) -> str:
 
 
 def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
-    """Decode canonical, padded standard Base64 or raise a 4xx ApiError.
+    """Decode canonical, padded standard Base64 or raise InvalidUploadError / FileTooLargeError.
 
     Takes bytes (non-ASCII characters already replaced by '?', which fails the
     alphabet check) so the caller can drop its text copy before decoding.
     """
     if len(raw) > encoded_length(max_bytes):
-        raise ApiError(
-            413,
+        raise FileTooLargeError(
             "file_too_large",
             f"file_data decodes to more than the {max_bytes}-byte limit",
         )
     if len(raw) % 4:
-        raise ApiError(400, "invalid_base64", _base64_problem(raw))
+        raise InvalidUploadError("invalid_base64", _base64_problem(raw))
     try:
         # validate=True refuses anything outside the standard alphabet, whitespace
         # included, and '=' anywhere but at the end.
         data = base64.b64decode(raw, validate=True)
     except binascii.Error as error:
-        raise ApiError(400, "invalid_base64", _base64_problem(raw)) from error
+        raise InvalidUploadError("invalid_base64", _base64_problem(raw)) from error
     # Only the last quantum can carry stray bits next to the padding; re-encoding
     # it rejects non-canonical forms, so one file has exactly one accepted encoding.
     tail = len(data) % 3 or 3
     if data and base64.b64encode(data[-tail:]) != raw[-4:]:
-        raise ApiError(400, "invalid_base64", "file_data is not canonical Base64")
+        raise InvalidUploadError("invalid_base64", "file_data is not canonical Base64")
     if not data:
-        raise ApiError(400, "empty_file", "file_data decodes to an empty file")
+        raise InvalidUploadError("empty_file", "file_data decodes to an empty file")
     if len(data) > max_bytes:
-        raise ApiError(
-            413,
+        raise FileTooLargeError(
             "file_too_large",
             f"file is {len(data)} bytes; the limit is {max_bytes} bytes",
         )
