@@ -4,16 +4,13 @@ API Gateway's JWT authorizer checks the same token on AWS; the app checks it
 again (defence in depth) and is the only check in the local stack.
 """
 
-import json
 import threading
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from jwt.algorithms import RSAAlgorithm
 
 from upload_api.core.errors import ApiError
 
@@ -22,6 +19,9 @@ _JWKS_TIMEOUT_SECONDS = 3
 # An unknown kid triggers at most one refetch per interval, so a stream of
 # forged kids cannot turn the app into a JWKS request amplifier.
 _MIN_REFETCH_INTERVAL_SECONDS = 30.0
+# Cognito rotates by adding a key with a new kid (refetched on sight); the
+# cached set is refreshed anyway once a day.
+_JWKS_LIFESPAN_SECONDS = 86400.0
 _RETRY_AFTER_FAILURE_SECONDS = 2.0
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -48,10 +48,14 @@ def is_allowed_jwks_url(url: str) -> bool:
 
 
 class JwksCache:
-    """The user pool's signing keys, fetched once and refetched on an unknown kid.
+    """The user pool's signing keys, through PyJWT's PyJWKClient.
 
-    Every fetch attempt, failed or not, starts a quiet period, so neither forged
-    kids nor an unreachable JWKS endpoint turn each request into a fetch.
+    PyJWKClient fetches and caches the JWKS and refetches it on an unknown kid
+    at most once per cooldown (`min_refetch_interval`), so forged kids cannot
+    turn the app into a JWKS request amplifier. What it does not do, done
+    here: after a failed fetch, no request fetches again for a quiet period
+    (an unreachable endpoint would otherwise cost every request a timeout),
+    and the keys already cached keep working meanwhile.
     """
 
     def __init__(
@@ -62,63 +66,46 @@ class JwksCache:
     ) -> None:
         if not is_allowed_jwks_url(url):
             raise ValueError("JWKS URL must be https (or http on loopback)")
-        self._url = url
-        self._min_refetch_interval = min_refetch_interval
+        # Checked just above: https, or http on loopback for the local stack.
+        self._client = jwt.PyJWKClient(
+            url,
+            lifespan=_JWKS_LIFESPAN_SECONDS,
+            timeout=_JWKS_TIMEOUT_SECONDS,
+            cooldown_duration=min_refetch_interval,
+        )
         self._retry_after_failure = retry_after_failure
-        self._keys: dict[str, Any] = {}
-        self._attempted_at: float | None = None
-        self._last_attempt_failed = False
+        self._failed_at: float | None = None
         self._lock = threading.Lock()
 
     def key_for(self, kid: str) -> Any:
         with self._lock:
-            if kid not in self._keys and self._may_refetch():
-                self._refresh()
-            key = self._keys.get(kid)
-            unavailable = key is None and self._last_attempt_failed and not self._keys
-        if unavailable:
-            raise InvalidToken("signing keys unavailable")
-        if key is None:
-            raise InvalidToken("token signed by an unknown key")
-        return key
+            if self._in_quiet_period():
+                return self._cached_key(kid)
+            try:
+                key = self._client.get_signing_key(kid)
+            except jwt.PyJWKClientConnectionError as error:
+                self._failed_at = time.monotonic()
+                raise InvalidToken("signing keys unavailable") from error
+            except (jwt.PyJWKClientError, jwt.PyJWKSetError) as error:
+                raise InvalidToken("token signed by an unknown key") from error
+            self._failed_at = None
+            return key.key
 
-    def _may_refetch(self) -> bool:
-        if self._attempted_at is None:
-            return True
-        quiet = (
-            self._retry_after_failure if self._last_attempt_failed else self._min_refetch_interval
+    def _in_quiet_period(self) -> bool:
+        return (
+            self._failed_at is not None
+            and time.monotonic() - self._failed_at < self._retry_after_failure
         )
-        return time.monotonic() - self._attempted_at >= quiet
 
-    def _refresh(self) -> None:
-        self._attempted_at = time.monotonic()
-        try:
-            # The URL was checked at start-up by is_allowed_jwks_url: https, or
-            # http on loopback for the local stack; never file:// or another scheme.
-            with urllib.request.urlopen(self._url, timeout=_JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
-                document = json.load(response)
-        except (OSError, ValueError):
-            # Keep the keys we have: a blip must not lock out every caller.
-            self._last_attempt_failed = True
-            return
-        self._last_attempt_failed = False
-        self._keys = _rsa_keys(document)
-
-
-def _rsa_keys(document: Any) -> dict[str, Any]:
-    """RSA keys by kid; a malformed entry is skipped rather than failing every request."""
-    entries = document.get("keys", []) if isinstance(document, dict) else []
-    keys: dict[str, Any] = {}
-    for jwk in entries if isinstance(entries, list) else []:
-        if not (
-            isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str)
-        ):
-            continue
-        try:
-            keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
-        except (jwt.PyJWTError, ValueError, KeyError, TypeError):
-            continue
-    return keys
+    def _cached_key(self, kid: str) -> Any:
+        """A key of the set cached before the failure, without touching the network."""
+        cached = self._client.jwk_set_cache.get() if self._client.jwk_set_cache else None
+        if cached is None:
+            raise InvalidToken("signing keys unavailable")
+        for jwk in cached.keys:
+            if jwk.key_id == kid:
+                return jwk.key
+        raise InvalidToken("token signed by an unknown key")
 
 
 class TokenVerifier:
