@@ -91,7 +91,13 @@ def _registry_reachable(timeout: float = 3.0) -> bool:
 
 def cli_config(mirror: Path | None) -> str:
     if mirror is None:
-        return "# No provider mirror on this machine: providers come from the registry.\n"
+        # One download per provider release for every root and module (make validate).
+        cache = CLI_CONFIG_FILE.parent / "plugin-cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        return (
+            "# No provider mirror on this machine: providers come from the registry.\n"
+            f'plugin_cache_dir = "{cache}"\n'
+        )
     return f"""# Written by devstack.terraform: hashicorp/aws from the mirror, others from registry.
 provider_installation {{
   filesystem_mirror {{
@@ -195,8 +201,12 @@ def check() -> int:
     env = environment()
     fmt = run(["fmt", "-check", "-recursive", "-diff"], REPO_ROOT, env=env, step="fmt -check")
     failed = [fmt] if fmt.returncode else []
+    # The first configuration alone: it fills the plugin cache (not safe for
+    # concurrent writers) before the others run in parallel.
+    first, *others = configurations()
+    outcomes = [_check_one(first, env)]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        outcomes = list(pool.map(lambda d: _check_one(d, env), configurations()))
+        outcomes += list(pool.map(lambda d: _check_one(d, env), others))
     for results in outcomes:
         for result in results:
             name = result.directory.relative_to(REPO_ROOT)
