@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from processor.models import FileImage
-from upload_contract import CONTRACT, ITEM_ATTRIBUTES, OWNER_INDEX, SSM_PARAMETERS, Status
+from upload_contract import (
+    CONTRACT,
+    ITEM_ATTRIBUTES,
+    OWNER_INDEX,
+    SSM_PARAMETERS,
+    FileItem,
+    Status,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FILE = REPO_ROOT / "services" / "contract" / "upload_contract" / "contract.json"
@@ -65,8 +72,12 @@ def test_status_enum_is_the_contract() -> None:
     assert {s.name.lower(): s.value for s in Status} == CONTRACT["status"]
 
 
+def test_the_item_model_is_the_contract() -> None:
+    assert tuple(FileItem.__annotations__) == ITEM_ATTRIBUTES
+
+
 def test_the_processor_reads_only_contract_attributes() -> None:
-    assert set(FileImage.model_fields) <= set(ITEM_ATTRIBUTES)
+    assert set(FileImage.model_fields) <= set(FileItem.__annotations__)
 
 
 def test_the_contract_is_versioned() -> None:

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib.resources import files
-from typing import Any, Final
+from typing import Any, Final, NotRequired, TypedDict
 
 CONTRACT: Final[dict[str, Any]] = json.loads(
     files(__name__).joinpath("contract.json").read_text(encoding="utf-8")
@@ -40,3 +40,27 @@ class Status(StrEnum):
 def timestamp(moment: datetime | None = None) -> str:
     """ISO-8601 UTC with microseconds: sorts lexically in time order."""
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+class FileItem(TypedDict):
+    """The metadata item, as the upload API writes it and the processor reads and completes it.
+
+    A test keeps its keys equal to the contract's item_attributes.
+    """
+
+    file_id: str
+    owner: str
+    bucket: str
+    s3_key: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+    comment: str
+    status: str
+    created_at: str
+    updated_at: str
+    # Set by the processor (or the state machine's failure branch).
+    processed_at: NotRequired[str]
+    detected_content_type: NotRequired[str]
+    failure_reason: NotRequired[str]

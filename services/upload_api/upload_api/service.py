@@ -11,6 +11,7 @@ import json
 import re
 import urllib.parse
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
 from upload_api.core.files import detect_content_type, sanitise_file_name
-from upload_contract import OWNER_INDEX, Status, timestamp
+from upload_contract import OWNER_INDEX, FileItem, Status, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -36,7 +37,7 @@ def object_key(owner: str, file_id: str, safe_name: str) -> str:
 
 @dataclass(frozen=True)
 class StoredFile:
-    item: dict[str, Any]
+    item: Mapping[str, Any]
 
     @property
     def s3_path(self) -> str:
@@ -70,7 +71,7 @@ class UploadService:
         digest = hashlib.sha256(data)
         content_type = detect_content_type(data, safe_name)
         now = timestamp()
-        item: dict[str, Any] = {
+        item: FileItem = {
             "file_id": file_id,
             "owner": owner,
             "bucket": self._bucket,
@@ -123,7 +124,7 @@ class UploadService:
         )
         return StoredFile(item)
 
-    def _item_is(self, item: dict[str, Any]) -> bool:
+    def _item_is(self, item: Mapping[str, Any]) -> bool:
         try:
             stored = self._dynamodb.get_item(
                 TableName=self._table,
@@ -245,7 +246,7 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     return {name: {"S": value} for name, value in plain.items()}
 
 
-def _to_attributes(item: dict[str, Any]) -> dict[str, Any]:
+def _to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
