@@ -19,7 +19,6 @@ closed. A bucket policy of another kind is UNKNOWN.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,18 +29,12 @@ from sup_common import (
     actions,
     any_action_matches,
     as_str_list,
+    attached_statements,
     conditions,
-    document_statements,
-    find_block,
-    first,
-    module_prefix,
     normalise_expression,
-    parse_policy,
-    policy_statements,
 )
 
 NAME = "Ensure key and data-bucket policies allow reads only to listed principals"
-_DOCUMENT = re.compile(r"^data\.aws_iam_policy_document\.(?P<name>[A-Za-z0-9_-]+)\.json$")
 _NEGATED = ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike")
 
 
@@ -77,18 +70,7 @@ def _requires_kms_uploads(statements: list[Statement]) -> bool:
 
 class _PolicyCheck(BaseResourceCheck):
     def statements(self, conf: Mapping[str, Any], attribute: str) -> list[Statement] | None:
-        raw = first(conf, attribute)
-        policy = parse_policy(raw)
-        if policy is not None:
-            return policy_statements(policy)
-        match = _DOCUMENT.match(normalise_expression(raw)) if raw is not None else None
-        if match is None:
-            return None
-        prefix = module_prefix(str(conf.get("__address__", "")), self.entity_type)
-        document = find_block(
-            self.graph, "data", f"{prefix}aws_iam_policy_document.{match['name']}"
-        )
-        return document_statements(document) if document is not None else None
+        return attached_statements(self.graph, conf, attribute, self.entity_type)
 
 
 class KeyPolicyAllowList(_PolicyCheck):

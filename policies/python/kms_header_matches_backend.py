@@ -14,7 +14,6 @@ policy that pins no key of this module is UNKNOWN.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
@@ -23,21 +22,16 @@ from sup_common import (
     Statement,
     actions,
     any_action_matches,
+    attached_statements,
     conditions,
-    document_statements,
-    find_block,
-    first,
     graph_blocks,
     module_prefix,
     normalise_expression,
-    parse_policy,
-    policy_statements,
     reference_target,
 )
 
 NAME = "Ensure a bucket policy pinning a KMS key accepts the alias ARN the S3 backend sends"
 HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-_DOCUMENT = re.compile(r"^data\.aws_iam_policy_document\.(?P<name>[A-Za-z0-9_-]+)\.json$")
 _KEY_ARN = re.compile(r"^aws_kms_key\.(?P<name>[A-Za-z0-9_-]+)\.arn$")
 _ALIAS_ARN = re.compile(r"^aws_kms_alias\.(?P<name>[A-Za-z0-9_-]+)\.arn$")
 
@@ -64,19 +58,6 @@ class KmsHeaderMatchesBackend(BaseResourceCheck):
             supported_resources=["aws_s3_bucket_policy"],
         )
 
-    def _statements(self, conf: Mapping[str, Any], prefix: str) -> list[Statement] | None:
-        raw = first(conf, "policy")
-        policy = parse_policy(raw)
-        if policy is not None:
-            return policy_statements(policy)
-        match = _DOCUMENT.match(normalise_expression(raw)) if raw is not None else None
-        if match is None:
-            return None
-        document = find_block(
-            self.graph, "data", f"{prefix}aws_iam_policy_document.{match['name']}"
-        )
-        return document_statements(document) if document is not None else None
-
     def _aliases_of(self, key: str, prefix: str) -> set[str]:
         """aws_kms_alias.<name>.arn of every alias in this module that targets aws_kms_key.<key>."""
         found: set[str] = set()
@@ -91,7 +72,7 @@ class KmsHeaderMatchesBackend(BaseResourceCheck):
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
         prefix = module_prefix(str(conf.get("__address__", "")), "aws_s3_bucket_policy")
-        statements = self._statements(conf, prefix)
+        statements = attached_statements(self.graph, conf, "policy", "aws_s3_bucket_policy")
         if statements is None:
             return CheckResult.FAILED  # unreadable policy: fail closed
         values = pinned_values(statements)

@@ -24,21 +24,18 @@ from sup_common import (
     Statement,
     actions,
     as_str_list,
+    attached_statements,
     conditions,
-    document_statements,
     find_block,
     first,
     graph_blocks,
     module_prefix,
     normalise_expression,
-    parse_policy,
-    policy_statements,
     reference_target,
     resources,
 )
 
 NAME = "Ensure S3 bucket policies deny requests to their bucket that do not use TLS"
-_DOCUMENT = re.compile(r"^data\.aws_iam_policy_document\.(?P<name>[A-Za-z0-9_-]+)\.json$")
 _S3_ARN = re.compile(r"^arn:[^:]+:s3:::(?P<name>[^/]+)$")
 
 
@@ -115,22 +112,9 @@ class BucketPolicyTls(BaseResourceCheck):
             supported_resources=["aws_s3_bucket_policy"],
         )
 
-    def _statements(self, conf: Mapping[str, Any], prefix: str) -> list[Statement] | None:
-        raw = first(conf, "policy")
-        policy = parse_policy(raw)
-        if policy is not None:
-            return policy_statements(policy)
-        match = _DOCUMENT.match(normalise_expression(raw)) if raw is not None else None
-        if match is None:
-            return None
-        document = find_block(
-            self.graph, "data", f"{prefix}aws_iam_policy_document.{match['name']}"
-        )
-        return document_statements(document) if document is not None else None
-
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
         prefix = module_prefix(str(conf.get("__address__", "")), "aws_s3_bucket_policy")
-        statements = self._statements(conf, prefix)
+        statements = attached_statements(self.graph, conf, "policy", "aws_s3_bucket_policy")
         if statements is None:
             return CheckResult.FAILED  # unreadable policy: fail closed
         return tls_result(statements, bucket_arns(first(conf, "bucket"), self.graph, prefix))

@@ -298,3 +298,23 @@ def module_prefix(address: str, entity_type: str) -> str:
     """`module.a.module.b.` for `module.a.module.b.<type>.<name>`; "" at the root."""
     index = address.rfind(f"{entity_type}.")
     return address[:index] if index > 0 else ""
+
+
+_DOCUMENT = re.compile(r"^data\.aws_iam_policy_document\.(?P<name>[A-Za-z0-9_-]+)\.json$")
+
+
+def attached_statements(
+    graph: Any, conf: Mapping[str, Any], attribute: str, entity_type: str
+) -> list[Statement] | None:
+    """Statements of the policy `attribute` sets: inline JSON (jsonencode, heredoc) or the
+    connected data.aws_iam_policy_document of the same module; None when unreadable."""
+    raw = first(conf, attribute)
+    policy = parse_policy(raw)
+    if policy is not None:
+        return policy_statements(policy)
+    match = _DOCUMENT.match(normalise_expression(raw)) if raw is not None else None
+    if match is None:
+        return None
+    prefix = module_prefix(str(conf.get("__address__", "")), entity_type)
+    document = find_block(graph, "data", f"{prefix}aws_iam_policy_document.{match['name']}")
+    return document_statements(document) if document is not None else None
