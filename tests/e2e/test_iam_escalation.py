@@ -21,11 +21,9 @@ from gate.iam_analysis import (
     MODEL_START,
     Analysis,
     analyse,
-    load_exceptions,
     read_environment,
     report,
     security_model,
-    with_prefix,
 )
 from tests.e2e.conftest import RunningStack
 
@@ -33,17 +31,9 @@ PREFIX = f"{d.PROJECT}-{d.ENVIRONMENT}"
 REPO_ROOT = d.REPO_ROOT
 
 
-class _StackSession:
-    def __init__(self, stack: RunningStack) -> None:
-        self._stack = stack
-
-    def client(self, service: str) -> Any:
-        return self._stack.client(service)
-
-
 @pytest.fixture(scope="module")
 def applied(stack: RunningStack) -> dict[str, Any]:
-    return read_environment(_StackSession(stack), PREFIX, d.PARAMETER_PATH)
+    return read_environment(stack.client, PREFIX, d.PARAMETER_PATH)
 
 
 def run(applied: dict[str, Any], details: dict[str, Any] | None = None) -> Analysis:
@@ -53,7 +43,6 @@ def run(applied: dict[str, Any], details: dict[str, Any] | None = None) -> Analy
         bucket_policy=applied["bucket_policy"],
         key_policy=applied["key_policy"],
         functions=applied["functions"],
-        exceptions=with_prefix(load_exceptions(), PREFIX),
     )
 
 

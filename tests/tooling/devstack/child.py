@@ -16,16 +16,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
 import httpx
 from botocore.config import Config
 
-from devstack.definitions import MOTO_CREDENTIAL, REPO_ROOT
+from devstack.definitions import REPO_ROOT
 from devstack.stack import (
     StackState,
     free_port,
     fresh_id_token,
     load_state,
+    stack_client,
     terraform_state_file,
 )
 
@@ -99,13 +99,8 @@ class ChildStack:
     def client(self, service: str) -> Any:
         """One client per service: building a boto3 client costs more than most calls."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(  # type: ignore[call-overload]
-                service,
-                endpoint_url=self.state.moto_endpoint,
-                region_name=self.state.region,
-                aws_access_key_id=MOTO_CREDENTIAL,
-                aws_secret_access_key=MOTO_CREDENTIAL,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            self._clients[service] = stack_client(
+                self.state, service, Config(retries={"mode": "standard", "max_attempts": 3})
             )
         return self._clients[service]
 

@@ -107,16 +107,24 @@ def _list_state_machine_versions(self: StepFunctionResponse) -> ActionResult:
 _original_log_permissions = FakeBucket._log_permissions_enabled_policy
 
 
+def _statements(bucket_policy: bytes) -> list[dict[str, Any]]:
+    statements = json.loads(bucket_policy.decode())["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
 def _log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: str | None) -> bool:
     if not target_bucket.policy:
         return False
-    policy = json.loads(target_bucket.policy.decode())
-    statements = policy["Statement"]
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Principal") == "*":
-            statement["Principal"] = {"AWS": "*"}
+    statements = [
+        {**s, "Principal": {"AWS": "*"}} if s.get("Principal") == "*" else s
+        for s in _statements(target_bucket.policy)
+    ]
     view = SimpleNamespace(
-        policy=json.dumps(policy).encode(),
+        policy=_policy(statements).encode(),
         partition=target_bucket.partition,
         name=target_bucket.name,
     )
@@ -126,11 +134,10 @@ def _log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: st
 def _bucket_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
     if self.policy is None:
         return PermissionResult.NEUTRAL
-    policy = json.loads(self.policy.decode())
-    statements = policy["Statement"]
-    statements = statements if isinstance(statements, list) else [statements]
-    policy["Statement"] = [s for s in statements if "Condition" not in s]
-    result: PermissionResult = IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+    unconditional = [s for s in _statements(self.policy) if "Condition" not in s]
+    result: PermissionResult = IAMPolicy(_policy(unconditional)).is_action_permitted(
+        action, resource
+    )
     return result
 
 

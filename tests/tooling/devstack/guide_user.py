@@ -13,24 +13,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import boto3
 import botocore.exceptions
 
-from devstack.definitions import MOTO_CREDENTIAL
-from devstack.stack import DEFAULT_STATE_DIR, StackState, demo_password, load_state
+from devstack.stack import DEFAULT_STATE_DIR, StackState, demo_password, load_state, stack_client
 
 
 def guide_sign_in(state: StackState, email: str) -> str:
     """Create `email` with a temporary password, answer NEW_PASSWORD_REQUIRED, return an IdToken."""
-    cognito: Any = boto3.client(
-        "cognito-idp",
-        endpoint_url=state.moto_endpoint,
-        region_name=state.region,
-        aws_access_key_id=MOTO_CREDENTIAL,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-    )
+    cognito = stack_client(state, "cognito-idp")
     temporary = demo_password()
     cognito.admin_create_user(
         UserPoolId=state.user_pool_id,

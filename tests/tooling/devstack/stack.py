@@ -360,17 +360,7 @@ class DevStack:
 
     def parameters(self) -> dict[str, str]:
         """The SSM parameters Terraform published, by their data-contract key."""
-        pages = self.client("ssm").get_paginator("get_parameters_by_path")
-        published = {
-            parameter["Name"]: parameter["Value"]
-            for page in pages.paginate(Path=d.PARAMETER_PATH)
-            for parameter in page["Parameters"]
-        }
-        names = {key: f"{d.PARAMETER_PATH}{name}" for key, name in SSM_PARAMETERS.items()}
-        missing = sorted(set(names.values()) - published.keys())
-        if missing:
-            raise RuntimeError(f"Terraform did not publish {missing}")
-        return {key: published[name] for key, name in names.items()}
+        return published_parameters(self.client("ssm"), d.PARAMETER_PATH)
 
     def _deploy_application(self) -> StackState:
         """What SAM deploys on AWS: the processor function (the API runs under uvicorn).
@@ -529,16 +519,36 @@ def api_environment(state: StackState) -> dict[str, str]:
     return env
 
 
-def fresh_id_token(state: StackState) -> str:
-    cognito = boto3.client(
-        "cognito-idp",
+def published_parameters(ssm: Any, path: str) -> dict[str, str]:
+    """The contract's SSM parameters under `path` (/<project>/<env>/), by their contract key."""
+    published = {
+        parameter["Name"]: parameter["Value"]
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path)
+        for parameter in page["Parameters"]
+    }
+    names = {key: f"{path}{name}" for key, name in SSM_PARAMETERS.items()}
+    missing = sorted(set(names.values()) - published.keys())
+    if missing:
+        raise RuntimeError(f"Terraform did not publish {missing}")
+    return {key: published[name] for key, name in names.items()}
+
+
+def stack_client(state: StackState, service: str, config: Config | None = None) -> Any:
+    """A boto3 client of a running stack's emulator, with its dummy credentials."""
+    return boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=state.moto_endpoint,
         region_name=state.region,
         aws_access_key_id=d.MOTO_CREDENTIAL,
         aws_secret_access_key=d.MOTO_CREDENTIAL,
-        # Fail fast when the stack is down instead of retrying for seconds.
-        config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2),
+        config=config,
     )
+
+
+def fresh_id_token(state: StackState) -> str:
+    # Fail fast when the stack is down instead of retrying for seconds.
+    fail_fast = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2)
+    cognito = stack_client(state, "cognito-idp", fail_fast)
     result = cognito.initiate_auth(
         ClientId=state.client_id,
         AuthFlow="USER_PASSWORD_AUTH",

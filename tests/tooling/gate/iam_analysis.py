@@ -31,8 +31,9 @@ import collections.abc
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,7 @@ import boto3
 import yaml
 
 from devstack.definitions import MOTO_CREDENTIAL
-from devstack.stack import DEFAULT_STATE_DIR, load_state
-from upload_contract import SSM_PARAMETERS
+from devstack.stack import DEFAULT_STATE_DIR, load_state, published_parameters, stack_client
 
 # principalmapper 1.1.5 imports collections.Mapping & co., which moved to
 # collections.abc in Python 3.10.
@@ -49,7 +49,7 @@ for _name in ("Mapping", "MutableMapping", "Sequence", "Iterable"):
     if not hasattr(collections, _name):
         setattr(collections, _name, getattr(collections.abc, _name))
 
-from principalmapper.common import Edge, Node, Policy  # noqa: E402
+from principalmapper.common import Node, Policy  # noqa: E402
 from principalmapper.graphing import gathering, iam_edges, lambda_edges, sts_edges  # noqa: E402
 from principalmapper.querying import query_interface  # noqa: E402
 
@@ -85,7 +85,6 @@ class Finding:
 @dataclass
 class Analysis:
     nodes: list[Node]
-    edges: list[Edge]
     findings: list[Finding] = field(default_factory=list)
     accepted: list[tuple[Finding, str]] = field(default_factory=list)
 
@@ -234,6 +233,7 @@ def analyse(
     functions: list[dict[str, Any]],
     exceptions: dict[tuple[str, str], str] | None = None,
 ) -> Analysis:
+    """Findings and accepted paths; `exceptions` as in the file (default: the file itself)."""
     nodes = build_nodes(details)
     ours = [n for n in nodes if _role_name(n.arn).startswith(f"{env.prefix}-")]
     edges = [
@@ -254,8 +254,8 @@ def analyse(
         found += _escalation_findings(node, env, ours)
         if me not in env.data_roles:
             found += _data_findings(node, env, bucket_policy, key_policy)
-    analysis = Analysis(nodes=nodes, edges=edges)
-    accepted = exceptions if exceptions is not None else load_exceptions()
+    analysis = Analysis(nodes=nodes)
+    accepted = with_prefix(exceptions if exceptions is not None else load_exceptions(), env.prefix)
     for finding in found:
         reason = accepted.get(finding.key())
         if reason is None:
@@ -287,24 +287,19 @@ def with_prefix(exceptions: dict[tuple[str, str], str], prefix: str) -> dict[tup
 # ------------------------------------------------------------ reading an applied environment
 
 
-def read_environment(session: Any, prefix: str, parameter_path: str) -> dict[str, Any]:
-    """Everything analyse() needs, read from an applied environment through `session`'s clients."""
-
-    def client(service: str) -> Any:
-        return session.client(service)
-
-    pages = client("ssm").get_paginator("get_parameters_by_path").paginate(Path=parameter_path)
-    published = {
-        p["Name"].rsplit("/", 1)[-1]: p["Value"] for page in pages for p in page["Parameters"]
-    }
-    parameters = {key: published[name] for key, name in SSM_PARAMETERS.items()}
+def read_environment(
+    client: Callable[[str], Any], prefix: str, parameter_path: str
+) -> dict[str, Any]:
+    """Everything analyse() needs, read from an applied environment with `client(service)`."""
+    parameters = published_parameters(client("ssm"), parameter_path)
     account_id = client("sts").get_caller_identity()["Account"]
     bucket = parameters["upload_bucket_name"]
     table = parameters["files_table_name"]
     key_arn = parameters["kms_key_arn"]
+    s3 = client("s3")
     try:
-        bucket_policy = json.loads(client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
-    except client("s3").exceptions.from_code("NoSuchBucketPolicy"):
+        bucket_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except s3.exceptions.from_code("NoSuchBucketPolicy"):
         bucket_policy = None
     key_policy = json.loads(
         client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
@@ -463,21 +458,26 @@ def main(argv: Iterable[str] | None = None) -> int:
         "--readme", type=Path, help="also write the security model table into this README"
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
-    session: Any = boto3.Session(region_name="us-east-1")
-    endpoint = args.endpoint
+    client: Callable[..., Any] = boto3.Session(region_name="us-east-1").client
     if args.local_stack:
         state_dir = Path(os.environ.get("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR)))
-        endpoint = load_state(state_dir).moto_endpoint
-    if endpoint:
-        session = _EndpointSession(session, endpoint)
-    inputs = read_environment(session, args.prefix, args.parameter_path)
+        state = load_state(state_dir)
+        client = partial(stack_client, state)
+    elif args.endpoint:
+        client = partial(
+            boto3.client,
+            region_name="us-east-1",
+            endpoint_url=args.endpoint,
+            aws_access_key_id=MOTO_CREDENTIAL,
+            aws_secret_access_key=MOTO_CREDENTIAL,
+        )
+    inputs = read_environment(client, args.prefix, args.parameter_path)
     analysis = analyse(
         inputs["details"],
         inputs["env"],
         bucket_policy=inputs["bucket_policy"],
         key_policy=inputs["key_policy"],
         functions=inputs["functions"],
-        exceptions=with_prefix(load_exceptions(), args.prefix),
     )
     print(report(analysis))
     if args.readme is not None:
@@ -486,20 +486,6 @@ def main(argv: Iterable[str] | None = None) -> int:
         )
         print(f"{args.readme}: security model {'updated' if changed else 'unchanged'}")
     return 1 if analysis.findings else 0
-
-
-@dataclass
-class _EndpointSession:
-    session: Any
-    endpoint: str
-
-    def client(self, service: str) -> Any:
-        return self.session.client(
-            service,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=MOTO_CREDENTIAL,
-            aws_secret_access_key=MOTO_CREDENTIAL,
-        )
 
 
 if __name__ == "__main__":
