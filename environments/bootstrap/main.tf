@@ -1,7 +1,7 @@
 # Once per account: the Terraform state bucket (with its key and access-log
 # bucket) and the GitHub OIDC provider. Everything else lives in the
-# environment roots. Resources are declared here directly on purpose: this
-# root must apply before any backend or module state exists.
+# environment roots. Its state stays local until the bucket exists (see
+# README.md).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -91,11 +91,7 @@ data "aws_iam_policy_document" "state_key" {
     condition {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
-      values = concat([
-        "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/secure-upload-${var.environment}-github-terraform",
-        "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/secure-upload-${var.environment}-github-plan",
-        aws_iam_role.break_glass.arn,
-      ], var.state_administrator_role_arns)
+      values   = local.state_reader_arns
     }
   }
 }

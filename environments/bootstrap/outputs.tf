@@ -1,6 +1,6 @@
 output "state_bucket_name" {
   description = "State bucket: the bucket of every backend.tf in this account."
-  value       = aws_s3_bucket.state.id
+  value       = module.state_bucket.id
 }
 
 output "state_kms_key_arn" {

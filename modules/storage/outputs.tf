@@ -1,19 +1,19 @@
 output "bucket_name" {
   description = "Name of the upload bucket."
-  value       = aws_s3_bucket.this.bucket
+  value       = module.upload_bucket.id
 }
 
 output "bucket_arn" {
   description = "ARN of the upload bucket."
-  value       = aws_s3_bucket.this.arn
+  value       = module.upload_bucket.arn
 }
 
 output "access_log_bucket_name" {
   description = "Name of the S3 server access-log bucket."
-  value       = aws_s3_bucket.access_logs.bucket
+  value       = module.access_log_bucket.id
 }
 
 output "access_log_bucket_arn" {
   description = "ARN of the S3 server access-log bucket."
-  value       = aws_s3_bucket.access_logs.arn
+  value       = module.access_log_bucket.arn
 }

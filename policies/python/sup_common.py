@@ -135,10 +135,31 @@ def _doc_principal(principals: list[Any]) -> Any:
     return merged
 
 
+# A for_each value checkov resolved: a plain word, not an expression left as text.
+_CONCRETE = re.compile(r"^(?!(var|local|module|data|each|count)\.)[A-Za-z0-9_.:/-]+$")
+
+
+def _dynamic_statements(conf: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`dynamic "statement"` blocks whose for_each checkov resolved to concrete values, once
+    per value. checkov leaves them unrendered in data blocks; an unresolved for_each (an
+    expression) counts as no statement, so a rule that requires a Deny fails closed."""
+    found: list[dict[str, Any]] = []
+    for entry in as_list(conf.get("dynamic")):
+        body = entry.get("statement") if isinstance(entry, dict) else None
+        if not isinstance(body, dict):
+            continue
+        values = as_list(body.get("for_each"))
+        if not values or not all(isinstance(v, str) and _CONCRETE.match(v) for v in values):
+            continue
+        content = [c for c in as_list(body.get("content")) if isinstance(c, dict)]
+        found += content * len(values)
+    return found
+
+
 def document_statements(conf: Mapping[str, Any]) -> list[Statement]:
-    """aws_iam_policy_document statement blocks as IAM JSON statements."""
+    """aws_iam_policy_document statement blocks (static and dynamic) as IAM JSON statements."""
     statements: list[Statement] = []
-    for raw in as_list(conf.get("statement")):
+    for raw in [*as_list(conf.get("statement")), *_dynamic_statements(conf)]:
         if not isinstance(raw, dict):
             continue
         statement: Statement = {"Effect": str(unwrap(raw.get("effect")) or "Allow")}

@@ -51,10 +51,15 @@ def test_every_root_has_the_usage_guides_outputs(env: str) -> None:
 
 
 def test_every_backend_names_the_state_key_by_the_bootstrap_alias() -> None:
-    """The state bucket policy accepts the alias ARN (CKV_SUP_15); the backends must send it."""
+    """The state bucket policy accepts the alias ARN and the backends send it.
+
+    The bucket comes from modules/secure-bucket, whose terraform test checks that
+    kms_key_aliases are accepted; here, that bootstrap passes the state alias."""
     bootstrap = (REPO_ROOT / "environments/bootstrap/main.tf").read_text()
     alias = re.search(r'resource "aws_kms_alias" "state" \{\s*name\s*=\s*"([^"]+)"', bootstrap)
     assert alias is not None
+    state_bucket = (REPO_ROOT / "environments/bootstrap/state-bucket.tf").read_text()
+    assert re.search(r"kms_key_aliases\s*=\s*\[aws_kms_alias\.state\.arn\]", state_bucket)
     for env in ("dev", "stage", "prod"):
         root = REPO_ROOT / "environments" / env
         backend = (root / "backend.tf").read_text()

@@ -211,4 +211,5 @@ def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> No
         "metadata-table",
         "pipeline",
         "platform",
+        "secure-bucket",
     ]

@@ -1,0 +1,11 @@
+output "id" {
+  description = "Name of the bucket, once its policy is in place (log delivery to a target bucket needs the policy first)."
+  value       = aws_s3_bucket.this.bucket
+
+  depends_on = [aws_s3_bucket_policy.this]
+}
+
+output "arn" {
+  description = "ARN of the bucket."
+  value       = aws_s3_bucket.this.arn
+}

@@ -1,0 +1,110 @@
+variable "name" {
+  description = "Bucket name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.name))
+    error_message = "name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer-managed key for default encryption; every upload must name it. null only for an S3 server-access-log target (log_delivery_source), which AWS delivers to SSE-S3 buckets only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (not an alias)."
+  }
+
+  validation {
+    condition     = var.kms_key_arn != null || var.log_delivery_source != null
+    error_message = "Only an access-log target (log_delivery_source set) may go without kms_key_arn."
+  }
+}
+
+variable "kms_key_aliases" {
+  description = "Alias ARNs of kms_key_arn that uploads may name instead of the key ARN (Terraform's S3 backend sends its kms_key_id as given)."
+  type        = list(string)
+  default     = []
+}
+
+variable "object_reader_arns" {
+  description = "The only principals that may read objects, enforced by the bucket policy. Required with kms_key_arn: a data bucket names its readers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.object_reader_arns, "*")
+    error_message = "object_reader_arns must name principals, never \"*\"."
+  }
+
+  validation {
+    condition     = var.kms_key_arn == null || length(var.object_reader_arns) > 0
+    error_message = "A bucket encrypted with kms_key_arn must name its object_reader_arns."
+  }
+}
+
+variable "access_logs" {
+  description = "Where S3 server access logs of this bucket go: the target bucket's name and a key prefix ending in /. null for the access-log target itself (logging it to itself would loop)."
+  type = object({
+    bucket = string
+    prefix = string
+  })
+  default = null
+}
+
+variable "log_delivery_source" {
+  description = "Makes this bucket an access-log target: S3 log delivery may write under prefix for this source bucket of this account only."
+  type = object({
+    bucket_arn = string
+    account_id = string
+    prefix     = string
+  })
+  default = null
+}
+
+variable "expiration_days" {
+  description = "Days after which current objects expire; null keeps them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.expiration_days == null || coalesce(var.expiration_days, 1) >= 1
+    error_message = "expiration_days must be at least 1."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which noncurrent object versions are deleted."
+  type        = number
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1
+    error_message = "noncurrent_version_expiration_days must be at least 1."
+  }
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which incomplete multipart uploads are aborted."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days >= 1
+    error_message = "abort_incomplete_multipart_upload_days must be at least 1."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow destroying the bucket while it holds objects. Leave false outside throw-away environments."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for the bucket."
+  type        = map(string)
+  default     = {}
+}
