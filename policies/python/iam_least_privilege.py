@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.data.base_check import BaseDataCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from document_check import PolicyDocumentCheck
 from sup_common import (
     Statement,
     actions,
@@ -195,20 +195,6 @@ class IdentityPolicyCheck(BaseResourceCheck):
         return _result(resource_identity_statements(self.entity_type, conf), self.failing)
 
 
-class IdentityPolicyDocumentCheck(BaseDataCheck):
-    def __init__(self, check_id: str, name: str, failing: Predicate) -> None:
-        self.failing = failing
-        super().__init__(
-            name=name,
-            id=check_id,
-            categories=[CheckCategories.IAM],
-            supported_data=["aws_iam_policy_document"],
-        )
-
-    def scan_data_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
-        return _result(document_identity_statements(conf), self.failing)
-
-
 NO_WILDCARD = "Ensure no IAM identity policy statement allows wildcard actions or NotAction"
 BROAD = (
     "Ensure IAM identity policies grant actions on named resources, not on '*' or type-wide ARNs"
@@ -216,8 +202,12 @@ BROAD = (
 
 # The same id in the resource and the data registry: one rule, both shapes.
 no_wildcard_actions = IdentityPolicyCheck("CKV_SUP_3", NO_WILDCARD, wildcard_action)
-no_wildcard_actions_document = IdentityPolicyDocumentCheck(
-    "CKV_SUP_3", NO_WILDCARD, wildcard_action
+no_wildcard_actions_document = PolicyDocumentCheck(
+    "CKV_SUP_3",
+    NO_WILDCARD,
+    lambda conf: _result(document_identity_statements(conf), wildcard_action),
 )
 no_broad_grants = IdentityPolicyCheck("CKV_SUP_4", BROAD, broad_grant)
-no_broad_grants_document = IdentityPolicyDocumentCheck("CKV_SUP_4", BROAD, broad_grant)
+no_broad_grants_document = PolicyDocumentCheck(
+    "CKV_SUP_4", BROAD, lambda conf: _result(document_identity_statements(conf), broad_grant)
+)

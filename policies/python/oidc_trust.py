@@ -22,12 +22,11 @@ Other web-identity providers need aud and sub pinned by StringEquals.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.data.base_check import BaseDataCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from document_check import PolicyDocumentCheck
 from sup_common import (
     Statement,
     actions,
@@ -132,18 +131,5 @@ class RoleTrust(BaseResourceCheck):
         return _result(policy_statements(policy) if policy else [])
 
 
-class RoleTrustDocument(BaseDataCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name=NAME,
-            id="CKV_SUP_5",
-            categories=[CheckCategories.IAM],
-            supported_data=["aws_iam_policy_document"],
-        )
-
-    def scan_data_conf(self, conf: Mapping[str, Any]) -> CheckResult:
-        return _result(document_statements(conf))
-
-
 check = RoleTrust()
-data_check = RoleTrustDocument()
+data_check = PolicyDocumentCheck("CKV_SUP_5", NAME, lambda conf: _result(document_statements(conf)))

@@ -14,12 +14,11 @@ aws_iam_role_policy. A document that grants none of these is UNKNOWN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.data.base_check import BaseDataCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from document_check import PolicyDocumentCheck
 from sup_common import (
     Statement,
     actions,
@@ -79,18 +78,5 @@ class RoleChangesBounded(BaseResourceCheck):
         return result(policy_statements(policy)) if policy else CheckResult.UNKNOWN
 
 
-class RoleChangesBoundedDocument(BaseDataCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name=NAME,
-            id="CKV_SUP_13",
-            categories=[CheckCategories.IAM],
-            supported_data=["aws_iam_policy_document"],
-        )
-
-    def scan_data_conf(self, conf: Mapping[str, Any]) -> CheckResult:
-        return result(document_statements(conf))
-
-
 check = RoleChangesBounded()
-data_check = RoleChangesBoundedDocument()
+data_check = PolicyDocumentCheck("CKV_SUP_13", NAME, lambda conf: result(document_statements(conf)))
