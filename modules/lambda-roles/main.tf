@@ -49,12 +49,22 @@ resource "aws_iam_role" "upload_api" {
 }
 
 data "aws_iam_policy_document" "upload_api" {
-  # Put the upload; Get for presigned downloads; when the metadata write
-  # fails, delete the exact version just written (DeleteObjectVersion), or the
-  # key (DeleteObject) should S3 return no version id.
+  # Put the upload (and sign URLs that put it: single PUT, and multipart's
+  # create, part and complete calls are all s3:PutObject); Get for presigned
+  # downloads and to head a direct upload; when the metadata write fails,
+  # delete the exact version just written (DeleteObjectVersion), or the key
+  # (DeleteObject) should S3 return no version id.
   statement {
     sid       = "UploadObjects"
     actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = [local.objects_arn]
+  }
+
+  # Direct multipart uploads: list the parts received (resume, complete) and
+  # abort a pending upload the owner deletes.
+  statement {
+    sid       = "MultipartUploads"
+    actions   = ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
     resources = [local.objects_arn]
   }
 
@@ -62,6 +72,14 @@ data "aws_iam_policy_document" "upload_api" {
     sid       = "MetadataItems"
     actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
     resources = [var.table_arn]
+  }
+
+  # Pending direct uploads: created by POST /uploads, moved into the files
+  # table by completion (a transaction: Put there, Delete here), or deleted.
+  statement {
+    sid       = "PendingUploads"
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [var.pending_table_arn]
   }
 
   statement {

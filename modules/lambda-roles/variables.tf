@@ -44,6 +44,11 @@ variable "table_arn" {
   type        = string
 }
 
+variable "pending_table_arn" {
+  description = "ARN of the pending direct-uploads table."
+  type        = string
+}
+
 variable "owner_index_arn" {
   description = "ARN of the GSI the upload API queries to list a user's files."
   type        = string

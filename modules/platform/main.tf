@@ -16,6 +16,7 @@ locals {
   upload_api_function_name = "${local.name_prefix}-upload-api"
   processor_function_name  = "${local.name_prefix}-processor"
   processor_function_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.processor_function_name}"
+  upload_api_function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.upload_api_function_name}"
   # Every function of this environment (ECR lets only these pull images).
   function_arn_pattern = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.name_prefix}-*"
 
@@ -60,6 +61,7 @@ module "permissions_boundary" {
   protected_data_arns = [
     "arn:${local.partition}:s3:::${local.name_prefix}-uploads-${local.account_id}",
     "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-files",
+    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-pending-uploads",
   ]
   data_reader_role_arns = local.data_reader_role_arns
   key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
@@ -104,6 +106,25 @@ module "metadata_table" {
   tags                        = var.tags
 }
 
+module "pending_uploads" {
+  source = "../pending-uploads"
+
+  name                        = "${local.name_prefix}-pending-uploads"
+  keys                        = local.contract.pending_table
+  kms_key_arn                 = module.kms.key_arn
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = var.tags
+}
+
+module "upload_events" {
+  source = "../upload-events"
+
+  name_prefix  = local.name_prefix
+  bucket_name  = module.storage.bucket_name
+  function_arn = local.upload_api_function_arn
+  tags         = var.tags
+}
+
 module "auth" {
   source = "../auth"
 
@@ -135,6 +156,7 @@ module "lambda_roles" {
   bucket_arn               = module.storage.bucket_arn
   table_arn                = module.metadata_table.table_arn
   owner_index_arn          = module.metadata_table.owner_index_arn
+  pending_table_arn        = module.pending_uploads.table_arn
   kms_key_arn              = module.kms.key_arn
   permissions_boundary_arn = module.permissions_boundary.policy_arn
   log_retention_days       = var.log_retention_days
@@ -192,7 +214,7 @@ module "github_oidc" {
   kms_key_arn                 = module.kms.key_arn
   user_pool_arn               = module.auth.user_pool_arn
   ssm_parameter_path          = local.parameter_path
-  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn]
+  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn]
   permissions_boundary_arn    = module.permissions_boundary.policy_arn
   data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
   plan_on_pull_requests       = var.plan_on_pull_requests
@@ -208,19 +230,21 @@ module "github_oidc" {
 locals {
   # Keyed by the contract's names; the values are this environment's.
   parameter_values = {
-    upload_bucket_name        = module.storage.bucket_name
-    files_table_name          = module.metadata_table.table_name
-    kms_key_arn               = module.kms.key_arn
-    cognito_user_pool_id      = module.auth.user_pool_id
-    cognito_issuer_url        = module.auth.issuer_url
-    cognito_app_client_id     = module.auth.app_client_id
-    upload_api_role_arn       = module.lambda_roles.upload_api_role_arn
-    processor_role_arn        = module.lambda_roles.processor_role_arn
-    processor_function_name   = local.processor_function_name
-    upload_api_function_name  = local.upload_api_function_name
-    upload_api_repository_uri = module.ecr.repository_urls[local.upload_api_repository]
-    processor_repository_uri  = module.ecr.repository_urls[local.processor_repository]
-    api_access_log_group_arn  = module.observability.api_access_log_group_arn
+    upload_bucket_name         = module.storage.bucket_name
+    files_table_name           = module.metadata_table.table_name
+    pending_uploads_table_name = module.pending_uploads.table_name
+    object_created_rule_arn    = module.upload_events.rule_arn
+    kms_key_arn                = module.kms.key_arn
+    cognito_user_pool_id       = module.auth.user_pool_id
+    cognito_issuer_url         = module.auth.issuer_url
+    cognito_app_client_id      = module.auth.app_client_id
+    upload_api_role_arn        = module.lambda_roles.upload_api_role_arn
+    processor_role_arn         = module.lambda_roles.processor_role_arn
+    processor_function_name    = local.processor_function_name
+    upload_api_function_name   = local.upload_api_function_name
+    upload_api_repository_uri  = module.ecr.repository_urls[local.upload_api_repository]
+    processor_repository_uri   = module.ecr.repository_urls[local.processor_repository]
+    api_access_log_group_arn   = module.observability.api_access_log_group_arn
   }
   parameters = { for key, name in local.contract.ssm_parameters : name => local.parameter_values[key] }
 }

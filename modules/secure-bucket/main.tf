@@ -55,6 +55,13 @@ resource "aws_s3_bucket_logging" "this" {
   target_prefix = var.access_logs.prefix
 }
 
+resource "aws_s3_bucket_notification" "this" {
+  count = var.eventbridge_notifications ? 1 : 0
+
+  bucket      = aws_s3_bucket.this.id
+  eventbridge = true
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
@@ -120,9 +127,11 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Every PutObject must name SSE-KMS explicitly...
+  # An upload that names its encryption must name SSE-KMS with this bucket's
+  # key. IfExists: UploadPart carries no SSE header (CreateMultipartUpload
+  # did), and an upload that names none gets the default above, this key.
   dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : ["DenyUploadsWithoutKms"]
+    for_each = var.kms_key_arn == null ? [] : ["DenyOtherEncryption"]
     content {
       sid       = statement.value
       effect    = "Deny"
@@ -135,18 +144,18 @@ data "aws_iam_policy_document" "this" {
       }
 
       condition {
-        test     = "StringNotEquals"
+        test     = "StringNotEqualsIfExists"
         variable = "s3:x-amz-server-side-encryption"
         values   = ["aws:kms"]
       }
     }
   }
 
-  # ...and this bucket's key. S3 compares the header as the client sent it
-  # (a key ARN, or the alias ARN Terraform's S3 backend sends) and IAM
-  # compares strings literally, so every accepted spelling is listed.
+  # S3 compares the key header as the client sent it (a key ARN, or the alias
+  # ARN Terraform's S3 backend sends) and IAM compares strings literally, so
+  # every accepted spelling is listed.
   dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : ["DenyUploadsWithOtherKeys"]
+    for_each = var.kms_key_arn == null ? [] : ["DenyOtherKeys"]
     content {
       sid       = statement.value
       effect    = "Deny"
@@ -159,7 +168,7 @@ data "aws_iam_policy_document" "this" {
       }
 
       condition {
-        test     = "StringNotEquals"
+        test     = "StringNotEqualsIfExists"
         variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
         values   = concat([var.kms_key_arn], var.kms_key_aliases)
       }

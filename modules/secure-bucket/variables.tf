@@ -55,6 +55,12 @@ variable "access_logs" {
   default = null
 }
 
+variable "eventbridge_notifications" {
+  description = "Send the bucket's events (object created, deleted, ...) to EventBridge, where rules pick what they need."
+  type        = bool
+  default     = false
+}
+
 variable "log_delivery_source" {
   description = "Makes this bucket an access-log target: S3 log delivery may write under prefix for this source bucket of this account only."
   type = object({

@@ -29,13 +29,13 @@ module "access_log_bucket" {
 
 module "upload_bucket" {
   # checkov:skip=CKV_AWS_144: Single-region service by design; versioning guards against overwrite and deletion, and a second copy of user files in another region would widen their exposure.
-  # checkov:skip=CKV2_AWS_62: Processing is driven by the DynamoDB stream, not by S3 event notifications.
   source = "../secure-bucket"
 
   name                                   = "${var.name_prefix}-uploads-${local.account_id}"
   kms_key_arn                            = var.kms_key_arn
   object_reader_arns                     = var.object_reader_role_arns
   access_logs                            = { bucket = module.access_log_bucket.id, prefix = local.log_prefix }
+  eventbridge_notifications              = true # object-created events complete direct uploads
   noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
   force_destroy                          = var.force_destroy

@@ -399,8 +399,17 @@ def test_upload_api_role_matches_what_the_api_calls() -> None:
     allowed = _allowed(_policy_statements(LAMBDA_ROLES, "upload_api"))
     for action in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
         assert [s["resources"] for s in allowed[action]] == [["${local.objects_arn}"]], action
+    for action in ("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+        assert [s["resources"] for s in allowed[action]] == [["${local.objects_arn}"]], action
     for action in ("dynamodb:PutItem", "dynamodb:GetItem"):
-        assert [s["resources"] for s in allowed[action]] == [["${var.table_arn}"]], action
+        assert [s["resources"] for s in allowed[action]] == [
+            ["${var.table_arn}"],
+            ["${var.pending_table_arn}"],
+        ], action
+    # Completion deletes the pending record; nothing deletes file items.
+    assert [s["resources"] for s in allowed["dynamodb:DeleteItem"]] == [
+        ["${var.pending_table_arn}"]
+    ]
     assert [s["resources"] for s in allowed["dynamodb:Query"]] == [["${var.owner_index_arn}"]]
     assert "kms:GenerateDataKey" in allowed
 

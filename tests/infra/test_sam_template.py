@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.api import Api
+from upload_api.api.routes.events import EVENTS_PATH
 from upload_contract import SSM_PARAMETERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,10 +90,12 @@ def test_roles_come_from_terraform_and_sam_creates_no_iam(template: dict[str, An
     assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::IAM::")]
 
 
-def test_every_route_but_health_needs_the_cognito_authorizer(template: dict[str, Any]) -> None:
-    api = template["Resources"]["HttpApi"]["Properties"]
-    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
-    jwt = api["Auth"]["Authorizers"]["CognitoAuthorizer"]["JwtConfiguration"]
+def test_every_route_but_health_needs_the_cognito_authorizer(
+    template: dict[str, Any], api: Api
+) -> None:
+    http_api = template["Resources"]["HttpApi"]["Properties"]
+    assert http_api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
+    jwt = http_api["Auth"]["Authorizers"]["CognitoAuthorizer"]["JwtConfiguration"]
     assert SSM_REFERENCE.fullmatch(jwt["issuer"]["Fn::Sub"]).group(1) == "cognito-issuer-url"  # type: ignore[union-attr]
     routes = {}
     for resource in template["Resources"].values():
@@ -104,8 +108,29 @@ def test_every_route_but_health_needs_the_cognito_authorizer(template: dict[str,
         ("POST", "/upload"): None,
         ("GET", "/uploads"): None,
         ("GET", "/uploads/{file_id}"): None,
+        ("POST", "/uploads"): None,
+        ("GET", "/uploads/{file_id}/parts"): None,
+        ("POST", "/uploads/{file_id}/complete"): None,
+        ("DELETE", "/uploads/{file_id}"): None,
         ("GET", "/health"): {"Authorizer": "NONE"},
     }
+    # The app documents exactly these routes, and serves the pass-through path besides.
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert {(method.upper(), path) for path, ops in paths.items() for method in ops} == set(routes)
+    assert api.client.post(EVENTS_PATH, content=b"{}").json()["error"] == "invalid_event"
+
+
+def test_object_created_events_reach_the_app_through_the_pass_through_path(
+    template: dict[str, Any],
+) -> None:
+    api = template["Resources"]["UploadApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["AWS_LWA_PASS_THROUGH_PATH"] == EVENTS_PATH
+    permission = template["Resources"]["ObjectCreatedInvokePermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["FunctionName"] == {"Ref": "UploadApiFunction"}
+    assert SSM_REFERENCE.fullmatch(permission["SourceArn"]["Fn::Sub"]).group(1) == (  # type: ignore[union-attr]
+        "object-created-rule-arn"
+    )
 
 
 def test_access_logs_throttling_and_closed_cors(template: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import example, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 from moto import mock_aws
 
@@ -213,3 +213,49 @@ def test_any_upload_fields_are_answered_without_a_5xx(
         headers=module_api.auth(),
     )
     assert_answered_in_the_error_shape(response)
+
+
+HEX = "0123456789abcdefABCDEF"
+_valid_starts = st.fixed_dictionaries(
+    {
+        "file_name": file_names,
+        # Around the 5 GiB limit on both sides.
+        "size_bytes": st.integers(0, 6 * 2**30),
+        "sha256": st.text(HEX, min_size=64, max_size=64),
+    },
+    optional={"comment": st.text(max_size=1100)},
+)
+_fields = st.sampled_from(["file_name", "size_bytes", "sha256", "comment", "extra"])
+# A start as a client would send it, or with one field replaced by any JSON, or missing.
+start_requests = (
+    _valid_starts
+    | st.tuples(_valid_starts, _fields, json_values).map(lambda t: {**t[0], t[1]: t[2]})
+    | st.tuples(_valid_starts, _fields).map(lambda t: {k: v for k, v in t[0].items() if k != t[1]})
+    | json_values
+)
+
+
+def _count(table: str) -> int:
+    return int(client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
+
+
+@given(body=start_requests)
+def test_any_direct_upload_start_is_a_pending_upload_or_a_json_4xx(
+    module_api: Api, body: Any
+) -> None:
+    pending, files = module_api.resources.pending_table, module_api.resources.table
+    before = (_count(pending), _count(files))
+    response = module_api.client.post(
+        "/uploads",
+        content=json.dumps(body).encode(),
+        headers={**module_api.auth(), "Content-Type": "application/json"},
+    )
+
+    event(f"HTTP {response.status_code}")
+    if response.status_code == 201:
+        assert response.json()["status"] == "PENDING_UPLOAD"
+        assert (_count(pending), _count(files)) == (before[0] + 1, before[1])
+    else:
+        assert 400 <= response.status_code < 500, response.text
+        assert "error" in response.json()
+        assert (_count(pending), _count(files)) == before  # nothing half-written

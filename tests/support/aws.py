@@ -12,16 +12,19 @@ from typing import Any
 import boto3
 
 from tests.support.pipeline import table_definition
+from upload_contract import PENDING_HASH_KEY
 
 REGION = "us-east-1"
 BUCKET = "secure-upload-test-uploads-123456789012"
 TABLE = "secure-upload-test-files"
+PENDING_TABLE = "secure-upload-test-pending-uploads"
 
 
 @dataclass(frozen=True)
 class UploadResources:
     bucket: str
     table: str
+    pending_table: str
     kms_key_arn: str
 
 
@@ -41,4 +44,13 @@ def create_upload_resources() -> UploadResources:
         SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
         **table_definition(),
     )
-    return UploadResources(bucket=BUCKET, table=TABLE, kms_key_arn=key_arn)
+    client("dynamodb").create_table(
+        TableName=PENDING_TABLE,
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+        KeySchema=[{"AttributeName": PENDING_HASH_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": PENDING_HASH_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return UploadResources(
+        bucket=BUCKET, table=TABLE, pending_table=PENDING_TABLE, kms_key_arn=key_arn
+    )

@@ -29,19 +29,25 @@ run "data_bucket_is_kms_only_tls_only_and_names_its_readers" {
   command = plan
 
   variables {
-    kms_key_aliases = ["arn:aws:kms:us-east-1:111111111111:alias/example"]
+    kms_key_aliases           = ["arn:aws:kms:us-east-1:111111111111:alias/example"]
+    eventbridge_notifications = true
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_notification.this) == 1 && aws_s3_bucket_notification.this[0].eventbridge
+    error_message = "Events go to EventBridge when asked for."
   }
 
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "DenyInsecureTransport", "DenyOldTls", "DenyUploadsWithoutKms", "DenyUploadsWithOtherKeys",
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
       "ObjectReadsOnlyForListedRoles",
     ]
     error_message = "A data bucket denies plain HTTP, old TLS, uploads without SSE-KMS or under another key, and reads by unlisted principals."
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.this.statement : one(s.condition).values if s.sid == "DenyUploadsWithOtherKeys"])) == toset([var.kms_key_arn, "arn:aws:kms:us-east-1:111111111111:alias/example"])
+    condition     = toset(one([for s in data.aws_iam_policy_document.this.statement : one(s.condition).values if s.sid == "DenyOtherKeys"])) == toset([var.kms_key_arn, "arn:aws:kms:us-east-1:111111111111:alias/example"])
     error_message = "Uploads may name the key by its ARN or by a listed alias ARN, nothing else."
   }
 
@@ -119,6 +125,11 @@ run "log_target_is_sse_s3_and_admits_only_log_delivery_from_its_source" {
   assert {
     condition     = length(aws_s3_bucket_logging.this) == 0
     error_message = "A log target does not log to itself."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_notification.this) == 0
+    error_message = "No events unless asked for."
   }
 
   assert {

@@ -27,11 +27,16 @@ CREATED_KEY: Final[str] = CONTRACT["table"]["owner_index"]["range_key"]
 ITEM_ATTRIBUTES: Final[tuple[str, ...]] = tuple(CONTRACT["item_attributes"])
 TIMESTAMP_FORMAT: Final[str] = CONTRACT["timestamp_format"]
 SSM_PARAMETERS: Final[dict[str, str]] = dict(CONTRACT["ssm_parameters"])
+PENDING_HASH_KEY: Final[str] = CONTRACT["pending_table"]["hash_key"]
+PENDING_TTL_ATTRIBUTE: Final[str] = CONTRACT["pending_table"]["ttl_attribute"]
 
 
 class Status(StrEnum):
     """Where a file is in the pipeline (a test keeps the members equal to the contract's)."""
 
+    # A direct upload whose bytes have not arrived: a record in the pending table,
+    # never a file item, so it never starts the pipeline.
+    PENDING_UPLOAD = CONTRACT["status"]["pending_upload"]
     UPLOADED = CONTRACT["status"]["uploaded"]
     PROCESSED = CONTRACT["status"]["processed"]
     FAILED = CONTRACT["status"]["failed"]

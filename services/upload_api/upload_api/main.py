@@ -12,9 +12,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from upload_api.api.routes import health, uploads
+from upload_api.api.routes import direct_uploads, events, health, uploads
 from upload_api.core.config import Settings, get_settings
 from upload_api.core.domain import (
+    ConflictError,
     FileTooLargeError,
     InvalidUploadError,
     NotFoundError,
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     app.include_router(health.router)
     app.include_router(uploads.router)
+    app.include_router(direct_uploads.router)
+    app.include_router(events.router)
     _install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     return app
@@ -124,6 +127,7 @@ def _error_response(
 _DOMAIN_STATUS: dict[type[UploadError], int] = {
     InvalidUploadError: 400,
     NotFoundError: 404,
+    ConflictError: 409,
     FileTooLargeError: 413,
     StorageUnavailableError: 503,
 }

@@ -102,11 +102,11 @@ class UploadService:
             self._logger.exception(
                 "object write failed; nothing stored", extra={"file_id": file_id}
             )
-            raise _unavailable() from error
+            raise unavailable() from error
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item=_to_attributes(item),
+                Item=to_attributes(item),
                 ConditionExpression="attribute_not_exists(file_id)",
             )
         except AWS_ERRORS as error:
@@ -117,7 +117,7 @@ class UploadService:
                     "metadata write failed; removing object", extra={"file_id": file_id}
                 )
                 self._remove_object(key, put.get("VersionId"))
-                raise _unavailable() from error
+                raise unavailable() from error
         self._logger.info(
             "file stored",
             extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
@@ -137,7 +137,7 @@ class UploadService:
             return False
         # Only fields no later writer changes: the pipeline may already have
         # moved status and updated_at on by the time the retry comes back.
-        current = _from_attributes(stored)
+        current = from_attributes(stored)
         return all(current.get(name) == item[name] for name in _IMMUTABLE_FIELDS)
 
     def _remove_object(self, key: str, version_id: str | None) -> None:
@@ -155,19 +155,19 @@ class UploadService:
             )
 
     def get(self, owner: str, file_id: str) -> StoredFile:
-        if not _is_uuid(file_id):
+        if not is_uuid(file_id):
             raise _not_found()
         try:
             response = self._dynamodb.get_item(
                 TableName=self._table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
             )
         except AWS_ERRORS as error:
-            raise _unavailable() from error
+            raise unavailable() from error
         raw = response.get("Item")
         # Another user's file is indistinguishable from a missing one.
         if raw is None or raw.get("owner", {}).get("S") != owner:
             raise _not_found()
-        return StoredFile(_from_attributes(raw))
+        return StoredFile(from_attributes(raw))
 
     def download_url(self, stored: StoredFile) -> str:
         try:
@@ -183,7 +183,7 @@ class UploadService:
                 ExpiresIn=self._presigned_url_ttl,
             )
         except AWS_ERRORS as error:
-            raise _unavailable() from error
+            raise unavailable() from error
 
     def list(
         self, owner: str, limit: int, cursor: str | None
@@ -202,8 +202,8 @@ class UploadService:
         try:
             response = self._dynamodb.query(**query)
         except AWS_ERRORS as error:
-            raise _unavailable() from error
-        files = [StoredFile(_from_attributes(raw)) for raw in response.get("Items", [])]
+            raise unavailable() from error
+        files = [StoredFile(from_attributes(raw)) for raw in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         return files, encode_cursor(last_key) if last_key else None
 
@@ -238,7 +238,7 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
         or set(plain) != _CURSOR_KEYS
         or plain["owner"] != owner
         or not isinstance(plain["file_id"], str)
-        or not _is_uuid(plain["file_id"])
+        or not is_uuid(plain["file_id"])
         or not isinstance(plain["created_at"], str)
         or not _TIMESTAMP.fullmatch(plain["created_at"])
     ):
@@ -246,11 +246,11 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     return {name: {"S": value} for name, value in plain.items()}
 
 
-def _to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
-def _from_attributes(raw: Any) -> dict[str, Any]:
+def from_attributes(raw: Any) -> dict[str, Any]:
     item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
     if "size_bytes" in item:
         item["size_bytes"] = int(item["size_bytes"])
@@ -263,21 +263,22 @@ def _attachment(file_name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(file_name)}"
 
 
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 def _is_condition_failure(error: Exception) -> bool:
-    return (
-        isinstance(error, ClientError)
-        and error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-    )
+    return isinstance(error, ClientError) and error_code(error) == "ConditionalCheckFailedException"
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         return str(uuid.UUID(value)) == value
     except ValueError:
         return False
 
 
-def _unavailable() -> StorageUnavailableError:
+def unavailable() -> StorageUnavailableError:
     return StorageUnavailableError("service_unavailable", "storage is unavailable; retry later")
 
 

@@ -1,9 +1,10 @@
-"""moto in server mode, with the narrow extensions our Terraform needs from it.
+"""moto in server mode, with the narrow extensions our Terraform and code need from it.
 
 moto 5.2.5 answers almost every call the AWS provider makes for our modules.
-Where it does not, the extension below fills exactly that gap, each with a
-test in tests/unit/devstack/test_emulator.py and a line in the README's
-"Emulator gaps" table naming the upstream change that would remove it:
+Where it does not, or does not behave as AWS where we rely on AWS, an extension
+below fills exactly that gap, each with a test in
+tests/unit/devstack/test_emulator.py and a line in the README's "Emulator gaps"
+table naming the upstream change that would remove it:
 
 - Step Functions `ValidateStateMachineDefinition` (the provider validates a
   definition before it creates the state machine): answered by moto's own ASL
@@ -22,6 +23,32 @@ test in tests/unit/devstack/test_emulator.py and a line in the README's
 - IAM `GetAccountAuthorizationDetails` leaves out each managed policy's
   `PolicyName` and `PolicyId` (moto names them `name` and `id`), which the
   IAM escalation analysis reads.
+- S3 presigned URLs (SigV4 query auth): moto accepts any. The emulator refuses,
+  as S3 does, an expired one (403 `AccessDenied`), one whose signature does not
+  match the request as sent (403 `SignatureDoesNotMatch`: another key, another
+  value of a signed header, a signed header left out), one of an unknown access
+  key (403 `InvalidAccessKeyId`) and malformed query auth (400), recomputing
+  the signature with botocore's presigning signer and the secret of the local
+  stack's one credential pair. Requests without query auth are untouched.
+- S3 `PutObject` / `UploadPart` whose `x-amz-checksum-sha256` header does not
+  match the body: moto stores the body; the emulator answers S3's 400
+  `BadDigest`. Only that header is checked: not other algorithms, not a
+  checksum sent in an aws-chunked trailer.
+- DynamoDB `TransactWriteItems` that fails: moto rolls it back by putting in
+  place a copy of its tables taken before it began, which undoes what other
+  request threads wrote meanwhile and swaps in a copy of the table's stream
+  that no reader's shard iterator follows (a concurrent completion of the same
+  upload vanished, and the Pipe runner stopped seeing records). The emulator
+  serialises DynamoDB writes and keeps the table's own stream, less the
+  records the failed transaction added.
+- EventBridge rules with a Lambda function target: moto delivers nothing to it.
+  After `deliver_lambda_targets(deliver)`, `deliver(function_arn, event)` gets
+  each event the rule matches as EventBridge sends it to Lambda: the full
+  envelope, `time` in ISO 8601, and an `id` of its own for S3's events (moto
+  gives them all one). A target's `InputTransformer` is applied with moto's
+  parser where moto applies it to other targets (put_events, not S3's events);
+  `Input` and `InputPath` are ignored, as moto ignores them for every target.
+  The rule's other targets get moto's own delivery.
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda.
@@ -29,19 +56,45 @@ executing state machines, no Docker for Lambda.
 
 from __future__ import annotations
 
+import base64
+import copy
+import functools
+import hashlib
+import hmac
 import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import moto
+from botocore.auth import SIGV4_TIMESTAMP, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from moto.core.responses import ActionResult
+from moto.core.utils import iso_8601_datetime_without_milliseconds, utcfromtimestamp
+from moto.dynamodb.models import DynamoDBBackend
+from moto.events.models import Rule
+from moto.events.utils import _BASE_EVENT_MESSAGE, EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import ManagedPolicy
+from moto.s3.exceptions import (
+    S3ClientError,
+    S3InvalidAccessKeyIdError,
+    S3SignatureDoesNotMatchError,
+)
 from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from devstack.definitions import MOTO_CREDENTIAL
 
 MOTO_VERSION = "5.2.5"
 HOST = "127.0.0.1"
@@ -50,6 +103,10 @@ MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
+# The secret of each access key presigned URLs may use: the local stack's one pair.
+SECRET_KEYS = {MOTO_CREDENTIAL: MOTO_CREDENTIAL}
+
+logger = logging.getLogger(__name__)
 
 
 def _missing_targets(scope: dict[str, Any]) -> list[str]:
@@ -141,6 +198,181 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Permissi
     return result
 
 
+_original_authenticate_s3 = S3Response._authenticate_and_authorize_s3_action
+
+
+def _check_presigned(response: S3Response, raw_query: str, params: dict[str, str]) -> None:
+    try:
+        access_key, _, region, service, _ = params["X-Amz-Credential"].split("/")
+        signed_at = datetime.strptime(params["X-Amz-Date"], SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+        expires_at = signed_at + timedelta(seconds=int(params["X-Amz-Expires"]))
+        signed_headers = params["X-Amz-SignedHeaders"].split(";")
+    except (KeyError, ValueError) as error:
+        raise S3ClientError(
+            "AuthorizationQueryParametersError", "Query-string authentication is malformed."
+        ) from error
+    if access_key not in SECRET_KEYS:
+        raise S3InvalidAccessKeyIdError()
+    if expires_at < datetime.now(UTC):
+        raise S3ClientError("AccessDenied", "Request has expired")
+    # botocore's presigning signer, fed the request as it arrived: the raw path and
+    # query (less the signature) and the signed headers as the client sent them.
+    unsigned = "&".join(p for p in raw_query.split("&") if not p.startswith("X-Amz-Signature="))
+    request = AWSRequest(
+        method=response.method,
+        url=f"http://{response.headers.get('host', '')}{response.raw_path}?{unsigned}",
+        headers={
+            name: response.headers[name] for name in signed_headers if name in response.headers
+        },
+    )
+    request.context["timestamp"] = params["X-Amz-Date"]
+    signer = S3SigV4QueryAuth(Credentials(access_key, SECRET_KEYS[access_key]), service, region)
+    expected = signer.signature(
+        signer.string_to_sign(request, signer.canonical_request(request)), request
+    )
+    if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
+        raise S3SignatureDoesNotMatchError()
+
+
+def _authenticate_s3(
+    self: S3Response, bucket_name: str | None = None, key_name: str | None = None
+) -> None:
+    # moto's own S3 authentication step: every S3 action calls it before it acts,
+    # inside the handling that answers an S3ClientError as S3's XML error. A WSGI
+    # middleware would see every service and have to redo both.
+    raw_query = self.normalized_request.query_string.decode()
+    params = dict(parse_qsl(raw_query, keep_blank_values=True))
+    if params.get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" and "X-Amz-Signature" in params:
+        _check_presigned(self, raw_query, params)
+    _original_authenticate_s3(self, bucket_name, key_name)
+
+
+def _sha256_checked(action: Callable[[S3Response], Any]) -> Callable[[S3Response], Any]:
+    # Checked before moto stores anything, as S3 refuses the request whole.
+    def checked(self: S3Response) -> Any:
+        claimed = self.headers.get("x-amz-checksum-sha256")
+        actual = base64.b64encode(hashlib.sha256(self.body or b"").digest()).decode()
+        if claimed is not None and claimed != actual:
+            raise S3ClientError(
+                "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+            )
+        return action(self)
+
+    return checked
+
+
+# moto rolls a failed TransactWriteItems back by putting in place a copy of
+# each table it touched, taken before it started. Two things go wrong with
+# that: a write another request thread made meanwhile is undone too (DynamoDB
+# is atomic per item), and the copy carries a copy of the table's stream, so
+# every reader's shard iterator (the Pipe runner's) goes on reading a stream
+# nothing writes to any more. So every write waits for the others, and a
+# rolled-back table keeps its stream, less the records the failed transaction
+# added to it.
+_DYNAMODB_WRITES = threading.RLock()
+
+
+def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(write)
+    def serialised(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITES:
+            return write(self, *args, **kwargs)
+
+    return serialised
+
+
+def _transact_keeping_streams(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITES:
+            shards = {
+                name: (table.stream_shard, len(table.stream_shard.items))
+                for name, table in self.tables.items()
+                if table.stream_shard is not None
+            }
+            try:
+                return transact(self, *args, **kwargs)
+            except Exception:
+                for name, (shard, length) in shards.items():
+                    del shard.items[length:]
+                    shard.table = self.tables[name]
+                    self.tables[name].stream_shard = shard
+                raise
+
+    return transact_write_items
+
+
+_DYNAMODB_WRITE_METHODS = ("put_item", "update_item", "delete_item", "batch_write_item")
+
+
+Deliver = Callable[[str, dict[str, Any]], None]
+# The function Lambda targets' events go to; None leaves them to moto (which drops them).
+_lambda_delivery: dict[str, Deliver | None] = {"deliver": None}
+_original_send_to_targets = Rule.send_to_targets
+
+
+def deliver_lambda_targets(deliver: Deliver | None) -> None:
+    """From now on, hand each event a rule sends to a Lambda function target to
+    `deliver(function_arn, event)`; None gives the targets back to moto.
+
+    `deliver` runs in moto's request thread, before the request that caused the
+    event is answered: it should only queue the event. A later call replaces it.
+    Takes effect once the extensions are installed (start_moto installs them).
+    """
+    _lambda_delivery["deliver"] = deliver
+
+
+def _is_lambda_function(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function"
+
+
+def _lambda_event(
+    original: EventMessageType, target: dict[str, Any], transform_input: bool
+) -> dict[str, Any]:
+    if transform_input and "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        transformed: dict[str, Any] = EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=original,
+        )
+        return transformed
+    event: dict[str, Any] = copy.deepcopy(dict(original))
+    event.pop("ingestion-time", None)  # moto's bookkeeping, not part of the event
+    if event["id"] == _BASE_EVENT_MESSAGE["id"]:
+        # moto's S3 events share one placeholder id; derive one per event, the
+        # same for every rule it matches, as EventBridge's is.
+        event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(event, default=str)))
+    event["time"] = iso_8601_datetime_without_milliseconds(
+        utcfromtimestamp(float(event["time"]))  # type: ignore[arg-type]
+    )
+    return event
+
+
+def _send_to_targets(
+    self: Rule, original_event: EventMessageType, transform_input: bool = True
+) -> None:
+    deliver = _lambda_delivery["deliver"]
+    lambdas = [t for t in self.targets if _is_lambda_function(t["Arn"])]
+    if deliver is None or not lambdas:
+        _original_send_to_targets(self, original_event, transform_input)
+        return
+    try:
+        if self.event_pattern.matches_event(original_event):
+            for target in lambdas:
+                deliver(target["Arn"], _lambda_event(original_event, target, transform_input))
+    except Exception:  # an emulated asynchronous delivery: never fail the request
+        logger.exception("delivering an event to rule %s's Lambda targets failed", self.name)
+    others = [t for t in self.targets if t not in lambdas]
+    if others:
+        # moto's delivery, to a view of the rule without the Lambda targets it would
+        # refuse; object.__new__ because moto's models keep every instance they create.
+        view = object.__new__(type(self))
+        view.__dict__.update(vars(self), targets=others)
+        _original_send_to_targets(view, original_event, transform_input)
+
+
 _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (StepFunctionResponse, "validate_state_machine_definition"): _validate_state_machine_definition,
     (StepFunctionResponse, "list_state_machine_versions"): _list_state_machine_versions,
@@ -149,6 +381,17 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     # Read by moto's response serializer under the API's names.
     (ManagedPolicy, "policy_name"): property(lambda policy: policy.name),
     (ManagedPolicy, "policy_id"): property(lambda policy: policy.id),
+    (S3Response, "_authenticate_and_authorize_s3_action"): _authenticate_s3,
+    (S3Response, "put_object"): _sha256_checked(S3Response.put_object),
+    (S3Response, "upload_part"): _sha256_checked(S3Response.upload_part),
+    (Rule, "send_to_targets"): _send_to_targets,
+    **{
+        (DynamoDBBackend, name): _serialised(getattr(DynamoDBBackend, name))
+        for name in _DYNAMODB_WRITE_METHODS
+    },
+    (DynamoDBBackend, "transact_write_items"): _transact_keeping_streams(
+        DynamoDBBackend.transact_write_items
+    ),
 }
 
 

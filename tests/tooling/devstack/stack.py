@@ -37,10 +37,12 @@ from moto.server import ThreadedMotoServer
 
 from devstack import definitions as d
 from devstack import terraform
-from devstack.emulator import start_moto
+from devstack.emulator import deliver_lambda_targets, start_moto
+from devstack.event_delivery import LambdaEventDelivery
 from devstack.pipe_runner import PipeRunner
 from devstack.router import Fault, LambdaRouter
 from processor.service import TransientProcessingError
+from upload_api.api.routes.events import EVENTS_PATH
 from upload_contract import SSM_PARAMETERS
 
 log = logging.getLogger("devstack")
@@ -81,9 +83,11 @@ class StackState:
     password: str
     bucket: str
     table: str
+    pending_table: str
     kms_key_arn: str
     state_machine_arn: str
     processor_function_arn: str
+    upload_api_function_arn: str
     pipe_name: str
     stream_arn: str
     dead_letter_queue_url: str
@@ -171,6 +175,7 @@ class DevStack:
         self._moto: ThreadedMotoServer | None = None
         self._api: subprocess.Popen[bytes] | None = None
         self.pipe_runner: PipeRunner | None = None
+        self.event_delivery: LambdaEventDelivery | None = None
         self.state: StackState | None = None
         # Bounded: the last thousand outcomes are plenty for tests and the bench.
         self.processed: deque[dict[str, Any]] = deque(maxlen=1000)
@@ -230,10 +235,19 @@ class DevStack:
             after_poll=self._forget_consumed_iterator,
         )
         self.pipe_runner.start()
+        self.event_delivery = LambdaEventDelivery(
+            {self.state.upload_api_function_arn: f"{self.api_url}{EVENTS_PATH}"}
+        )
+        self.event_delivery.start()
+        deliver_lambda_targets(self.event_delivery.deliver)
         self._write_state()
         return self.state
 
     def stop(self) -> None:
+        if self.event_delivery is not None:
+            deliver_lambda_targets(None)
+            self.event_delivery.stop()
+            self.event_delivery = None
         if self.pipe_runner is not None:
             self.pipe_runner.stop()
             self.pipe_runner = None
@@ -425,9 +439,16 @@ class DevStack:
             password=password,
             bucket=ssm["upload_bucket_name"],
             table=table,
+            pending_table=ssm["pending_uploads_table_name"],
             kms_key_arn=ssm["kms_key_arn"],
             state_machine_arn=pipe["Target"],
             processor_function_arn=function_arn,
+            # SAM creates it on AWS; here the API runs under uvicorn, and the
+            # object-created rule's target names it (modules/upload-events).
+            upload_api_function_arn=(
+                f"arn:aws:lambda:{d.REGION}:{account_id}:function:"
+                f"{ssm['upload_api_function_name']}"
+            ),
             pipe_name=pipe["Name"],
             stream_arn=stream_arn,
             dead_letter_queue_url=dlq_url,
@@ -495,6 +516,7 @@ def api_environment(state: StackState) -> dict[str, str]:
         {
             "UPLOAD_BUCKET": state.bucket,
             "FILES_TABLE": state.table,
+            "PENDING_UPLOADS_TABLE": state.pending_table,
             "KMS_KEY_ID": state.kms_key_arn,
             "COGNITO_ISSUER": (
                 f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}"

@@ -1,18 +1,35 @@
-"""The narrow moto extensions the Terraform apply needs (devstack.emulator), each against a real
+"""The narrow moto extensions the local stack needs (devstack.emulator), each against a real
 moto server on loopback, as the local stack runs it."""
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
 import json
+import logging
+import threading
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import httpx
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.table import Table
 
 from devstack.definitions import MOTO_CREDENTIAL
-from devstack.emulator import MOTO_VERSION, install_extensions, start_moto
+from devstack.emulator import (
+    MOTO_VERSION,
+    deliver_lambda_targets,
+    install_extensions,
+    start_moto,
+)
 from devstack.stack import free_port
 from tests.support.pipeline import state_machine_definition
 
@@ -28,13 +45,16 @@ def endpoint() -> Iterator[str]:
     server.stop()
 
 
-def client(endpoint: str, service: str) -> Any:
+def client(endpoint: str, service: str, access_key: str = MOTO_CREDENTIAL) -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id=MOTO_CREDENTIAL,
+        aws_access_key_id=access_key,
         aws_secret_access_key=MOTO_CREDENTIAL,
+        aws_session_token=MOTO_CREDENTIAL,
+        # As the upload API presigns: SigV4 (botocore presigns S3 with SigV2 by default).
+        config=Config(signature_version="s3v4") if service == "s3" else None,
     )
 
 
@@ -186,3 +206,488 @@ def test_authorization_details_name_their_managed_policies(endpoint: str) -> Non
     (policy,) = [p for p in details["Policies"] if p["Arn"] == arn]
     assert policy["PolicyName"] == "named"
     assert policy["PolicyId"] == iam.get_policy(PolicyArn=arn)["Policy"]["PolicyId"]
+
+
+# ------------------------------------------------------------ presigned URLs
+
+DATA = b"data"
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+
+
+def sha256(body: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def stored(s3: Any, bucket: str, key: str) -> bytes | None:
+    try:
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "NoSuchKey"
+        return None
+    return body
+
+
+def error_code(response: httpx.Response) -> str:
+    return response.text.split("<Code>")[1].split("</Code>")[0]
+
+
+@pytest.fixture
+def bucket(endpoint: str) -> str:
+    name = f"presigned-{uuid.uuid4().hex[:12]}"
+    client(endpoint, "s3").create_bucket(Bucket=name)
+    return name
+
+
+def test_a_presigned_put_stores_the_object(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    key = "uploads/owner/a b!(1)*'~é.txt"  # sent percent-encoded: signed as sent
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key})
+    response = httpx.put(url, content=DATA)
+    assert response.status_code == 200, response.text
+    assert stored(s3, bucket, key) == DATA
+
+
+def test_an_expired_presigned_url_is_refused(
+    endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = client(endpoint, "s3")
+    two_hours_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=2)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: two_hours_ago)
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "late"}, ExpiresIn=3600
+    )
+    response = httpx.put(url, content=DATA)
+    assert response.status_code == 403
+    assert error_code(response) == "AccessDenied"
+    assert "Request has expired" in response.text
+    assert stored(s3, bucket, "late") is None
+
+
+def test_a_presigned_url_used_for_another_key_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "uploads/one"})
+    response = httpx.put(url.replace("/uploads/one?", "/uploads/two?"), content=DATA)
+    assert response.status_code == 403
+    assert error_code(response) == "SignatureDoesNotMatch"
+    assert stored(s3, bucket, "uploads/two") is None
+    assert stored(s3, bucket, "uploads/one") is None
+
+
+def test_an_unknown_access_key_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3", access_key="AKIAUNKNOWN")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
+    response = httpx.put(url, content=DATA)
+    assert response.status_code == 403
+    assert error_code(response) == "InvalidAccessKeyId"
+    assert stored(client(endpoint, "s3"), bucket, "k") is None
+
+
+def presigned_put_with_headers(s3: Any, bucket: str, key: str) -> tuple[str, dict[str, str]]:
+    """A presigned PUT as the direct-upload API hands it out, with the headers it signs."""
+    url = s3.generate_presigned_url(
+        "put_object",
+        Params={
+            "Bucket": bucket,
+            "Key": key,
+            "ContentLength": len(DATA),
+            "ContentType": "text/plain",
+            "ChecksumSHA256": sha256(DATA),
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": KMS_KEY,
+        },
+    )
+    headers = {
+        "Content-Type": "text/plain",
+        "x-amz-checksum-sha256": sha256(DATA),
+        "x-amz-server-side-encryption": "aws:kms",
+        "x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY,
+    }
+    return url, headers
+
+
+def test_a_presigned_put_with_signed_headers_succeeds_with_them(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    url, headers = presigned_put_with_headers(s3, bucket, "uploads/signed")
+    assert "content-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256" in url
+    response = httpx.put(url, content=DATA, headers=headers)
+    assert response.status_code == 200, response.text
+    head = s3.head_object(Bucket=bucket, Key="uploads/signed")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", KMS_KEY)
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Content-Length", str(len(DATA) + 1)),
+        ("Content-Type", "text/html"),
+        ("x-amz-checksum-sha256", sha256(b"other")),
+        ("x-amz-server-side-encryption", "AES256"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", None),
+    ],
+    ids=["content-length", "content-type", "checksum", "encryption", "kms-key-left-out"],
+)
+def test_a_signed_header_changed_or_left_out_is_refused(
+    endpoint: str, bucket: str, header: str, value: str | None
+) -> None:
+    s3 = client(endpoint, "s3")
+    url, headers = presigned_put_with_headers(s3, bucket, "uploads/signed")
+    headers.pop(header, None)
+    body = DATA + b"!" if header == "Content-Length" else DATA
+    response = httpx.put(url, content=body, headers=headers | ({header: value} if value else {}))
+    assert response.status_code == 403
+    assert error_code(response) == "SignatureDoesNotMatch"
+    assert stored(s3, bucket, "uploads/signed") is None
+
+
+def test_malformed_query_authentication_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
+    response = httpx.put(url.replace("X-Amz-Date=", "X-Amz-Datum="), content=DATA)
+    assert response.status_code == 400
+    assert error_code(response) == "AuthorizationQueryParametersError"
+
+
+def test_a_presigned_upload_part_url_works(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="uploads/big")["UploadId"]
+    url = s3.generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": bucket,
+            "Key": "uploads/big",
+            "UploadId": upload_id,
+            "PartNumber": 1,
+            "ContentLength": len(DATA),
+        },
+    )
+    assert httpx.put(url.replace("partNumber=1", "partNumber=2"), content=DATA).status_code == 403
+    response = httpx.put(url, content=DATA)
+    assert response.status_code == 200, response.text
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="uploads/big",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": response.headers["ETag"]}]},
+    )
+    assert stored(s3, bucket, "uploads/big") == DATA
+
+
+def test_a_presigned_get_works(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.put_object(Bucket=bucket, Key="k", Body=DATA)
+    url = s3.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket,
+            "Key": "k",
+            "ResponseContentDisposition": 'attachment; filename="a b.txt"',
+        },
+    )
+    response = httpx.get(url)
+    assert response.status_code == 200, response.text
+    assert response.content == DATA
+
+
+# ------------------------------------------------------------ checksums
+
+
+def test_a_put_whose_sha256_does_not_match_the_body_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    with pytest.raises(ClientError, match="BadDigest") as raised:
+        s3.put_object(Bucket=bucket, Key="k", Body=DATA, ChecksumSHA256=sha256(b"other"))
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert stored(s3, bucket, "k") is None
+    s3.put_object(Bucket=bucket, Key="k", Body=DATA, ChecksumSHA256=sha256(DATA))
+    assert stored(s3, bucket, "k") == DATA
+
+
+def test_a_presigned_put_of_other_bytes_than_signed_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    url, headers = presigned_put_with_headers(s3, bucket, "uploads/swapped")
+    response = httpx.put(url, content=b"evil", headers=headers)  # same length, other bytes
+    assert response.status_code == 400
+    assert error_code(response) == "BadDigest"
+    assert stored(s3, bucket, "uploads/swapped") is None
+
+
+def test_a_part_whose_sha256_does_not_match_the_body_is_refused(endpoint: str, bucket: str) -> None:
+    s3 = client(endpoint, "s3")
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="big", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
+    part = {"Bucket": bucket, "Key": "big", "UploadId": upload_id, "PartNumber": 1, "Body": DATA}
+    with pytest.raises(ClientError, match="BadDigest"):
+        s3.upload_part(**part, ChecksumSHA256=sha256(b"other"))
+    assert s3.list_parts(Bucket=bucket, Key="big", UploadId=upload_id).get("Parts", []) == []
+    s3.upload_part(**part, ChecksumSHA256=sha256(DATA))
+
+
+# ------------------------------------------------------------ EventBridge to Lambda
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:processor"
+ENVELOPE = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
+
+
+@pytest.fixture
+def delivered() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    deliver_lambda_targets(lambda arn, event: calls.append((arn, event)))
+    yield calls
+    deliver_lambda_targets(None)
+
+
+@pytest.fixture
+def notifying_bucket(endpoint: str) -> str:
+    """A bucket sending EventBridge notifications, with a rule for its uploads/ to FUNCTION."""
+    name = f"events-{uuid.uuid4().hex[:12]}"
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_notification_configuration(
+        Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [name]}, "object": {"key": [{"prefix": "uploads/"}]}},
+    }
+    events = client(endpoint, "events")
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "processor", "Arn": FUNCTION}])
+    return name
+
+
+def test_an_object_created_under_the_prefix_is_delivered(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="uploads/a", Body=DATA)
+    ((arn, event),) = delivered
+    assert arn == FUNCTION
+    assert set(event) == ENVELOPE
+    assert (event["source"], event["detail-type"]) == ("aws.s3", "Object Created")
+    assert event["resources"] == [f"arn:aws:s3:::{notifying_bucket}"]
+    assert event["detail"]["bucket"]["name"] == notifying_bucket
+    assert event["detail"]["object"]["key"] == "uploads/a"
+    assert event["detail"]["object"]["size"] == len(DATA)
+    sent = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - sent) < timedelta(minutes=1)
+
+
+def test_each_event_has_its_own_id(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    s3 = client(endpoint, "s3")
+    for key in ("uploads/a", "uploads/b"):
+        s3.put_object(Bucket=notifying_bucket, Key=key, Body=DATA)
+    first, second = (event["id"] for _, event in delivered)
+    assert first != second
+
+
+def test_an_object_outside_the_prefix_is_not_delivered(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="elsewhere/a", Body=DATA)
+    assert delivered == []
+
+
+def test_a_completed_multipart_upload_is_delivered(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    s3 = client(endpoint, "s3")
+    key = "uploads/big"
+    upload_id = s3.create_multipart_upload(Bucket=notifying_bucket, Key=key)["UploadId"]
+    etag = s3.upload_part(
+        Bucket=notifying_bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=DATA
+    )["ETag"]
+    assert delivered == []
+    s3.complete_multipart_upload(
+        Bucket=notifying_bucket,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    # moto sends two events: one for the object its completion puts, one for the
+    # completion; both with reason "ObjectCreated", which S3 sends for neither.
+    assert [(arn, event["detail-type"], event["detail"]) for arn, event in delivered] == [
+        (FUNCTION, "Object Created", delivered[0][1]["detail"])
+    ] * 2
+    assert delivered[0][1]["detail"]["object"]["key"] == key
+    assert delivered[0][1]["detail"]["reason"] == "ObjectCreated"
+
+
+def test_put_events_reach_a_lambda_target_as_the_full_event(
+    endpoint: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    source = f"test.{uuid.uuid4().hex[:12]}"
+    events = client(endpoint, "events")
+    events.put_rule(Name=source, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=source, Targets=[{"Id": "processor", "Arn": FUNCTION}])
+    events.put_events(Entries=[{"Source": source, "DetailType": "t", "Detail": '{"k": "v"}'}])
+    ((arn, event),) = delivered
+    assert arn == FUNCTION
+    assert set(event) == ENVELOPE
+    assert (event["source"], event["detail"]) == (source, {"k": "v"})
+    datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_input_transformer_is_applied_to_put_events(
+    endpoint: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    source = f"test.{uuid.uuid4().hex[:12]}"
+    events = client(endpoint, "events")
+    events.put_rule(Name=source, EventPattern=json.dumps({"source": [source]}))
+    transformer = {"InputPathsMap": {"k": "$.detail.k"}, "InputTemplate": '{"file": "<k>"}'}
+    events.put_targets(
+        Rule=source,
+        Targets=[{"Id": "processor", "Arn": FUNCTION, "InputTransformer": transformer}],
+    )
+    events.put_events(Entries=[{"Source": source, "DetailType": "t", "Detail": '{"k": "v"}'}])
+    assert delivered == [(FUNCTION, {"file": "v"})]
+
+
+def test_the_rule_s_other_targets_still_get_the_event(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    sqs = client(endpoint, "sqs")
+    queue_url = sqs.create_queue(QueueName=notifying_bucket)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    client(endpoint, "events").put_targets(
+        Rule=notifying_bucket,
+        Targets=[{"Id": "queue", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+    )
+    client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="uploads/a", Body=DATA)
+    assert len(delivered) == 1
+    (message,) = sqs.receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(message["Body"])["detail"]["object"]["key"] == "uploads/a"
+
+
+def test_a_failing_deliver_is_logged_and_the_put_succeeds(
+    endpoint: str, notifying_bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(arn: str, event: dict[str, Any]) -> None:
+        raise RuntimeError("queue full")
+
+    deliver_lambda_targets(fail)
+    try:
+        with caplog.at_level(logging.ERROR, logger="devstack.emulator"):
+            client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="uploads/a", Body=DATA)
+    finally:
+        deliver_lambda_targets(None)
+    assert "queue full" in caplog.text
+
+
+def test_without_a_deliver_function_nothing_is_delivered(
+    endpoint: str, notifying_bucket: str, delivered: list[tuple[str, dict[str, Any]]]
+) -> None:
+    deliver_lambda_targets(None)
+    client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="uploads/a", Body=DATA)
+    assert delivered == []
+
+
+def test_a_failed_transaction_does_not_undo_a_concurrent_write(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto restores a snapshot on rollback; a write made meanwhile must survive it."""
+    dynamodb = client(endpoint, "dynamodb")
+    table = f"t-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "taken"}})
+    snapshot_taken, writer_started = threading.Event(), threading.Event()
+    deepcopy = copy.deepcopy
+
+    def slow_snapshot(value: Any, *args: Any) -> Any:
+        # The rollback copy is taken; hold the transaction open while the writer runs.
+        copied = deepcopy(value, *args)
+        if isinstance(value, Table) and not snapshot_taken.is_set():
+            snapshot_taken.set()
+            writer_started.wait(5)
+            time.sleep(0.3)
+        return copied
+
+    monkeypatch.setattr(dynamodb_models.copy, "deepcopy", slow_snapshot)
+
+    def failing_transaction() -> None:
+        with pytest.raises(ClientError):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {"id": {"S": "taken"}},
+                            "ConditionExpression": "attribute_not_exists(id)",
+                        }
+                    }
+                ]
+            )
+
+    def writer() -> None:
+        snapshot_taken.wait(5)
+        writer_started.set()
+        client(endpoint, "dynamodb").put_item(TableName=table, Item={"id": {"S": "concurrent"}})
+
+    threads = [
+        threading.Thread(target=failing_transaction),
+        threading.Thread(target=writer, name="writer"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert snapshot_taken.is_set()
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": "concurrent"}}, ConsistentRead=True)
+    assert "Item" in item
+
+
+def test_a_reader_of_the_stream_still_sees_records_after_a_failed_transaction(
+    endpoint: str,
+) -> None:
+    dynamodb, streams = client(endpoint, "dynamodb"), client(endpoint, "dynamodbstreams")
+    table = f"t-{uuid.uuid4().hex[:8]}"
+    stream_arn = dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "taken"}})
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+    )["ShardIterator"]
+    with pytest.raises(ClientError):
+        # The first Put applies (and is streamed) before the second one's condition fails.
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"id": {"S": "rolled-back"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"id": {"S": "taken"}},
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                },
+            ]
+        )
+
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "after"}})
+
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records] == ["after"]
+    rolled_back = dynamodb.get_item(TableName=table, Key={"id": {"S": "rolled-back"}})
+    assert "Item" not in rolled_back

@@ -1,7 +1,7 @@
 """FastAPI dependencies: settings, the verified caller and the upload service."""
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import boto3
 from botocore.config import Config
@@ -17,6 +17,7 @@ from upload_api.core.auth import (
 )
 from upload_api.core.config import Settings
 from upload_api.core.logging import logger
+from upload_api.direct_uploads import DirectUploadService
 from upload_api.service import UploadService
 
 
@@ -52,23 +53,30 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-@lru_cache(maxsize=4)
-def _service(settings: Settings) -> UploadService:
-    # Clients are built on first use, not at import, to keep the cold start short.
-    # Two attempts of at most 2 s connect + 5 s read per call keep an upload's
-    # object write, item write and any compensation inside the 29 s Lambda timeout
-    # in all but pathological cases.
+def _clients(settings: Settings, read_timeout: int) -> tuple[Any, Any]:
+    # Two attempts of at most 2 s connect + read_timeout per call keep every
+    # request inside the 29 s Lambda timeout in all but pathological cases.
     config = Config(
         retries={"mode": "standard", "max_attempts": 2},
         connect_timeout=2,
-        read_timeout=5,
+        read_timeout=read_timeout,
         signature_version="s3v4",
     )
     endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
     session = boto3.session.Session()
+    return (
+        session.client("s3", config=config, endpoint_url=endpoint),
+        session.client("dynamodb", config=config, endpoint_url=endpoint),
+    )
+
+
+# Services are built on first use, not at import, to keep the cold start short.
+@lru_cache(maxsize=4)
+def _service(settings: Settings) -> UploadService:
+    s3, dynamodb = _clients(settings, read_timeout=5)
     return UploadService(
-        s3=session.client("s3", config=config, endpoint_url=endpoint),
-        dynamodb=session.client("dynamodb", config=config, endpoint_url=endpoint),
+        s3=s3,
+        dynamodb=dynamodb,
         bucket=settings.upload_bucket,
         table=settings.files_table,
         kms_key_id=settings.kms_key_id,
@@ -82,3 +90,30 @@ def get_upload_service(settings: SettingsDep) -> UploadService:
 
 
 UploadServiceDep = Annotated[UploadService, Depends(get_upload_service)]
+
+
+@lru_cache(maxsize=4)
+def _direct_service(settings: Settings) -> DirectUploadService:
+    # S3 may take several seconds to assemble thousands of parts.
+    s3, dynamodb = _clients(settings, read_timeout=12)
+    return DirectUploadService(
+        s3=s3,
+        dynamodb=dynamodb,
+        bucket=settings.upload_bucket,
+        files_table=settings.files_table,
+        pending_table=settings.pending_uploads_table,
+        kms_key_id=settings.kms_key_id,
+        url_ttl=settings.upload_url_ttl_seconds,
+        pending_ttl=settings.pending_upload_ttl_seconds,
+        single_put_max_bytes=settings.single_put_max_bytes,
+        part_bytes=settings.multipart_part_bytes,
+        max_bytes=settings.max_direct_upload_bytes,
+        logger=logger,
+    )
+
+
+def get_direct_upload_service(settings: SettingsDep) -> DirectUploadService:
+    return _direct_service(settings)
+
+
+DirectUploadServiceDep = Annotated[DirectUploadService, Depends(get_direct_upload_service)]

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from upload_api.core.auth import is_allowed_jwks_url
 
 MIB = 1024 * 1024
+GIB = 1024 * MIB
 # Lambda's synchronous payload limit is 6,291,456 bytes and Base64 adds 4/3,
 # so a decoded file much above 4.5 MiB cannot arrive through API Gateway at all.
 MAX_UPLOAD_CEILING = 4 * MIB + MIB // 2
@@ -25,6 +26,17 @@ class Settings(BaseSettings):
     jwks_url: HttpUrl | None = None
     max_upload_bytes: int = Field(default=4 * MIB, gt=0, le=MAX_UPLOAD_CEILING)
     presigned_url_ttl_seconds: int = Field(default=300, ge=1, le=3600)
+    # Direct uploads (POST /uploads): one signed PUT up to single_put_max_bytes,
+    # multipart above, nothing above max_direct_upload_bytes (S3 caps a PUT at
+    # 5 GiB and a part at 5 MiB minimum).
+    pending_uploads_table: str = Field(min_length=3, max_length=255)
+    max_direct_upload_bytes: int = Field(default=5 * GIB, gt=0, le=5 * 1024 * GIB)
+    single_put_max_bytes: int = Field(default=64 * MIB, ge=0, le=5 * GIB)
+    multipart_part_bytes: int = Field(default=16 * MIB, ge=5 * MIB, le=5 * GIB)
+    # URLs for the bytes live at most 15 minutes; part URLs can be renewed.
+    upload_url_ttl_seconds: int = Field(default=900, ge=1, le=900)
+    # A pending upload lives a day, as long as the bucket keeps incomplete parts.
+    pending_upload_ttl_seconds: int = Field(default=86_400, ge=900, le=86_400)
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # Set by the local stack only; boto3 reads AWS_ENDPOINT_URL itself, this
     # copy exists so the setting is visible and validated in one place.

@@ -26,5 +26,9 @@ class NotFoundError(UploadError):
     """No such file for this caller (another user's file is not found either)."""
 
 
+class ConflictError(UploadError):
+    """The request does not fit the upload's current state (not all bytes yet, already done)."""
+
+
 class StorageUnavailableError(UploadError):
     """S3 or DynamoDB failed; nothing was half-written. Retry later."""

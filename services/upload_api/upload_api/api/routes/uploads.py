@@ -36,7 +36,7 @@ router = APIRouter(tags=["uploads"])
 # of \u escapes), plus keys, punctuation and whitespace.
 _JSON_ENVELOPE_BYTES = (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS) * 12 + 4096
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503)
 }
 
@@ -62,7 +62,7 @@ async def _read_capped_body(request: Request, limit: int) -> bytearray:
     "/upload",
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResponse,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Upload a Base64-encoded file",
     openapi_extra={
         "requestBody": {
@@ -99,7 +99,7 @@ async def upload(
     )
 
 
-@router.get("/uploads", response_model=FileList, responses=_ERRORS, summary="List my files")
+@router.get("/uploads", response_model=FileList, responses=ERROR_RESPONSES, summary="List my files")
 async def list_uploads(
     user: CurrentUser,
     service: UploadServiceDep,
@@ -115,13 +115,13 @@ async def list_uploads(
     ] = None,
 ) -> FileList:
     files, next_cursor = await run_in_threadpool(service.list, user.sub, limit, cursor)
-    return FileList(items=[_metadata(stored) for stored in files], next_cursor=next_cursor)
+    return FileList(items=[metadata(stored) for stored in files], next_cursor=next_cursor)
 
 
 @router.get(
     "/uploads/{file_id}",
     response_model=FileDetail,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="One of my files, with its status and a short-lived download URL",
 )
 async def get_upload(
@@ -131,14 +131,14 @@ async def get_upload(
     url = await run_in_threadpool(service.download_url, stored)
     return FileDetail.model_validate(
         {
-            **_metadata(stored).model_dump(),
+            **metadata(stored).model_dump(),
             "download_url": url,
             "download_url_expires_in": settings.presigned_url_ttl_seconds,
         }
     )
 
 
-def _metadata(stored: StoredFile) -> FileMetadata:
+def metadata(stored: StoredFile) -> FileMetadata:
     fields = {name: stored.item.get(name) for name in FileMetadata.model_fields}
     return FileMetadata.model_validate({**fields, "s3_path": stored.s3_path})
 

@@ -1,0 +1,307 @@
+"""Direct uploads against moto: start, the bytes, completion by either signal, resume, abort.
+
+The bytes go in with boto3 here (decorator-mode moto does not serve the
+presigned URLs over HTTP); the end-to-end tests send them to the URLs.
+"""
+
+import base64
+import hashlib
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.api import ALICE, BOB, Api, app_settings
+from tests.support.aws import client, create_upload_resources
+from tests.support.tokens import JwksServer, TokenIssuer
+from upload_api.direct_uploads import MIB
+from upload_api.main import create_app
+
+PART = 5 * MIB
+
+
+@pytest.fixture
+def direct(aws: None, jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[Api]:
+    """The app with S3's smallest part size as the multipart threshold, to keep files small."""
+    resources = create_upload_resources()
+    settings = app_settings(
+        resources,
+        jwks_server.url,
+        single_put_max_bytes=PART,
+        multipart_part_bytes=PART,
+        max_direct_upload_bytes=64 * MIB,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield Api(client=test_client, resources=resources, issuer=token_issuer)
+
+
+def start(api: Api, data: bytes, sub: str = ALICE, name: str = "report.pdf") -> dict[str, Any]:
+    response = api.client.post(
+        "/uploads",
+        json={
+            "file_name": name,
+            "comment": "direct",
+            "size_bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=api.auth(sub),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def key_of(started: dict[str, Any]) -> str:
+    return str(started["s3_path"].split("/", 3)[3])
+
+
+def put_bytes(api: Api, started: dict[str, Any], data: bytes) -> None:
+    client("s3").put_object(Bucket=api.resources.bucket, Key=key_of(started), Body=data)
+
+
+def put_parts(
+    api: Api, started: dict[str, Any], data: bytes, numbers: list[int]
+) -> list[dict[str, Any]]:
+    size = started["upload"]["part_size"]
+    upload_id = urllib.parse.parse_qs(
+        urllib.parse.urlsplit(started["upload"]["parts"][0]["url"]).query
+    )["uploadId"][0]
+    return [
+        {
+            "part_number": n,
+            "etag": client("s3").upload_part(
+                Bucket=api.resources.bucket,
+                Key=key_of(started),
+                UploadId=upload_id,
+                PartNumber=n,
+                Body=data[(n - 1) * size : n * size],
+            )["ETag"],
+        }
+        for n in numbers
+    ]
+
+
+def rows(table: str) -> list[dict[str, Any]]:
+    return list(client("dynamodb").scan(TableName=table)["Items"])
+
+
+def event(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": 1}},
+    }
+
+
+def test_a_single_put_url_binds_its_key_size_checksum_and_key(direct: Api) -> None:
+    data = b"%PDF-1.7 direct upload"
+    started = start(direct, data)
+
+    assert started["status"] == "PENDING_UPLOAD"
+    assert key_of(started) == f"uploads/{ALICE}/{started['file_id']}/report.pdf"
+    upload = started["upload"]
+    assert upload["method"] == "PUT"
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(upload["url"]).query)
+    # The headers listed are exactly the ones the signature covers, with their values.
+    signed = set(query["X-Amz-SignedHeaders"][0].split(";")) - {"host"}
+    assert {name.lower() for name in upload["headers"]} == signed
+    assert upload["headers"]["Content-Length"] == str(len(data))
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert upload["headers"]["x-amz-checksum-sha256"] == digest
+    assert upload["headers"]["x-amz-server-side-encryption"] == "aws:kms"
+    assert upload["headers"]["x-amz-server-side-encryption-aws-kms-key-id"] == (
+        direct.resources.kms_key_arn
+    )
+    assert int(query["X-Amz-Expires"][0]) <= 900
+    # Pending, not a file: nothing on the files table's stream.
+    assert rows(direct.resources.table) == []
+    assert len(rows(direct.resources.pending_table)) == 1
+
+
+def test_completion_creates_the_file_item_once_whichever_signal_comes_first(
+    direct: Api,
+) -> None:
+    data = b"hello direct"
+    started = start(direct, data)
+    file_id = started["file_id"]
+    early = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
+    assert early.status_code == 409
+    assert early.json()["error"] == "upload_incomplete"
+
+    put_bytes(direct, started, data)
+    by_event = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
+    assert by_event.json() == {"outcome": "completed"}
+    again = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
+    assert again.json() == {"outcome": "ignored: no pending upload"}
+    by_client = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
+
+    assert by_client.status_code == 200, by_client.text
+    assert by_client.json()["status"] == "UPLOADED"
+    assert by_client.json()["size_bytes"] == len(data)
+    assert by_client.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    [item] = rows(direct.resources.table)
+    assert item["file_id"]["S"] == file_id
+    assert rows(direct.resources.pending_table) == []
+
+
+def test_events_for_other_keys_change_nothing(direct: Api) -> None:
+    data = b"bytes"
+    started = start(direct, data)
+    put_bytes(direct, started, data)
+    bucket = direct.resources.bucket
+    wrong_owner = key_of(started).replace(ALICE, BOB)
+    renamed = key_of(started).rsplit("/", 1)[0] + "/other.pdf"
+
+    assert direct.client.post("/events", json=event(bucket, wrong_owner)).json()["outcome"] == (
+        "ignored: key does not match the pending upload"
+    )
+    assert direct.client.post("/events", json=event(bucket, renamed)).json()["outcome"] == (
+        "ignored: key does not match the pending upload"
+    )
+    assert direct.client.post("/events", json=event("another-bucket", key_of(started))).json()[
+        "outcome"
+    ] == ("ignored: not an upload key")
+    assert direct.client.post("/events", json={"source": "aws.s3"}).status_code == 400
+    assert rows(direct.resources.table) == []
+
+
+def test_another_users_upload_is_not_found(direct: Api) -> None:
+    data = b"alice's"
+    started = start(direct, data)
+    put_bytes(direct, started, data)
+    file_id = started["file_id"]
+    bob = direct.auth(BOB)
+
+    assert direct.client.post(f"/uploads/{file_id}/complete", headers=bob).status_code == 404
+    assert direct.client.delete(f"/uploads/{file_id}", headers=bob).status_code == 404
+    assert rows(direct.resources.table) == []
+    assert len(rows(direct.resources.pending_table)) == 1
+
+
+def test_multipart_upload_resumes_and_completes_with_the_etags(direct: Api) -> None:
+    data = bytes(range(256)) * (11 * MIB // 256)
+    started = start(direct, data)
+    upload = started["upload"]
+    assert upload["method"] == "MULTIPART"
+    assert upload["part_size"] == PART
+    assert [p["part_number"] for p in upload["parts"]] == [1, 2, 3]
+    file_id = started["file_id"]
+
+    first = put_parts(direct, started, data, [1])
+    resumed = direct.client.get(f"/uploads/{file_id}/parts", headers=direct.auth()).json()
+    assert [p["part_number"] for p in resumed["parts_received"]] == [1]
+    assert resumed["parts_received"][0]["size_bytes"] == PART
+    assert [p["part_number"] for p in resumed["upload"]["parts"]] == [2, 3]
+    incomplete = direct.client.post(
+        f"/uploads/{file_id}/complete", json={"parts": first}, headers=direct.auth()
+    )
+    assert incomplete.status_code == 409
+
+    parts = first + put_parts(direct, started, data, [2, 3])
+    wrong = [{**parts[0], "etag": '"0000"'}, *parts[1:]]
+    refused = direct.client.post(
+        f"/uploads/{file_id}/complete", json={"parts": wrong}, headers=direct.auth()
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "parts_mismatch"
+    done = direct.client.post(
+        f"/uploads/{file_id}/complete", json={"parts": parts}, headers=direct.auth()
+    )
+    assert done.status_code == 200, done.text
+    twice = direct.client.post(
+        f"/uploads/{file_id}/complete", json={"parts": parts}, headers=direct.auth()
+    )
+
+    assert twice.status_code == 200
+    assert twice.json() == done.json()
+    stored = client("s3").get_object(Bucket=direct.resources.bucket, Key=key_of(started))
+    assert stored["Body"].read() == data
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert len(rows(direct.resources.table)) == 1
+
+
+def test_abort_removes_the_pending_upload_and_its_bytes(direct: Api) -> None:
+    data = b"never mind"
+    started = start(direct, data)
+    put_bytes(direct, started, data)
+    file_id = started["file_id"]
+
+    assert direct.client.delete(f"/uploads/{file_id}", headers=direct.auth()).status_code == 204
+
+    assert rows(direct.resources.pending_table) == []
+    versions = client("s3").list_object_versions(Bucket=direct.resources.bucket)
+    assert versions.get("Versions", []) == []
+    gone = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
+    assert gone.status_code == 404
+    event_after = direct.client.post(
+        "/events", json=event(direct.resources.bucket, key_of(started))
+    )
+    assert event_after.json()["outcome"] == "ignored: no pending upload"
+
+
+def test_a_completed_upload_cannot_be_aborted(direct: Api) -> None:
+    data = b"kept"
+    started = start(direct, data)
+    put_bytes(direct, started, data)
+    file_id = started["file_id"]
+    direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
+
+    response = direct.client.delete(f"/uploads/{file_id}", headers=direct.auth())
+
+    assert response.status_code == 409
+    assert response.json()["error"] == "not_pending"
+
+
+def test_an_expired_pending_upload_is_gone(direct: Api) -> None:
+    """DynamoDB deletes expired items within days: expired already counts as gone."""
+    data = b"late"
+    started = start(direct, data)
+    put_bytes(direct, started, data)
+    client("dynamodb").update_item(
+        TableName=direct.resources.pending_table,
+        Key={"file_id": {"S": started["file_id"]}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+
+    response = direct.client.post(f"/uploads/{started['file_id']}/complete", headers=direct.auth())
+
+    assert response.status_code == 404
+    assert rows(direct.resources.table) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"size_bytes": 64 * MIB + 1}, 413, "file_too_large"),
+        ({"size_bytes": -1}, 422, "validation_error"),
+        ({"size_bytes": "12"}, 422, "validation_error"),
+        ({"sha256": "f" * 63}, 422, "validation_error"),
+        ({"file_name": ""}, 422, "validation_error"),
+        ({"extra": 1}, 422, "validation_error"),
+    ],
+)
+def test_bad_start_requests_get_a_json_error_and_store_nothing(
+    direct: Api, change: dict[str, Any], status: int, code: str
+) -> None:
+    request = {"file_name": "a.bin", "size_bytes": 10, "sha256": "a" * 64, **change}
+    response = direct.client.post("/uploads", json=request, headers=direct.auth())
+
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == code
+    assert rows(direct.resources.pending_table) == []
+
+
+def test_every_direct_route_needs_a_token(direct: Api) -> None:
+    file_id = "33333333-3333-4333-8333-333333333333"
+    calls = [
+        ("POST", "/uploads"),
+        ("GET", f"/uploads/{file_id}/parts"),
+        ("POST", f"/uploads/{file_id}/complete"),
+        ("DELETE", f"/uploads/{file_id}"),
+    ]
+    for method, path in calls:
+        assert direct.client.request(method, path).status_code == 401, path
