@@ -85,6 +85,9 @@ def test_a_12_mib_single_put_is_completed_by_the_s3_event_and_processed(
     assert done["status"] == "PROCESSED", done
     assert done["size_bytes"] == len(data)
     assert len(executions_for(stack, started["file_id"])) == 1
+    # Verified, so downloadable: the URL serves the very bytes.
+    detail = api.get(f"/uploads/{started['file_id']}").json()
+    assert s3_http.get(detail["download_url"]).content == data
 
 
 def test_a_200_mib_multipart_upload_resumed_midway_is_processed(

@@ -152,6 +152,7 @@ def test_persistent_failure_is_retried_then_recorded_failed(
     # The error name only: no message, stack trace, bucket or key reaches the user.
     assert final["failure_reason"] == "processing failed (TransientProcessingError)"
     assert final["processed_at"] == final["updated_at"]
+    assert "download_url" not in final  # a file that failed is never handed out
     (execution,) = wait_executions_done(stack, created["file_id"])
     assert execution["status"] == "FAILED"
     assert execution["error"] == "ProcessingFailed"

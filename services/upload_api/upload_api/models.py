@@ -47,8 +47,12 @@ class FileMetadata(BaseModel):
 
 
 class FileDetail(FileMetadata):
-    download_url: str
-    download_url_expires_in: int
+    download_url: str | None = Field(
+        default=None,
+        description="Only for a PROCESSED file: one that has not passed verification "
+        "is never handed out.",
+    )
+    download_url_expires_in: int | None = None
 
 
 class FileList(BaseModel):

@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 
 from tests.support.api import ALICE, BOB, Api
+from tests.support.aws import client
 
 
 def upload(api: Api, name: str, sub: str = ALICE) -> str:
@@ -126,15 +127,27 @@ def test_limit_out_of_range_is_a_422(api: Api, limit: int) -> None:
     assert response.json()["error"] == "validation_error"
 
 
-def test_get_returns_status_and_a_short_lived_download_url(api: Api) -> None:
+def mark(api: Api, file_id: str, status: str) -> None:
+    """Set the status the pipeline would have recorded."""
+    client("dynamodb").update_item(
+        TableName=api.resources.table,
+        Key={"file_id": {"S": file_id}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": status}},
+    )
+
+
+def test_a_processed_file_comes_with_a_short_lived_download_url(api: Api) -> None:
     file_id = upload(api, "report.txt")
+    mark(api, file_id, "PROCESSED")
 
     response = api.client.get(f"/uploads/{file_id}", headers=api.auth())
 
     assert response.status_code == 200
     detail = response.json()
     assert detail["file_id"] == file_id
-    assert detail["status"] == "UPLOADED"
+    assert detail["status"] == "PROCESSED"
     assert detail["file_name"] == "report.txt"
     assert detail["download_url_expires_in"] == 300
     url = urllib.parse.urlparse(detail["download_url"])
@@ -144,6 +157,18 @@ def test_get_returns_status_and_a_short_lived_download_url(api: Api) -> None:
     assert "X-Amz-Signature" in query
     # Served as a download, never rendered inline in the browser.
     assert query["response-content-disposition"][0].startswith('attachment; filename="report.txt"')
+
+
+@pytest.mark.parametrize("status", ["UPLOADED", "FAILED"])
+def test_a_file_not_verified_comes_without_a_download_url(api: Api, status: str) -> None:
+    file_id = upload(api, "report.txt")
+    mark(api, file_id, status)
+
+    detail = api.client.get(f"/uploads/{file_id}", headers=api.auth()).json()
+
+    assert detail["status"] == status
+    assert "download_url" not in detail
+    assert "download_url_expires_in" not in detail
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from upload_api.models import (
     UploadResponse,
 )
 from upload_api.service import MAX_CURSOR_CHARS, StoredFile
+from upload_contract import Status
 
 router = APIRouter(tags=["uploads"])
 
@@ -121,21 +122,21 @@ async def list_uploads(
 @router.get(
     "/uploads/{file_id}",
     response_model=FileDetail,
+    response_model_exclude_none=True,
     responses=ERROR_RESPONSES,
-    summary="One of my files, with its status and a short-lived download URL",
+    summary="One of my files, with its status and, once PROCESSED, a short-lived download URL",
 )
 async def get_upload(
     file_id: str, user: CurrentUser, settings: SettingsDep, service: UploadServiceDep
 ) -> FileDetail:
     stored = await run_in_threadpool(service.get, user.sub, file_id)
-    url = await run_in_threadpool(service.download_url, stored)
-    return FileDetail.model_validate(
-        {
-            **metadata(stored).model_dump(),
-            "download_url": url,
-            "download_url_expires_in": settings.presigned_url_ttl_seconds,
-        }
-    )
+    detail = FileDetail.model_validate(metadata(stored).model_dump())
+    # Only a file that passed verification is handed out; until then, or when it
+    # failed, the caller gets its status and no way to fetch the bytes.
+    if stored.item["status"] == Status.PROCESSED:
+        detail.download_url = await run_in_threadpool(service.download_url, stored)
+        detail.download_url_expires_in = settings.presigned_url_ttl_seconds
+    return detail
 
 
 def metadata(stored: StoredFile) -> FileMetadata:
