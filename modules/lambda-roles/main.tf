@@ -60,6 +60,20 @@ data "aws_iam_policy_document" "upload_api" {
     resources = [local.objects_arn]
   }
 
+  # Deleting a file removes every version of its object (the bucket is
+  # versioned): list them, under the upload prefix only.
+  statement {
+    sid       = "ListObjectVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [var.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.upload_prefix}/*"]
+    }
+  }
+
   # Direct multipart uploads: list the parts received (resume, complete) and
   # abort a pending upload the owner deletes.
   statement {

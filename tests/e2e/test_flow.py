@@ -366,3 +366,17 @@ def test_fifty_concurrent_uploads_are_all_stored_and_processed(
     assert len(statuses()) == 50
     final = wait_for(all_final, timeout=60, interval=0.25, what="50 uploads to be processed")
     assert set(final.values()) == {"PROCESSED"}
+
+
+def test_delete_leaves_no_version_of_the_file(stack: RunningStack, api: httpx.Client) -> None:
+    created = upload(api, "to-delete.txt", b"short-lived")
+    assert wait_final(api, created["file_id"])["status"] == "PROCESSED"
+    key = created["s3_path"].split("/", 3)[3]
+
+    assert api.delete(f"/uploads/{created['file_id']}").status_code == 204
+
+    assert api.get(f"/uploads/{created['file_id']}").status_code == 404
+    assert api.delete(f"/uploads/{created['file_id']}").status_code == 404
+    listing = stack.client("s3").list_object_versions(Bucket=stack.state.bucket, Prefix=key)
+    assert listing.get("Versions", []) == []
+    assert listing.get("DeleteMarkers", []) == []

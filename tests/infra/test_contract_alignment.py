@@ -411,6 +411,9 @@ def test_upload_api_role_matches_what_the_api_calls() -> None:
         ["${var.pending_table_arn}"]
     ]
     assert [s["resources"] for s in allowed["dynamodb:Query"]] == [["${var.owner_index_arn}"]]
+    [versions] = allowed["s3:ListBucketVersions"]
+    assert versions["resources"] == ["${var.bucket_arn}"]
+    assert ("StringLike", "s3:prefix") in versions["conditions"]
     assert "kms:GenerateDataKey" in allowed
 
 

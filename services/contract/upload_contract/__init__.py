@@ -40,6 +40,8 @@ class Status(StrEnum):
     UPLOADED = CONTRACT["status"]["uploaded"]
     PROCESSED = CONTRACT["status"]["processed"]
     FAILED = CONTRACT["status"]["failed"]
+    # Being deleted: the pipeline's conditional writes no longer apply to it.
+    DELETING = CONTRACT["status"]["deleting"]
 
 
 def timestamp(moment: datetime | None = None) -> str:

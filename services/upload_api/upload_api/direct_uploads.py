@@ -453,14 +453,13 @@ class DirectUploadService:
 
     # ------------------------------------------------------------ abort
 
-    def abort(self, owner: str, file_id: str) -> None:
-        """Cancel a pending upload: the record first, so no signal can complete it after."""
+    def abort(self, owner: str, file_id: str) -> bool:
+        """Cancel a pending upload: the record first, so no signal can complete it after.
+
+        False when there is no pending upload of that id (it may be a file)."""
         record = self._pending(file_id)
         if record is None:
-            self._completed_file(owner, file_id)  # 404 unless it is the caller's file
-            raise ConflictError(
-                "not_pending", "the upload is complete; completed files cannot be deleted yet"
-            )
+            return False
         if record["owner"] != owner:
             raise _not_found()
         try:
@@ -471,7 +470,7 @@ class DirectUploadService:
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                raise ConflictError("not_pending", "the upload completed meanwhile") from error
+                return False  # completed meanwhile: now a file
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
@@ -480,6 +479,7 @@ class DirectUploadService:
         else:
             self._remove_put_object(record)
         self._logger.info("direct upload aborted", extra={"file_id": file_id})
+        return True
 
     def _abort_multipart(self, record: Mapping[str, Any]) -> None:
         try:

@@ -25,6 +25,7 @@ from upload_contract import OWNER_INDEX, FileItem, Status, timestamp
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -182,6 +183,72 @@ class UploadService:
                 },
                 ExpiresIn=self._presigned_url_ttl,
             )
+        except AWS_ERRORS as error:
+            raise unavailable() from error
+
+    def delete(self, owner: str, file_id: str) -> None:
+        """Every version of the object, then the item. A retry finishes what a crash left.
+
+        The item is marked DELETING first, under the condition that it is the
+        caller's: the pipeline's writes are conditional on UPLOADED, so a file
+        still being processed is not written back after its bytes are gone.
+        """
+        if not is_uuid(file_id):
+            raise _not_found()
+        key = {"file_id": {"S": file_id}}
+        try:
+            marked = self._dynamodb.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET #status = :deleting, updated_at = :now",
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#status": "status", "#owner": "owner"},
+                ExpressionAttributeValues={
+                    ":deleting": {"S": Status.DELETING.value},
+                    ":now": {"S": timestamp()},
+                    ":owner": {"S": owner},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except AWS_ERRORS as error:
+            if _is_condition_failure(error):
+                raise _not_found() from error  # missing, or someone else's
+            raise unavailable() from error
+        s3_key = marked["Attributes"]["s3_key"]["S"]
+        self._delete_every_version(s3_key)
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key=key,
+                ConditionExpression="#status = :deleting",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":deleting": {"S": Status.DELETING.value}},
+            )
+        except AWS_ERRORS as error:
+            if not _is_condition_failure(error):  # a concurrent delete finished first
+                raise unavailable() from error
+        self._logger.info("file deleted", extra={"file_id": file_id})
+
+    def _delete_every_version(self, s3_key: str) -> None:
+        """The bucket is versioned: a plain delete would only add a delete marker."""
+        try:
+            for page in self._s3.get_paginator("list_object_versions").paginate(
+                Bucket=self._bucket, Prefix=s3_key
+            ):
+                versions: list[ObjectIdentifierTypeDef] = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                    if v["Key"] == s3_key
+                ]
+                if not versions:
+                    continue
+                answer = self._s3.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": versions, "Quiet": True}
+                )
+                if answer.get("Errors"):
+                    raise StorageUnavailableError(
+                        "service_unavailable", "some versions could not be deleted; retry"
+                    )
         except AWS_ERRORS as error:
             raise unavailable() from error
 

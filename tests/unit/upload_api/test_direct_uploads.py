@@ -242,7 +242,7 @@ def test_abort_removes_the_pending_upload_and_its_bytes(direct: Api) -> None:
     assert event_after.json()["outcome"] == "ignored: no pending upload"
 
 
-def test_a_completed_upload_cannot_be_aborted(direct: Api) -> None:
+def test_deleting_a_completed_upload_deletes_the_file(direct: Api) -> None:
     data = b"kept"
     started = start(direct, data)
     put_bytes(direct, started, data)
@@ -251,8 +251,9 @@ def test_a_completed_upload_cannot_be_aborted(direct: Api) -> None:
 
     response = direct.client.delete(f"/uploads/{file_id}", headers=direct.auth())
 
-    assert response.status_code == 409
-    assert response.json()["error"] == "not_pending"
+    assert response.status_code == 204
+    assert rows(direct.resources.table) == []
+    assert client("s3").list_object_versions(Bucket=direct.resources.bucket).get("Versions") is None
 
 
 def test_an_expired_pending_upload_is_gone(direct: Api) -> None:

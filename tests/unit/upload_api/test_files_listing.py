@@ -199,3 +199,52 @@ def test_unsafe_request_ids_are_replaced(api: Api, request_id: str) -> None:
     response = api.client.get("/health", headers={"x-amzn-request-context": context})
     assert response.headers["x-request-id"] != request_id
     assert len(response.headers["x-request-id"]) == 36
+
+
+def test_delete_removes_every_version_and_the_item_and_then_it_is_gone(api: Api) -> None:
+    file_id = upload(api, "report.txt")
+    key = f"uploads/{ALICE}/{file_id}/report.txt"
+    # A second version and a delete marker: every one must go.
+    client("s3").put_object(Bucket=api.resources.bucket, Key=key, Body=b"v2")
+    client("s3").delete_object(Bucket=api.resources.bucket, Key=key)
+
+    first = api.client.delete(f"/uploads/{file_id}", headers=api.auth())
+    second = api.client.delete(f"/uploads/{file_id}", headers=api.auth())
+
+    assert first.status_code == 204
+    assert second.status_code == 404  # idempotent in effect: nothing left to delete
+    listing = client("s3").list_object_versions(Bucket=api.resources.bucket, Prefix=key)
+    assert "Versions" not in listing
+    assert "DeleteMarkers" not in listing
+    assert api.client.get(f"/uploads/{file_id}", headers=api.auth()).status_code == 404
+
+
+def test_another_users_file_cannot_be_deleted(api: Api) -> None:
+    file_id = upload(api, "report.txt")
+
+    response = api.client.delete(f"/uploads/{file_id}", headers=api.auth(BOB))
+
+    assert response.status_code == 404
+    assert api.client.get(f"/uploads/{file_id}", headers=api.auth()).status_code == 200
+    versions = client("s3").list_object_versions(Bucket=api.resources.bucket)["Versions"]
+    assert len(versions) == 1
+
+
+def test_a_file_deleted_while_processing_is_not_written_back(api: Api) -> None:
+    """The pipeline records only over UPLOADED: a deleted file's outcome finds no item."""
+    file_id = upload(api, "report.txt")
+
+    assert api.client.delete(f"/uploads/{file_id}", headers=api.auth()).status_code == 204
+    with pytest.raises(client("dynamodb").exceptions.ConditionalCheckFailedException):
+        client("dynamodb").update_item(
+            TableName=api.resources.table,
+            Key={"file_id": {"S": file_id}},
+            UpdateExpression="SET #s = :processed",
+            ConditionExpression="#s = :uploaded",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":processed": {"S": "PROCESSED"},
+                ":uploaded": {"S": "UPLOADED"},
+            },
+        )
+    assert client("dynamodb").scan(TableName=api.resources.table)["Items"] == []

@@ -1,8 +1,8 @@
 """Direct-to-S3 uploads for files of any size up to MAX_DIRECT_UPLOAD_BYTES.
 
-POST /uploads, GET /uploads/{file_id}/parts, POST /uploads/{file_id}/complete and
-DELETE /uploads/{file_id}: every route acts for the caller only; another user's
-upload is not found.
+POST /uploads, GET /uploads/{file_id}/parts and POST /uploads/{file_id}/complete
+(DELETE /uploads/{file_id}, in uploads.py, also aborts a pending one): every
+route acts for the caller only; another user's upload is not found.
 """
 
 from typing import Annotated, Any
@@ -87,16 +87,6 @@ async def complete_upload(
         parts = [(part.part_number, part.etag) for part in request.parts]
     stored = await run_in_threadpool(service.complete, user.sub, file_id, parts)
     return metadata(stored)
-
-
-@router.delete(
-    "/uploads/{file_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=_RESPONSES,
-    summary="Abort a pending direct upload",
-)
-async def abort_upload(file_id: str, user: CurrentUser, service: DirectUploadServiceDep) -> None:
-    await run_in_threadpool(service.abort, user.sub, file_id)
 
 
 def _response(pending: PendingUpload) -> DirectUploadResponse:

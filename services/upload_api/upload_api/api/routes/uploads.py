@@ -1,4 +1,5 @@
-"""POST /upload, GET /uploads, GET /uploads/{file_id}: every route acts for the caller only."""
+"""POST /upload, GET /uploads, GET and DELETE /uploads/{file_id}: every route acts for the
+caller only; another user's file is not found."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -8,7 +9,12 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from upload_api.api.deps import CurrentUser, SettingsDep, UploadServiceDep
+from upload_api.api.deps import (
+    CurrentUser,
+    DirectUploadServiceDep,
+    SettingsDep,
+    UploadServiceDep,
+)
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.files import (
     MAX_LINE_BREAK_BYTES,
@@ -137,6 +143,22 @@ async def get_upload(
         detail.download_url = await run_in_threadpool(service.download_url, stored)
         detail.download_url_expires_in = settings.presigned_url_ttl_seconds
     return detail
+
+
+@router.delete(
+    "/uploads/{file_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERROR_RESPONSES,
+    summary="Delete one of my files (every version of its bytes), or abort a pending upload",
+)
+async def delete_upload(
+    file_id: str,
+    user: CurrentUser,
+    service: UploadServiceDep,
+    direct: DirectUploadServiceDep,
+) -> None:
+    if not await run_in_threadpool(direct.abort, user.sub, file_id):
+        await run_in_threadpool(service.delete, user.sub, file_id)
 
 
 def metadata(stored: StoredFile) -> FileMetadata:
