@@ -119,6 +119,11 @@ guide-user: .venv/.synced ## The usage guide's sign-in on the local stack: new u
 	@test -n "$(EMAIL)" || { echo "usage: make guide-user EMAIL=you@example.com" >&2; exit 2; }
 	@$(RUN) python -m devstack.guide_user "$(EMAIL)"
 
+.PHONY: erase-user
+erase-user: .venv/.synced ## Erase every file of one user (erasure requests): ENV=local|dev|stage|prod SUB=<cognito sub>
+	@test -n "$(ENV)" && test -n "$(SUB)" || { echo "usage: make erase-user ENV=local SUB=<cognito sub>" >&2; exit 2; }
+	@$(RUN) python -m ops.erase_user "$(ENV)" "$(SUB)"
+
 .PHONY: upload
 upload: .venv/.synced ## Upload FILE=path to the local stack with a progress display
 	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
