@@ -40,7 +40,7 @@ def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
             published_parameters(stack_client(state, "ssm"), d.PARAMETER_PATH),
         )
 
-        assert sorted(line.split()[1] for line in removed) == sorted(
+        assert sorted(line.split()[-2] for line in removed) == sorted(
             [f["file_id"] for f in files] + [pending["file_id"]]
         )
         for created in files:
