@@ -125,6 +125,27 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   tags                = var.tags
 }
 
+# Reserved concurrency caps each function: a throttled upload is a refused
+# upload (API Gateway answers 5xx), a throttled processor a delayed file.
+resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
+  for_each = var.lambda_function_names
+
+  alarm_name          = "${each.key}-throttles"
+  alarm_description   = "Function ${each.key} was throttled: its reserved concurrency is exhausted."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 # The processor records a file it rejects (size, checksum or type mismatch,
 # object missing) as FAILED and returns normally: no Lambda error and no failed
 # execution, only its FilesFailed metric (Powertools EMF: namespace and a

@@ -245,6 +245,7 @@ locals {
     upload_api_repository_uri  = module.ecr.repository_urls[local.upload_api_repository]
     processor_repository_uri   = module.ecr.repository_urls[local.processor_repository]
     api_access_log_group_arn   = module.observability.api_access_log_group_arn
+    alarm_topic_arn            = module.observability.topic_arn
   }
   parameters = { for key, name in local.contract.ssm_parameters : name => local.parameter_values[key] }
 }

@@ -203,3 +203,26 @@ def test_workflows_deploy_to_the_samconfig_region(samconfig: dict[str, Any]) -> 
     for name in ("plan.yml", "deploy-environment.yml"):
         workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         assert {workflow["env"]["AWS_REGION"]} == regions
+
+
+def test_the_api_alarms_watch_this_api_and_notify_terraforms_topic(
+    template: dict[str, Any],
+) -> None:
+    alarms = {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert set(alarms) == {"ApiServerErrorRateAlarm", "ApiLatencyP99Alarm"}
+    rate = alarms["ApiServerErrorRateAlarm"]
+    stats = [m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m]
+    assert {metric["MetricName"] for metric in stats} == {"5xx", "Count"}
+    latency = alarms["ApiLatencyP99Alarm"]
+    assert (latency["MetricName"], latency["ExtendedStatistic"]) == ("Latency", "p99")
+    for alarm in alarms.values():
+        metrics = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+        for metric in metrics or [alarm]:
+            assert metric["Namespace"] == "AWS/ApiGateway"
+            assert metric["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+        for action in (*alarm["AlarmActions"], *alarm["OKActions"]):
+            assert SSM_REFERENCE.fullmatch(action["Fn::Sub"]).group(1) == "alarm-topic-arn"  # type: ignore[union-attr]

@@ -446,8 +446,7 @@ class DevStack:
             # SAM creates it on AWS; here the API runs under uvicorn, and the
             # object-created rule's target names it (modules/upload-events).
             upload_api_function_arn=(
-                f"arn:aws:lambda:{d.REGION}:{account_id}:function:"
-                f"{ssm['upload_api_function_name']}"
+                f"arn:aws:lambda:{d.REGION}:{account_id}:function:{ssm['upload_api_function_name']}"
             ),
             pipe_name=pipe["Name"],
             stream_arn=stream_arn,

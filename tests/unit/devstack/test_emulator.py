@@ -20,7 +20,6 @@ import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
 
 from devstack.definitions import MOTO_CREDENTIAL
@@ -618,7 +617,8 @@ def test_a_failed_transaction_does_not_undo_a_concurrent_write(
             time.sleep(0.3)
         return copied
 
-    monkeypatch.setattr(dynamodb_models.copy, "deepcopy", slow_snapshot)
+    # moto takes its rollback copy with copy.deepcopy (this server runs in-process).
+    monkeypatch.setattr(copy, "deepcopy", slow_snapshot)
 
     def failing_transaction() -> None:
         with pytest.raises(ClientError):
