@@ -125,9 +125,9 @@ erase-user: .venv/.synced ## Erase every file of one user (erasure requests): EN
 	@$(RUN) python -m ops.erase_user "$(ENV)" "$(SUB)"
 
 .PHONY: upload
-upload: .venv/.synced ## Upload FILE=path to the local stack with a progress display
+upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any size, resumable
 	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
-	$(RUN) python -m devstack.upload_client "$(FILE)"
+	$(RUN) python -m devstack.upload_client "$(FILE)" $(if $(COMMENT),--comment "$(COMMENT)")
 
 .PHONY: security-model
 security-model: .venv/.synced ## IAM escalation analysis of the running local stack; rewrites the README's security model

@@ -251,8 +251,10 @@ def _sha256_checked(action: Callable[[S3Response], Any]) -> Callable[[S3Response
     # Checked before moto stores anything, as S3 refuses the request whole.
     def checked(self: S3Response) -> Any:
         claimed = self.headers.get("x-amz-checksum-sha256")
-        actual = base64.b64encode(hashlib.sha256(self.body or b"").digest()).decode()
-        if claimed is not None and claimed != actual:
+        if (
+            claimed is not None
+            and claimed != base64.b64encode(hashlib.sha256(self.body or b"").digest()).decode()
+        ):
             raise S3ClientError(
                 "BadDigest", "The SHA256 you specified did not match the calculated checksum."
             )

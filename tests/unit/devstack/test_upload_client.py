@@ -1,0 +1,355 @@
+"""`make upload` (devstack.upload_client) against the real app and a real moto server.
+
+The app runs in this process under uvicorn on a free loopback port, its AWS
+clients pointed at moto in server mode with the emulator's extensions (which
+check presigned URLs' signatures and SHA-256 headers), so the client's PUTs go
+to the URLs the API signs, with the headers it lists, as on the local stack.
+The thresholds are lowered: one PUT up to 8 MiB, 5 MiB parts above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import uvicorn
+from botocore.config import Config
+from fastapi import FastAPI
+
+from devstack import upload_client
+from devstack.emulator import start_moto
+from devstack.stack import free_port
+from devstack.upload_client import UploadError, upload_file
+from tests.support.api import ALICE, app_settings
+from tests.support.aws import REGION, UploadResources
+from tests.support.pipeline import table_definition
+from tests.support.tokens import JwksServer, TokenIssuer
+from upload_api.main import create_app
+from upload_contract import PENDING_HASH_KEY
+
+MIB = 1024 * 1024
+PART = 5 * MIB
+MULTIPART_SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = start_moto(free_port())
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def aws(endpoint: str, service: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=endpoint, region_name=REGION, config=Config(signature_version="s3v4")
+    )
+
+
+def create_resources(endpoint: str) -> UploadResources:
+    """tests.support.aws's resources, in the moto server, under names of their own."""
+    suffix = uuid.uuid4().hex[:12]
+    key_arn = aws(endpoint, "kms").create_key(Description="uploads")["KeyMetadata"]["Arn"]
+    bucket, table, pending = f"uploads-{suffix}", f"files-{suffix}", f"pending-{suffix}"
+    s3, dynamodb = aws(endpoint, "s3"), aws(endpoint, "dynamodb")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    dynamodb.create_table(TableName=table, **table_definition())
+    dynamodb.create_table(
+        TableName=pending,
+        KeySchema=[{"AttributeName": PENDING_HASH_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": PENDING_HASH_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return UploadResources(bucket=bucket, table=table, pending_table=pending, kms_key_arn=key_arn)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "the app exited"
+        assert time.monotonic() < deadline, "the app did not start within 10 s"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class Stack:
+    api: httpx.Client
+    resources: UploadResources
+    endpoint: str
+    state_dir: Path
+
+
+@pytest.fixture
+def stack(
+    moto_endpoint: str, jwks_server: JwksServer, token_issuer: TokenIssuer, tmp_path: Path
+) -> Iterator[Stack]:
+    resources = create_resources(moto_endpoint)
+    settings = app_settings(
+        resources,
+        jwks_server.url,
+        aws_endpoint_url=moto_endpoint,
+        single_put_max_bytes=8 * MIB,
+        multipart_part_bytes=PART,
+        max_direct_upload_bytes=32 * MIB,
+    )
+    token = token_issuer.token(token_issuer.claims(sub=ALICE))
+    with (
+        serving(create_app(settings)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": token}, timeout=30) as api,
+    ):
+        yield Stack(api, resources, moto_endpoint, tmp_path / "state")
+
+
+def random_file(directory: Path, size: int) -> Path:
+    path = directory / f"file-{size}.bin"
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def stored(stack: Stack, answer: dict[str, Any]) -> bytes:
+    bucket, key = answer["s3_path"].removeprefix("s3://").split("/", 1)
+    body: bytes = aws(stack.endpoint, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def progress_counts(stderr: str) -> list[tuple[int, int]]:
+    """(sent, total) of every progress update written to stderr."""
+    return [
+        (int(sent.replace(",", "")), int(total.replace(",", "")))
+        for sent, total in re.findall(r"([\d,]+)/([\d,]+) bytes", stderr)
+    ]
+
+
+def record_puts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The part numbers (1 for a single PUT) of the PUTs the client sends to S3 from now on."""
+    sent: list[int] = []
+    put = upload_client._Sender.put
+
+    def recorded(
+        self: upload_client._Sender, url: str, offset: int, length: int, headers: dict[str, str]
+    ) -> httpx.Response:
+        sent.append(offset // PART + 1)
+        return put(self, url, offset, length, headers)
+
+    monkeypatch.setattr(upload_client._Sender, "put", recorded)
+    return sent
+
+
+def interrupted_after_part_1(stack: Stack, path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Start a multipart upload of `path` and press Ctrl-C once part 1 is in S3: its file_id."""
+    put_part = upload_client._Sender.put_part
+
+    def ctrl_c_after_part_1(
+        self: upload_client._Sender, part: dict[str, Any], part_size: int
+    ) -> dict[str, Any]:
+        if part["part_number"] > 1:
+            raise KeyboardInterrupt
+        return put_part(self, part, part_size)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(upload_client._Sender, "put_part", ctrl_c_after_part_1)
+        with pytest.raises(KeyboardInterrupt):
+            upload_file(stack.api, path, state_dir=stack.state_dir)
+    received = stack.api.get(f"/uploads/{kept(stack, path)['file_id']}/parts").json()
+    assert [part["part_number"] for part in received["parts_received"]] == [1]
+    return str(kept(stack, path)["file_id"])
+
+
+def kept(stack: Stack, path: Path) -> dict[str, Any]:
+    """The resume state the client keeps for `path`'s content."""
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    state: dict[str, Any] = json.loads((stack.state_dir / "uploads" / f"{sha256}.json").read_text())
+    return state
+
+
+def state_files(stack: Stack) -> list[Path]:
+    return sorted((stack.state_dir / "uploads").glob("*")) if stack.state_dir.exists() else []
+
+
+# ------------------------------------------------------------ tests
+
+
+@pytest.mark.parametrize(
+    "size", [300_000, 6 * MIB, MULTIPART_SIZE], ids=["json", "single-put", "multipart"]
+)
+def test_the_progress_counts_the_files_bytes_up_to_exactly_its_size(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str], size: int
+) -> None:
+    path = random_file(tmp_path, size)
+
+    answer = upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    counts = progress_counts(capsys.readouterr().err)
+    assert {total for _, total in counts} == {size}
+    sent = [n for n, _ in counts]
+    assert sent == sorted(sent)
+    assert sent[-1] == size
+    assert stored(stack, answer) == path.read_bytes()
+
+
+def test_a_file_above_4_mib_goes_in_one_signed_put_and_completes(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = random_file(tmp_path, 6 * MIB)
+    puts = record_puts(monkeypatch)
+
+    answer = upload_file(stack.api, path, comment="six", state_dir=stack.state_dir, progress=False)
+
+    assert puts == [1]
+    assert answer["status"] == "UPLOADED"
+    assert answer["size_bytes"] == 6 * MIB
+    assert answer["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert answer["comment"] == "six"
+    assert stored(stack, answer) == path.read_bytes()
+    assert state_files(stack) == []  # nothing to resume for a single PUT
+
+
+def test_an_interrupted_multipart_upload_resumes_with_only_the_missing_parts(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = random_file(tmp_path, MULTIPART_SIZE)
+    file_id = interrupted_after_part_1(stack, path, monkeypatch)
+    assert kept(stack, path)["size_bytes"] == MULTIPART_SIZE
+    assert "run the same command again to resume" in capsys.readouterr().err
+    puts = record_puts(monkeypatch)
+
+    answer = upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    assert sorted(puts) == [2, 3]
+    stderr = capsys.readouterr().err
+    assert f"Resuming upload {file_id}: 1 of 3 parts uploaded" in stderr
+    counts = progress_counts(stderr)
+    assert counts[0] == (PART, MULTIPART_SIZE)  # part 1 counts as sent from the start
+    assert counts[-1] == (MULTIPART_SIZE, MULTIPART_SIZE)
+    assert answer["file_id"] == file_id
+    assert answer["status"] == "UPLOADED"
+    assert stored(stack, answer) == path.read_bytes()
+    assert state_files(stack) == []
+
+
+@pytest.mark.parametrize("gone", ["aborted through the API", "aborted in S3"])
+def test_a_state_file_whose_upload_is_gone_starts_over(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gone: str,
+) -> None:
+    path = random_file(tmp_path, MULTIPART_SIZE)
+    file_id = interrupted_after_part_1(stack, path, monkeypatch)
+    if gone == "aborted through the API":  # GET .../parts: 404
+        assert stack.api.delete(f"/uploads/{file_id}").status_code == 204
+    else:  # the bucket's lifecycle rule, say; GET .../parts: 409 upload_gone
+        s3 = aws(stack.endpoint, "s3")
+        bucket = stack.resources.bucket
+        for upload in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]:
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    capsys.readouterr()
+    puts = record_puts(monkeypatch)
+
+    answer = upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    assert f"Upload {file_id} can no longer be resumed; starting over" in capsys.readouterr().err
+    assert sorted(puts) == [1, 2, 3]
+    assert answer["file_id"] != file_id
+    assert answer["status"] == "UPLOADED"
+    assert stored(stack, answer) == path.read_bytes()
+    assert state_files(stack) == []
+
+
+def test_an_error_answer_is_one_line_with_the_json_body(stack: Stack, tmp_path: Path) -> None:
+    path = random_file(tmp_path, 6 * MIB)
+    with (
+        httpx.Client(base_url=stack.api.base_url) as anonymous,
+        pytest.raises(UploadError) as raised,
+    ):
+        upload_file(anonymous, path, state_dir=stack.state_dir, progress=False)
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("POST /uploads: 401 ")
+    assert json.loads(message.removeprefix("POST /uploads: 401 "))["error"]
+
+
+def test_main_exits_1_with_one_line_on_an_error_answer(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEVSTACK_STATE_DIR", str(stack.state_dir))
+    monkeypatch.setattr(
+        upload_client, "load_state", lambda _: SimpleNamespace(api_url=str(stack.api.base_url))
+    )
+    monkeypatch.setattr(upload_client, "fresh_id_token", lambda _: "not-a-token")
+
+    assert upload_client.main([str(random_file(tmp_path, 1000))]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: POST /upload: 401 {")
+
+
+def test_main_prints_the_answer_and_exits_0_once_processed(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEVSTACK_STATE_DIR", str(stack.state_dir))
+    token = stack.api.headers["Authorization"]
+    monkeypatch.setattr(
+        upload_client, "load_state", lambda _: SimpleNamespace(api_url=str(stack.api.base_url))
+    )
+    monkeypatch.setattr(upload_client, "fresh_id_token", lambda _: token)
+    upload = upload_client.upload_file
+
+    def upload_then_process(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = upload(*args, **kwargs)
+        # What the pipeline would do; this test has none.
+        aws(stack.endpoint, "dynamodb").update_item(
+            TableName=stack.resources.table,
+            Key={"file_id": {"S": answer["file_id"]}},
+            UpdateExpression="SET #status = :processed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":processed": {"S": "PROCESSED"}},
+        )
+        return answer
+
+    monkeypatch.setattr(upload_client, "upload_file", upload_then_process)
+
+    assert upload_client.main([str(random_file(tmp_path, 6 * MIB)), "--wait", "5"]) == 0
+
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "UPLOADED"
+    assert captured.err.splitlines()[-1] == "status: PROCESSED"
