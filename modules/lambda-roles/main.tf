@@ -82,10 +82,20 @@ data "aws_iam_policy_document" "upload_api" {
     resources = [local.objects_arn]
   }
 
+  # Put and read file items; mark one DELETING (UpdateItem) and delete it
+  # when its owner deletes the file.
   statement {
     sid       = "MetadataItems"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [var.table_arn]
+  }
+
+  # Each user's stored bytes and files: read before a direct upload starts,
+  # counted up and down in the transaction that writes or deletes the item.
+  statement {
+    sid       = "UserUsage"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [var.usage_table_arn]
   }
 
   # Pending direct uploads: created by POST /uploads, moved into the files

@@ -49,6 +49,11 @@ variable "pending_table_arn" {
   type        = string
 }
 
+variable "usage_table_arn" {
+  description = "ARN of the per-user usage table (the quota counters)."
+  type        = string
+}
+
 variable "owner_index_arn" {
   description = "ARN of the GSI the upload API queries to list a user's files."
   type        = string

@@ -62,6 +62,7 @@ module "permissions_boundary" {
     "arn:${local.partition}:s3:::${local.name_prefix}-uploads-${local.account_id}",
     "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-files",
     "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-pending-uploads",
+    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-user-usage",
   ]
   data_reader_role_arns = local.data_reader_role_arns
   key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
@@ -107,10 +108,20 @@ module "metadata_table" {
 }
 
 module "pending_uploads" {
-  source = "../pending-uploads"
+  source = "../record-table"
 
   name                        = "${local.name_prefix}-pending-uploads"
   keys                        = local.contract.pending_table
+  kms_key_arn                 = module.kms.key_arn
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = var.tags
+}
+
+module "user_usage" {
+  source = "../record-table"
+
+  name                        = "${local.name_prefix}-user-usage"
+  keys                        = local.contract.usage_table
   kms_key_arn                 = module.kms.key_arn
   deletion_protection_enabled = var.deletion_protection
   tags                        = var.tags
@@ -157,6 +168,7 @@ module "lambda_roles" {
   table_arn                = module.metadata_table.table_arn
   owner_index_arn          = module.metadata_table.owner_index_arn
   pending_table_arn        = module.pending_uploads.table_arn
+  usage_table_arn          = module.user_usage.table_arn
   kms_key_arn              = module.kms.key_arn
   permissions_boundary_arn = module.permissions_boundary.policy_arn
   log_retention_days       = var.log_retention_days
@@ -214,7 +226,7 @@ module "github_oidc" {
   kms_key_arn                 = module.kms.key_arn
   user_pool_arn               = module.auth.user_pool_arn
   ssm_parameter_path          = local.parameter_path
-  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn]
+  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn, module.user_usage.table_arn]
   permissions_boundary_arn    = module.permissions_boundary.policy_arn
   data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
   plan_on_pull_requests       = var.plan_on_pull_requests
@@ -233,6 +245,7 @@ locals {
     upload_bucket_name         = module.storage.bucket_name
     files_table_name           = module.metadata_table.table_name
     pending_uploads_table_name = module.pending_uploads.table_name
+    user_usage_table_name      = module.user_usage.table_name
     object_created_rule_arn    = module.upload_events.rule_arn
     kms_key_arn                = module.kms.key_arn
     cognito_user_pool_id       = module.auth.user_pool_id

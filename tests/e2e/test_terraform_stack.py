@@ -44,10 +44,11 @@ def test_the_stack_uses_the_resources_in_the_terraform_state(stack: RunningStack
     resources = terraform_resources(stack)
     assert stack.state.bucket in {b["bucket"] for b in of_type(resources, "aws_s3_bucket")}
     tables = {t["name"]: t for t in of_type(resources, "aws_dynamodb_table")}
-    assert set(tables) == {stack.state.table, stack.state.pending_table}
+    assert set(tables) == {stack.state.table, stack.state.pending_table, stack.state.usage_table}
     assert tables[stack.state.table]["stream_arn"] == stack.state.stream_arn
-    # Pending uploads never reach a stream: they must not start the pipeline.
+    # Pending uploads and usage counters never reach a stream: they must not start the pipeline.
     assert not tables[stack.state.pending_table]["stream_enabled"]
+    assert not tables[stack.state.usage_table]["stream_enabled"]
     (rule,) = of_type(resources, "aws_cloudwatch_event_rule")
     (target,) = of_type(resources, "aws_cloudwatch_event_target")
     assert (target["rule"], target["arn"]) == (rule["name"], stack.state.upload_api_function_arn)

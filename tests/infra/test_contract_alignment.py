@@ -401,14 +401,24 @@ def test_upload_api_role_matches_what_the_api_calls() -> None:
         assert [s["resources"] for s in allowed[action]] == [["${local.objects_arn}"]], action
     for action in ("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
         assert [s["resources"] for s in allowed[action]] == [["${local.objects_arn}"]], action
-    for action in ("dynamodb:PutItem", "dynamodb:GetItem"):
-        assert [s["resources"] for s in allowed[action]] == [
-            ["${var.table_arn}"],
-            ["${var.pending_table_arn}"],
-        ], action
-    # Completion deletes the pending record; nothing deletes file items.
+    assert [s["resources"] for s in allowed["dynamodb:PutItem"]] == [
+        ["${var.table_arn}"],
+        ["${var.pending_table_arn}"],
+    ]
+    assert [s["resources"] for s in allowed["dynamodb:GetItem"]] == [
+        ["${var.table_arn}"],
+        ["${var.usage_table_arn}"],
+        ["${var.pending_table_arn}"],
+    ]
+    # Deletion marks the file item DELETING, then deletes it; completion deletes
+    # the pending record; the usage counters are updated with both.
     assert [s["resources"] for s in allowed["dynamodb:DeleteItem"]] == [
-        ["${var.pending_table_arn}"]
+        ["${var.table_arn}"],
+        ["${var.pending_table_arn}"],
+    ]
+    assert [s["resources"] for s in allowed["dynamodb:UpdateItem"]] == [
+        ["${var.table_arn}"],
+        ["${var.usage_table_arn}"],
     ]
     assert [s["resources"] for s in allowed["dynamodb:Query"]] == [["${var.owner_index_arn}"]]
     [versions] = allowed["s3:ListBucketVersions"]

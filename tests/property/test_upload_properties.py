@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import json
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -259,3 +260,52 @@ def test_any_direct_upload_start_is_a_pending_upload_or_a_json_4xx(
         assert 400 <= response.status_code < 500, response.text
         assert "error" in response.json()
         assert (_count(pending), _count(files)) == before  # nothing half-written
+
+
+quota_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("upload"), st.integers(1, 400)),
+        st.tuples(st.just("delete"), st.integers(0, 10)),
+    ),
+    max_size=12,
+)
+
+
+@pytest.fixture(scope="module")
+def quota_api(jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[Api]:
+    with mock_aws():
+        resources = create_upload_resources()
+        settings = app_settings(resources, jwks_server.url, max_user_bytes=1000, max_user_files=4)
+        with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+            yield Api(client=test_client, resources=resources, issuer=token_issuer)
+
+
+@given(steps=quota_steps)
+def test_the_usage_counter_is_the_sum_of_the_files_kept_and_stays_within_the_quota(
+    quota_api: Api, steps: list[tuple[str, int]]
+) -> None:
+    sub = str(uuid.uuid4())
+    kept: list[tuple[str, int]] = []
+    for action, value in steps:
+        if action == "upload":
+            data = b"q" * value
+            response = quota_api.client.post(
+                "/upload",
+                json={"file_name": "q.bin", "file_data": base64.b64encode(data).decode()},
+                headers=quota_api.auth(sub),
+            )
+            fits = sum(s for _, s in kept) + value <= 1000 and len(kept) < 4
+            assert response.status_code == (201 if fits else 403), response.text
+            if fits:
+                kept.append((response.json()["file_id"], value))
+        elif kept:
+            file_id, _ = kept.pop(value % len(kept))
+            deleted = quota_api.client.delete(f"/uploads/{file_id}", headers=quota_api.auth(sub))
+            assert deleted.status_code == 204
+    item = (
+        client("dynamodb")
+        .get_item(TableName=quota_api.resources.usage_table, Key={"owner": {"S": sub}})
+        .get("Item", {})
+    )
+    assert int(item.get("bytes", {}).get("N", 0)) == sum(s for _, s in kept)
+    assert int(item.get("files", {}).get("N", 0)) == len(kept)

@@ -18,6 +18,7 @@ def app_settings(resources: UploadResources, jwks_url: str, **overrides: Any) ->
         "upload_bucket": resources.bucket,
         "files_table": resources.table,
         "pending_uploads_table": resources.pending_table,
+        "user_usage_table": resources.usage_table,
         "kms_key_id": resources.kms_key_arn,
         "cognito_issuer": ISSUER,
         "cognito_client_id": CLIENT_ID,

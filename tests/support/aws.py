@@ -12,12 +12,13 @@ from typing import Any
 import boto3
 
 from tests.support.pipeline import table_definition
-from upload_contract import PENDING_HASH_KEY
+from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY
 
 REGION = "us-east-1"
 BUCKET = "secure-upload-test-uploads-123456789012"
 TABLE = "secure-upload-test-files"
 PENDING_TABLE = "secure-upload-test-pending-uploads"
+USAGE_TABLE = "secure-upload-test-user-usage"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class UploadResources:
     bucket: str
     table: str
     pending_table: str
+    usage_table: str
     kms_key_arn: str
 
 
@@ -44,13 +46,18 @@ def create_upload_resources() -> UploadResources:
         SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
         **table_definition(),
     )
-    client("dynamodb").create_table(
-        TableName=PENDING_TABLE,
-        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
-        KeySchema=[{"AttributeName": PENDING_HASH_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": PENDING_HASH_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    for name, hash_key in ((PENDING_TABLE, PENDING_HASH_KEY), (USAGE_TABLE, USAGE_HASH_KEY)):
+        client("dynamodb").create_table(
+            TableName=name,
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+            KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
     return UploadResources(
-        bucket=BUCKET, table=TABLE, pending_table=PENDING_TABLE, kms_key_arn=key_arn
+        bucket=BUCKET,
+        table=TABLE,
+        pending_table=PENDING_TABLE,
+        usage_table=USAGE_TABLE,
+        kms_key_arn=key_arn,
     )

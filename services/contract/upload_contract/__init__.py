@@ -29,6 +29,7 @@ TIMESTAMP_FORMAT: Final[str] = CONTRACT["timestamp_format"]
 SSM_PARAMETERS: Final[dict[str, str]] = dict(CONTRACT["ssm_parameters"])
 PENDING_HASH_KEY: Final[str] = CONTRACT["pending_table"]["hash_key"]
 PENDING_TTL_ATTRIBUTE: Final[str] = CONTRACT["pending_table"]["ttl_attribute"]
+USAGE_HASH_KEY: Final[str] = CONTRACT["usage_table"]["hash_key"]
 
 
 class Status(StrEnum):

@@ -31,6 +31,7 @@ from upload_api.core.domain import (
     NotFoundError,
 )
 from upload_api.core.files import detect_content_type, sanitise_file_name
+from upload_api.quota import Quota, cancelled_by
 from upload_api.service import (
     AWS_ERRORS,
     StoredFile,
@@ -120,8 +121,10 @@ class DirectUploadService:
         single_put_max_bytes: int,
         part_bytes: int,
         max_bytes: int,
+        quota: Quota,
         logger: Any,
     ) -> None:
+        self._quota = quota
         self._s3 = s3
         self._dynamodb = dynamodb
         self._bucket = bucket
@@ -150,6 +153,11 @@ class DirectUploadService:
     ) -> PendingUpload:
         plan = self.plan(size_bytes)
         safe_name = sanitise_file_name(file_name)
+        # Refused now rather than after gigabytes went up; completion enforces it.
+        try:
+            self._quota.check_room(self._dynamodb, owner, size_bytes)
+        except AWS_ERRORS as error:
+            raise unavailable() from error
         file_id = str(uuid.uuid4())
         now = time.time()
         record: dict[str, Any] = {
@@ -313,9 +321,11 @@ class DirectUploadService:
             raise _not_found()
         if record["method"] == MULTIPART:
             self._complete_multipart(record, parts)
-        return self._finalise(record, missing_bytes_is_error=True) or self._completed_file(
-            owner, file_id
-        )
+        try:
+            created = self._finalise(record)
+        except _OverQuotaError as over:
+            raise self._quota.exceeded() from over
+        return created or self._completed_file(owner, file_id)
 
     def complete_object(self, bucket: str, key: str) -> str:
         """The S3 object-created event's signal. Returns what happened, for the log."""
@@ -329,7 +339,10 @@ class DirectUploadService:
         if record["s3_key"] != key or record["owner"] != match["owner"]:
             self._logger.warning("object at a key no upload was given", extra={"s3_key": key})
             return "ignored: key does not match the pending upload"
-        created = self._finalise(record, missing_bytes_is_error=False)
+        try:
+            created = self._finalise(record, missing_bytes_is_error=False)
+        except _OverQuotaError:
+            return "refused: over quota; upload discarded"
         return "completed" if created else "ignored: completed already"
 
     def _complete_multipart(
@@ -382,9 +395,12 @@ class DirectUploadService:
             raise unavailable() from error
 
     def _finalise(
-        self, record: Mapping[str, Any], *, missing_bytes_is_error: bool
+        self, record: Mapping[str, Any], *, missing_bytes_is_error: bool = True
     ) -> StoredFile | None:
-        """Pending record -> file item, in one transaction. None when another signal won."""
+        """Pending record -> file item, counted in the owner's usage, in one transaction.
+
+        None when another signal won. Over quota, the upload is discarded (record and
+        bytes) and _OverQuotaError raised: nothing is left half-written."""
         try:
             self._s3.head_object(Bucket=record["bucket"], Key=record["s3_key"])
         except ClientError as error:
@@ -429,11 +445,15 @@ class DirectUploadService:
                             "ConditionExpression": "attribute_exists(file_id)",
                         }
                     },
+                    self._quota.count(record["owner"], int(record["size_bytes"])),
                 ]
             )
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException" and _condition_failed(error):
+            if cancelled_by(error, 0) or cancelled_by(error, 1):
                 return None
+            if cancelled_by(error, 2):
+                self._discard(record)
+                raise _OverQuotaError from error
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
@@ -462,23 +482,28 @@ class DirectUploadService:
             return False
         if record["owner"] != owner:
             raise _not_found()
+        if not self._discard(record):
+            return False  # completed meanwhile: now a file
+        self._logger.info("direct upload aborted", extra={"file_id": file_id})
+        return True
+
+    def _discard(self, record: Mapping[str, Any]) -> bool:
+        """Remove the pending record, then its bytes. False if it was gone already."""
         try:
             self._dynamodb.delete_item(
                 TableName=self._pending_table,
-                Key={"file_id": {"S": file_id}},
+                Key={"file_id": {"S": record["file_id"]}},
                 ConditionExpression="attribute_exists(file_id)",
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                return False  # completed meanwhile: now a file
+                return False
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
         if record["method"] == MULTIPART:
             self._abort_multipart(record)
-        else:
-            self._remove_put_object(record)
-        self._logger.info("direct upload aborted", extra={"file_id": file_id})
+        self._remove_put_object(record)
         return True
 
     def _abort_multipart(self, record: Mapping[str, Any]) -> None:
@@ -486,6 +511,9 @@ class DirectUploadService:
             self._s3.abort_multipart_upload(
                 Bucket=record["bucket"], Key=record["s3_key"], UploadId=record["upload_id"]
             )
+        except ClientError as error:
+            if error_code(error) != "NoSuchUpload":  # assembled already: its object goes next
+                self._logger.exception("multipart abort failed", extra={"s3_key": record["s3_key"]})
         except AWS_ERRORS:
             # The bucket's lifecycle rule aborts it within a day.
             self._logger.exception("multipart abort failed", extra={"s3_key": record["s3_key"]})
@@ -533,9 +561,8 @@ def _expiry(now: float, ttl: int) -> str:
     return timestamp(datetime.fromtimestamp(now + ttl, UTC))
 
 
-def _condition_failed(error: ClientError) -> bool:
-    reasons = error.response.get("CancellationReasons") or []
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+class _OverQuotaError(Exception):
+    """Completion would take the owner over their quota."""
 
 
 def _not_found() -> NotFoundError:

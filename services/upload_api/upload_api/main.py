@@ -19,6 +19,7 @@ from upload_api.core.domain import (
     FileTooLargeError,
     InvalidUploadError,
     NotFoundError,
+    QuotaExceededError,
     StorageUnavailableError,
     UploadError,
 )
@@ -127,6 +128,7 @@ def _error_response(
 _DOMAIN_STATUS: dict[type[UploadError], int] = {
     InvalidUploadError: 400,
     NotFoundError: 404,
+    QuotaExceededError: 403,
     ConflictError: 409,
     FileTooLargeError: 413,
     StorageUnavailableError: 503,

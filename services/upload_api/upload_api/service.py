@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
 from upload_api.core.files import detect_content_type, sanitise_file_name
+from upload_api.quota import Quota, cancelled_by
 from upload_contract import OWNER_INDEX, FileItem, Status, timestamp
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ class UploadService:
         table: str,
         kms_key_id: str,
         presigned_url_ttl: int,
+        quota: Quota,
         logger: Any,
     ) -> None:
+        self._quota = quota
         self._s3 = s3
         self._dynamodb = dynamodb
         self._bucket = bucket
@@ -66,6 +69,7 @@ class UploadService:
         self._logger = logger
 
     def create(self, owner: str, file_name: str, comment: str, data: bytes) -> StoredFile:
+        self._quota.check_size(len(data))
         safe_name = sanitise_file_name(file_name)
         file_id = str(uuid.uuid4())
         key = object_key(owner, file_id, safe_name)
@@ -105,20 +109,34 @@ class UploadService:
             )
             raise unavailable() from error
         try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=to_attributes(item),
-                ConditionExpression="attribute_not_exists(file_id)",
+            # The item and the owner's usage in one transaction: both or neither.
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_attributes(item),
+                            "ConditionExpression": "attribute_not_exists(file_id)",
+                        }
+                    },
+                    self._quota.count(owner, len(data)),
+                ],
+                ClientRequestToken=file_id,
             )
         except AWS_ERRORS as error:
-            # A retried put whose first attempt did commit fails its own condition:
-            # that write succeeded, and deleting the object would orphan the item.
-            if not (_is_condition_failure(error) and self._item_is(item)):
-                self._logger.exception(
-                    "metadata write failed; removing object", extra={"file_id": file_id}
+            over_quota = isinstance(error, ClientError) and cancelled_by(error, 1)
+            # A retried transaction whose first attempt did commit fails its own
+            # condition: that write succeeded, and deleting the object would orphan it.
+            committed = (
+                isinstance(error, ClientError) and cancelled_by(error, 0) and self._item_is(item)
+            )
+            if not committed:
+                self._logger.info(
+                    "metadata write refused or failed; removing object",
+                    extra={"file_id": file_id, "over_quota": over_quota},
                 )
                 self._remove_object(key, put.get("VersionId"))
-                raise unavailable() from error
+                raise (self._quota.exceeded() if over_quota else unavailable()) from error
         self._logger.info(
             "file stored",
             extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
@@ -214,18 +232,29 @@ class UploadService:
             if _is_condition_failure(error):
                 raise _not_found() from error  # missing, or someone else's
             raise unavailable() from error
-        s3_key = marked["Attributes"]["s3_key"]["S"]
-        self._delete_every_version(s3_key)
+        attributes = marked["Attributes"]
+        self._delete_every_version(attributes["s3_key"]["S"])
         try:
-            self._dynamodb.delete_item(
-                TableName=self._table,
-                Key=key,
-                ConditionExpression="#status = :deleting",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":deleting": {"S": Status.DELETING.value}},
+            # The item goes, and its bytes go back to the owner's quota, together.
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": key,
+                            "ConditionExpression": "#status = :deleting",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":deleting": {"S": Status.DELETING.value}
+                            },
+                        }
+                    },
+                    self._quota.release(owner, int(attributes["size_bytes"]["N"])),
+                ]
             )
         except AWS_ERRORS as error:
-            if not _is_condition_failure(error):  # a concurrent delete finished first
+            # Cancelled on the item: a concurrent delete finished first.
+            if not (isinstance(error, ClientError) and cancelled_by(error, 0)):
                 raise unavailable() from error
         self._logger.info("file deleted", extra={"file_id": file_id})
 

@@ -84,6 +84,7 @@ class StackState:
     bucket: str
     table: str
     pending_table: str
+    usage_table: str
     kms_key_arn: str
     state_machine_arn: str
     processor_function_arn: str
@@ -440,6 +441,7 @@ class DevStack:
             bucket=ssm["upload_bucket_name"],
             table=table,
             pending_table=ssm["pending_uploads_table_name"],
+            usage_table=ssm["user_usage_table_name"],
             kms_key_arn=ssm["kms_key_arn"],
             state_machine_arn=pipe["Target"],
             processor_function_arn=function_arn,
@@ -516,6 +518,7 @@ def api_environment(state: StackState) -> dict[str, str]:
             "UPLOAD_BUCKET": state.bucket,
             "FILES_TABLE": state.table,
             "PENDING_UPLOADS_TABLE": state.pending_table,
+            "USER_USAGE_TABLE": state.usage_table,
             "KMS_KEY_ID": state.kms_key_arn,
             "COGNITO_ISSUER": (
                 f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}"

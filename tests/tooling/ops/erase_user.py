@@ -24,6 +24,7 @@ import boto3
 from devstack import definitions as d
 from devstack.stack import DEFAULT_STATE_DIR, load_state, published_parameters, stack_client
 from upload_api.direct_uploads import DirectUploadService
+from upload_api.quota import Quota
 from upload_api.service import UploadService
 from upload_contract import OWNER_INDEX
 
@@ -44,6 +45,8 @@ def environment_clients(env: str) -> tuple[Any, Any, dict[str, str]]:
 
 def erase_user(sub: str, s3: Any, dynamodb: Any, parameters: dict[str, str]) -> list[str]:
     """Delete every file and abort every pending upload of `sub`; one line per removal."""
+    # Only releases are made here: the limits play no part.
+    quota = Quota(parameters["user_usage_table_name"], max_bytes=1, max_files=1)
     files = UploadService(
         s3=s3,
         dynamodb=dynamodb,
@@ -51,6 +54,7 @@ def erase_user(sub: str, s3: Any, dynamodb: Any, parameters: dict[str, str]) -> 
         table=parameters["files_table_name"],
         kms_key_id=parameters["kms_key_arn"],
         presigned_url_ttl=1,
+        quota=quota,
         logger=_log,
     )
     # Only abort() is used: the upload-planning limits play no part.
@@ -66,6 +70,7 @@ def erase_user(sub: str, s3: Any, dynamodb: Any, parameters: dict[str, str]) -> 
         single_put_max_bytes=0,
         part_bytes=5 * 1024 * 1024,
         max_bytes=0,
+        quota=quota,
         logger=_log,
     )
     removed = []

@@ -50,6 +50,7 @@ def test_token_with_a_stopped_stack_says_it_is_not_running(
         bucket="b",
         table="t",
         pending_table="pt",
+        usage_table="ut",
         kms_key_arn="k",
         state_machine_arn="s",
         processor_function_arn="f",

@@ -39,7 +39,7 @@ from tests.support.aws import REGION, UploadResources
 from tests.support.pipeline import table_definition
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.main import create_app
-from upload_contract import PENDING_HASH_KEY
+from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -69,13 +69,17 @@ def create_resources(endpoint: str) -> UploadResources:
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     dynamodb.create_table(TableName=table, **table_definition())
-    dynamodb.create_table(
-        TableName=pending,
-        KeySchema=[{"AttributeName": PENDING_HASH_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": PENDING_HASH_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    usage = f"usage-{suffix}"
+    for name, hash_key in ((pending, PENDING_HASH_KEY), (usage, USAGE_HASH_KEY)):
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    return UploadResources(
+        bucket=bucket, table=table, pending_table=pending, usage_table=usage, kms_key_arn=key_arn
     )
-    return UploadResources(bucket=bucket, table=table, pending_table=pending, kms_key_arn=key_arn)
 
 
 @contextmanager

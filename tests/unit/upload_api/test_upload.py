@@ -320,7 +320,7 @@ def test_logs_carry_the_request_id_but_never_the_token_or_the_file(api: Api) -> 
 
 
 class LostAnswerDynamoDB:
-    """Commits the put, then answers as the SDK's retry would: condition failed.
+    """Commits the transaction, then answers as the SDK's retry would: condition failed.
 
     Between the two, the pipeline has already processed the item.
     """
@@ -328,11 +328,12 @@ class LostAnswerDynamoDB:
     def __init__(self, real: Any) -> None:
         self._real = real
 
-    def put_item(self, **kwargs: Any) -> Any:
-        self._real.put_item(**kwargs)
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self._real.transact_write_items(**kwargs)
+        put = kwargs["TransactItems"][0]["Put"]
         self._real.update_item(
-            TableName=kwargs["TableName"],
-            Key={"file_id": kwargs["Item"]["file_id"]},
+            TableName=put["TableName"],
+            Key={"file_id": put["Item"]["file_id"]},
             UpdateExpression="SET #status = :processed, updated_at = :now",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
@@ -340,7 +341,8 @@ class LostAnswerDynamoDB:
                 ":now": {"S": "2099-01-01T00:00:00.000000Z"},
             },
         )
-        return self._real.put_item(**kwargs)
+        kwargs.pop("ClientRequestToken")  # moto would not honour it anyway: a plain retry
+        return self._real.transact_write_items(**kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -18,6 +18,7 @@ from upload_api.core.auth import (
 from upload_api.core.config import Settings
 from upload_api.core.logging import logger
 from upload_api.direct_uploads import DirectUploadService
+from upload_api.quota import Quota
 from upload_api.service import UploadService
 
 
@@ -70,6 +71,10 @@ def _clients(settings: Settings, read_timeout: int) -> tuple[Any, Any]:
     )
 
 
+def _quota(settings: Settings) -> Quota:
+    return Quota(settings.user_usage_table, settings.max_user_bytes, settings.max_user_files)
+
+
 # Services are built on first use, not at import, to keep the cold start short.
 @lru_cache(maxsize=4)
 def _service(settings: Settings) -> UploadService:
@@ -81,6 +86,7 @@ def _service(settings: Settings) -> UploadService:
         table=settings.files_table,
         kms_key_id=settings.kms_key_id,
         presigned_url_ttl=settings.presigned_url_ttl_seconds,
+        quota=_quota(settings),
         logger=logger,
     )
 
@@ -108,6 +114,7 @@ def _direct_service(settings: Settings) -> DirectUploadService:
         single_put_max_bytes=settings.single_put_max_bytes,
         part_bytes=settings.multipart_part_bytes,
         max_bytes=settings.max_direct_upload_bytes,
+        quota=_quota(settings),
         logger=logger,
     )
 

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_direct_upload_bytes: int = Field(default=5 * GIB, gt=0, le=5 * 1024 * GIB)
     single_put_max_bytes: int = Field(default=64 * MIB, ge=0, le=5 * GIB)
     multipart_part_bytes: int = Field(default=16 * MIB, ge=5 * MIB, le=5 * GIB)
+    # Per-user quota, counted in the user-usage table with every file write.
+    user_usage_table: str = Field(min_length=3, max_length=255)
+    max_user_bytes: int = Field(default=50 * GIB, gt=0)
+    max_user_files: int = Field(default=10_000, gt=0)
     # URLs for the bytes live at most 15 minutes; part URLs can be renewed.
     upload_url_ttl_seconds: int = Field(default=900, ge=1, le=900)
     # A pending upload lives a day, as long as the bucket keeps incomplete parts.

@@ -26,6 +26,10 @@ class NotFoundError(UploadError):
     """No such file for this caller (another user's file is not found either)."""
 
 
+class QuotaExceededError(UploadError):
+    """The caller's files would exceed their quota of bytes or files."""
+
+
 class ConflictError(UploadError):
     """The request does not fit the upload's current state (not all bytes yet, already done)."""
 
