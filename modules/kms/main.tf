@@ -231,6 +231,28 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
+    for_each = length(var.event_bus_arns) > 0 ? [1] : []
+
+    content {
+      # EventBridge encrypts the events of these buses with this key.
+      sid       = "EventBridgeBuses"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = var.event_bus_arns
+      }
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.allow_cloudwatch_alarms ? [1] : []
 
     content {

@@ -46,6 +46,12 @@ variable "pipe_role_arns" {
   }
 }
 
+variable "event_bus_arns" {
+  description = "EventBridge buses whose events this key encrypts (the service may use the key for them only)."
+  type        = list(string)
+  default     = []
+}
+
 variable "allow_cloudwatch_alarms" {
   description = "Let CloudWatch alarms of this account publish to SNS topics encrypted with this key."
   type        = bool

@@ -112,6 +112,13 @@ data "aws_iam_policy_document" "state_machine" {
     resources = [var.table_arn]
   }
 
+  # Each file's outcome goes to the file-events bus.
+  statement {
+    sid       = "PublishOutcomes"
+    actions   = ["events:PutEvents"]
+    resources = [aws_cloudwatch_event_bus.file_events.arn]
+  }
+
   statement {
     sid       = "TableKeyThroughDynamoDB"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -179,6 +186,14 @@ resource "aws_iam_role_policy" "state_machine" {
   policy = data.aws_iam_policy_document.state_machine.json
 }
 
+# Integrators subscribe here (a rule on this bus) instead of polling the API:
+# one event per file that reaches PROCESSED or FAILED (README, "File events").
+resource "aws_cloudwatch_event_bus" "file_events" {
+  name               = "${var.name_prefix}-file-events"
+  kms_key_identifier = var.kms_key_arn
+  tags               = var.tags
+}
+
 resource "aws_sfn_state_machine" "this" {
   name     = local.state_machine_name
   role_arn = aws_iam_role.state_machine.arn
@@ -190,7 +205,12 @@ resource "aws_sfn_state_machine" "this" {
     hash_key               = var.contract.table.hash_key
     key_path               = var.contract.processor_record.key_path
     status_uploaded        = var.contract.status.uploaded
+    status_processed       = var.contract.status.processed
     status_failed          = var.contract.status.failed
+    image_path             = var.contract.processor_record.image_path
+    event_bus_name         = aws_cloudwatch_event_bus.file_events.name
+    event_source           = var.contract.outcome_event.source
+    event_detail_type      = var.contract.outcome_event.detail_type
   })
 
   logging_configuration {

@@ -32,3 +32,13 @@ output "dlq_name" {
   description = "Name of the Pipe's dead-letter queue."
   value       = aws_sqs_queue.dlq.name
 }
+
+output "file_events_bus_name" {
+  description = "Name of the KMS-encrypted bus the file outcomes are published on."
+  value       = aws_cloudwatch_event_bus.file_events.name
+}
+
+output "file_events_bus_arn" {
+  description = "ARN of the file-events bus."
+  value       = aws_cloudwatch_event_bus.file_events.arn
+}

@@ -39,11 +39,12 @@ variable "processor_function_arn" {
 }
 
 variable "contract" {
-  description = "The data contract (services/contract/upload_contract/contract.json): the table's hash key, the processor record's key path and the status values the state machine writes."
+  description = "The data contract (services/contract/upload_contract/contract.json): the table's hash key, the processor record's key and image paths, the status values the state machine writes or publishes, and the outcome event's source and detail type."
   type = object({
     table            = object({ hash_key = string })
-    processor_record = object({ key_path = string })
-    status           = object({ uploaded = string, failed = string })
+    processor_record = object({ key_path = string, image_path = string })
+    status           = object({ uploaded = string, processed = string, failed = string })
+    outcome_event    = object({ source = string, detail_type = string })
   })
 }
 

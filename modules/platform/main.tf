@@ -77,6 +77,8 @@ module "kms" {
   deletion_window_in_days = var.kms_deletion_window_in_days
   # The Pipe's role uses the key directly for the Pipe's own encrypted data.
   pipe_role_arns = [module.pipeline.pipe_role_arn]
+  # Named, not referenced: the bus is encrypted with this key.
+  event_bus_arns = ["arn:${format(local.arn_prefix, "events")}:event-bus/${local.name_prefix}-file-events"]
   key_user_role_arns = concat(local.data_reader_role_arns, [
     local.state_machine_role_arn,
     "${local.role_arn}-github-*", # refresh and deploy encrypted resources through their services
@@ -259,6 +261,7 @@ locals {
     processor_repository_uri   = module.ecr.repository_urls[local.processor_repository]
     api_access_log_group_arn   = module.observability.api_access_log_group_arn
     alarm_topic_arn            = module.observability.topic_arn
+    file_events_bus_name       = module.pipeline.file_events_bus_name
   }
   parameters = { for key, name in local.contract.ssm_parameters : name => local.parameter_values[key] }
 }

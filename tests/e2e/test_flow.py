@@ -7,13 +7,16 @@ import base64
 import hashlib
 import json
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
+from devstack import definitions as d
 from devstack.pipe_runner import to_pipe_record
+from devstack.stack import published_parameters
 from tests.e2e.conftest import (
     FAULT_PREFIX,
     RunningStack,
@@ -21,6 +24,7 @@ from tests.e2e.conftest import (
     executions_for,
     wait_for,
 )
+from upload_contract import CONTRACT
 
 FINAL = {"PROCESSED", "FAILED"}
 
@@ -380,3 +384,56 @@ def test_delete_leaves_no_version_of_the_file(stack: RunningStack, api: httpx.Cl
     listing = stack.client("s3").list_object_versions(Bucket=stack.state.bucket, Prefix=key)
     assert listing.get("Versions", []) == []
     assert listing.get("DeleteMarkers", []) == []
+
+
+def test_each_outcome_is_published_once_on_the_file_events_bus(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    """An integrator's subscription: a rule on the bus with a queue as its target."""
+    bus = published_parameters(stack.client("ssm"), d.PARAMETER_PATH)["file_events_bus_name"]
+    sqs, events = stack.client("sqs"), stack.client("events")
+    queue_url = sqs.create_queue(QueueName=f"subscriber-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    rule = f"subscriber-{uuid.uuid4().hex[:8]}"
+    events.put_rule(
+        Name=rule,
+        EventBusName=bus,
+        EventPattern=json.dumps(
+            {
+                "source": [CONTRACT["outcome_event"]["source"]],
+                "detail-type": [CONTRACT["outcome_event"]["detail_type"]],
+            }
+        ),
+    )
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    clean = upload(api, "published.txt", b"all good")
+    broken = upload(api, f"{FAULT_PREFIX}always-broken.txt", b"never works")
+    assert wait_final(api, clean["file_id"])["status"] == "PROCESSED"
+    assert wait_final(api, broken["file_id"], timeout=30)["status"] == "FAILED"
+
+    def received() -> dict[str, dict[str, Any]] | None:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        for message in messages:
+            detail = json.loads(message["Body"])["detail"]
+            seen.setdefault(detail["file_id"], []).append(detail)
+        wanted = {clean["file_id"], broken["file_id"]}
+        return {k: v[0] for k, v in seen.items()} if wanted <= seen.keys() else None
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+    details = wait_for(received, timeout=20, what="both outcome events")
+    owner = clean["s3_path"].split("/")[4]
+    assert details[clean["file_id"]]["status"] == "PROCESSED"
+    assert details[clean["file_id"]]["owner"] == owner
+    assert details[broken["file_id"]] == {
+        "file_id": broken["file_id"],
+        "owner": owner,
+        "status": "FAILED",
+        "failure_reason": "processing failed (TransientProcessingError)",
+    }
+    time.sleep(1)
+    received()
+    assert all(len(v) == 1 for k, v in seen.items() if k in {clean["file_id"], broken["file_id"]})

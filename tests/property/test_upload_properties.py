@@ -272,12 +272,12 @@ quota_steps = st.lists(
 
 
 @pytest.fixture(scope="module")
-def quota_api(jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[Api]:
-    with mock_aws():
-        resources = create_upload_resources()
-        settings = app_settings(resources, jwks_server.url, max_user_bytes=1000, max_user_files=4)
-        with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-            yield Api(client=test_client, resources=resources, issuer=token_issuer)
+def quota_api(module_api: Api, jwks_server: JwksServer) -> Iterator[Api]:
+    """The module's moto world, with a small quota (each example uses a user of its own)."""
+    resources = module_api.resources
+    settings = app_settings(resources, jwks_server.url, max_user_bytes=1000, max_user_files=4)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield Api(client=test_client, resources=resources, issuer=module_api.issuer)
 
 
 @given(steps=quota_steps)

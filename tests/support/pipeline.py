@@ -26,6 +26,10 @@ PIPE_MAXIMUM_RETRY_ATTEMPTS = 3
 PIPE_MAXIMUM_RECORD_AGE_SECONDS = 3600
 
 
+# The bus the pipeline module creates, as named in the tests.
+FILE_EVENTS_BUS = "secure-upload-test-file-events"
+
+
 def template_variables(processor_function_arn: str, table_name: str) -> dict[str, str]:
     """Exactly what modules/pipeline/main.tf passes to templatefile()."""
     return {
@@ -34,7 +38,12 @@ def template_variables(processor_function_arn: str, table_name: str) -> dict[str
         "hash_key": CONTRACT["table"]["hash_key"],
         "key_path": CONTRACT["processor_record"]["key_path"],
         "status_uploaded": CONTRACT["status"]["uploaded"],
+        "status_processed": CONTRACT["status"]["processed"],
         "status_failed": CONTRACT["status"]["failed"],
+        "image_path": CONTRACT["processor_record"]["image_path"],
+        "event_bus_name": FILE_EVENTS_BUS,
+        "event_source": CONTRACT["outcome_event"]["source"],
+        "event_detail_type": CONTRACT["outcome_event"]["detail_type"],
     }
 
 

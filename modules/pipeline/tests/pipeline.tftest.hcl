@@ -129,6 +129,19 @@ run "state_machine_writes_the_contract_statuses" {
     condition     = aws_sfn_state_machine.this.encryption_configuration[0].kms_key_id == var.kms_key_arn
     error_message = "Execution data is encrypted with the environment key."
   }
+
+  assert {
+    condition = alltrue([
+      for state in ["PublishOutcome", "PublishFailure"] :
+      jsondecode(aws_sfn_state_machine.this.definition).States.ProcessRecords.ItemProcessor.States[state].Parameters.Entries[0].EventBusName == aws_cloudwatch_event_bus.file_events.name
+    ])
+    error_message = "Both outcomes are published on the file-events bus."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_bus.file_events.kms_key_identifier == var.kms_key_arn
+    error_message = "The file-events bus is encrypted with the environment key."
+  }
 }
 
 run "infinite_retries_are_refused" {
