@@ -124,6 +124,26 @@ erase-user: .venv/.synced ## Erase every file of one user (erasure requests): EN
 	@test -n "$(ENV)" && test -n "$(SUB)" || { echo "usage: make erase-user ENV=local SUB=<cognito sub>" >&2; exit 2; }
 	@$(RUN) python -m ops.erase_user "$(ENV)" "$(SUB)"
 
+# The runbook's commands (README, "Operations"); each says what it did.
+NEED_ENV = @test -n "$(ENV)" || { echo "usage: make $@ ENV=local|dev|stage|prod" >&2; exit 2; }
+
+.PHONY: redrive rerun-failed reprocess sweep-orphans
+redrive: .venv/.synced ## Runbook: start the Pipe's dead-lettered batches again, ENV=...
+	$(NEED_ENV)
+	@$(RUN) python -m ops.runbook $@ "$(ENV)"
+
+rerun-failed: .venv/.synced ## Runbook: rerun failed executions of the last HOURS (24), ENV=...
+	$(NEED_ENV)
+	@$(RUN) python -m ops.runbook $@ "$(ENV)" --hours "$(or $(HOURS),24)"
+
+reprocess: .venv/.synced ## Runbook: process items stuck in UPLOADED for MINUTES (15), ENV=...
+	$(NEED_ENV)
+	@$(RUN) python -m ops.runbook $@ "$(ENV)" --minutes "$(or $(MINUTES),15)"
+
+sweep-orphans: .venv/.synced ## Runbook: delete objects no file owns, older than HOURS (24), ENV=...
+	$(NEED_ENV)
+	@$(RUN) python -m ops.runbook $@ "$(ENV)" --hours "$(or $(HOURS),24)"
+
 .PHONY: upload
 upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any size, resumable
 	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }

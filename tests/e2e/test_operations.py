@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+from ops.environment import local_environment
 from ops.erase_user import erase_user
+from ops.runbook import pipeline, redrive, reprocess, rerun_failed, sweep_orphans
 
-from devstack import definitions as d
 from devstack.guide_user import guide_sign_in
-from devstack.stack import published_parameters, stack_client
-from tests.e2e.conftest import RunningStack
-from tests.e2e.test_flow import upload, wait_final
+from tests.e2e.conftest import FAULT_PREFIX, RunningStack
+from tests.e2e.test_flow import upload, wait_executions_done, wait_final
 
 
 def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
@@ -33,12 +37,7 @@ def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
         ).json()
         sub = files[0]["s3_path"].split("/")[4]
         state = stack.state
-        removed = erase_user(
-            sub,
-            stack_client(state, "s3"),
-            stack_client(state, "dynamodb"),
-            published_parameters(stack_client(state, "ssm"), d.PARAMETER_PATH),
-        )
+        removed = erase_user(sub, local_environment(state))
 
         assert sorted(line.split()[-2] for line in removed) == sorted(
             [f["file_id"] for f in files] + [pending["file_id"]]
@@ -52,3 +51,103 @@ def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
     assert listing.get("Versions", []) == []
     assert listing.get("DeleteMarkers", []) == []
     assert api.get(f"/uploads/{keep['file_id']}").status_code == 200
+
+
+def _stuck_upload(stack: RunningStack, api: httpx.Client, name: str) -> dict[str, Any]:
+    """An upload whose first processing hits a configuration error: its item stays UPLOADED."""
+    created = upload(api, f"{FAULT_PREFIX}c1-{name}", b"needs a second run")
+    (execution,) = wait_executions_done(stack, created["file_id"])
+    assert execution["status"] == "FAILED"
+    assert api.get(f"/uploads/{created['file_id']}").json()["status"] == "UPLOADED"
+    return created
+
+
+def test_rerun_failed_finishes_what_a_configuration_error_left_uploaded(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    began = datetime.now(UTC)
+    created = _stuck_upload(stack, api, "rerun.txt")
+
+    done = rerun_failed(local_environment(stack.state), datetime.now(UTC) - began)
+
+    assert len(done) == 1
+    assert wait_final(api, created["file_id"])["status"] == "PROCESSED"
+
+
+def test_reprocess_finds_items_stuck_in_uploaded(stack: RunningStack, api: httpx.Client) -> None:
+    created = _stuck_upload(stack, api, "stuck.txt")
+
+    done = reprocess(local_environment(stack.state), timedelta(0))
+
+    assert any(created["file_id"] in line for line in done)
+    assert wait_final(api, created["file_id"])["status"] == "PROCESSED"
+
+
+def test_redrive_starts_a_dead_lettered_batch_again(stack: RunningStack, api: httpx.Client) -> None:
+    created = _stuck_upload(stack, api, "dead-lettered.txt")
+    env = local_environment(stack.state)
+    stream_arn, dlq_arn, _ = pipeline(env)
+    streams = stack.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while iterator:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        if not page["Records"]:
+            break
+        records += page["Records"]
+        iterator = page.get("NextShardIterator")
+    (insert,) = [
+        r
+        for r in records
+        if r["eventName"] == "INSERT"
+        and r["dynamodb"]["Keys"]["file_id"]["S"] == created["file_id"]
+    ]
+    sequence = insert["dynamodb"]["SequenceNumber"]
+    sqs = stack.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
+    # What the Pipe writes for a batch it gave up on: where it is, not what it holds.
+    sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=json.dumps(
+            {
+                "DDBStreamBatchInfo": {
+                    "shardId": shard["ShardId"],
+                    "startSequenceNumber": sequence,
+                    "endSequenceNumber": sequence,
+                    "batchSize": 1,
+                    "streamArn": stream_arn,
+                }
+            }
+        ),
+    )
+
+    done = redrive(env)
+
+    assert len(done) == 1
+    assert done[0].startswith("redrove 1 record(s)")
+    assert wait_final(api, created["file_id"])["status"] == "PROCESSED"
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_sweep_removes_objects_no_file_owns_and_keeps_the_rest(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    kept = upload(api, "owned.txt", b"a file with an item")
+    orphan = f"uploads/{uuid.uuid4()}/{uuid.uuid4()}/orphan.txt"
+    s3 = stack.client("s3")
+    s3.put_object(Bucket=stack.state.bucket, Key=orphan, Body=b"left by a killed function")
+
+    done = sweep_orphans(local_environment(stack.state), timedelta(0))
+
+    assert any(orphan in line for line in done)
+    assert not any(kept["file_id"] in line for line in done)
+    listing = s3.list_object_versions(Bucket=stack.state.bucket, Prefix=orphan)
+    assert listing.get("Versions", []) == []
+    key = kept["s3_path"].split("/", 3)[3]
+    assert s3.list_object_versions(Bucket=stack.state.bucket, Prefix=key)["Versions"]

@@ -41,7 +41,7 @@ from devstack.emulator import deliver_lambda_targets, start_moto
 from devstack.event_delivery import LambdaEventDelivery
 from devstack.pipe_runner import PipeRunner
 from devstack.router import Fault, LambdaRouter
-from processor.service import TransientProcessingError
+from processor.service import ProcessingConfigurationError, TransientProcessingError
 from upload_api.api.routes.events import EVENTS_PATH
 from upload_contract import SSM_PARAMETERS
 
@@ -128,28 +128,49 @@ def demo_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(20)) + "aA1!"
 
 
-def fault_prefix_matcher(prefix: str) -> Fault:
-    """Transient failures for uploads named `<prefix><n>-*` (n tries) or `<prefix>always-*`.
+def fault_prefix_matchers(prefix: str) -> list[Fault]:
+    """Failures for uploads named `<prefix><n>-*` (n transient ones), `<prefix>always-*`
+    (transient, every time) or `<prefix>c<n>-*` (n configuration errors, which leave
+    the item UPLOADED and fail the execution).
 
     A test hook of the local stack: it runs in the router, before the real
     handler, so the product code has no fault paths.
     """
-    attempts: dict[str, int] = {}
+    attempts: dict[tuple[str, str], int] = {}
 
-    def matches(event: dict[str, Any]) -> bool:
+    def spec_of(event: dict[str, Any]) -> tuple[str, str]:
         image = event.get("dynamodb", {}).get("NewImage", {})
         name = str(image.get("file_name", {}).get("S", ""))
         if not name.startswith(prefix):
-            return False
-        spec = name[len(prefix) :].split("-", 1)[0]
-        file_id = str(image.get("file_id", {}).get("S", name))
-        attempts[file_id] = attempts.get(file_id, 0) + 1
-        return spec == "always" or (spec.isdigit() and attempts[file_id] <= int(spec))
+            return "", ""
+        return name[len(prefix) :].split("-", 1)[0], str(image.get("file_id", {}).get("S", name))
 
-    return Fault(
-        matches=matches,
-        error=lambda: TransientProcessingError("injected transient failure (devstack fault hook)"),
-    )
+    def within(kind: str, file_id: str, times: str) -> bool:
+        attempts[kind, file_id] = attempts.get((kind, file_id), 0) + 1
+        return attempts[kind, file_id] <= int(times)
+
+    def transient(event: dict[str, Any]) -> bool:
+        spec, file_id = spec_of(event)
+        return spec == "always" or (spec.isdigit() and within("transient", file_id, spec))
+
+    def configuration(event: dict[str, Any]) -> bool:
+        spec, file_id = spec_of(event)
+        return spec[:1] == "c" and spec[1:].isdigit() and within("configuration", file_id, spec[1:])
+
+    return [
+        Fault(
+            matches=transient,
+            error=lambda: TransientProcessingError(
+                "injected transient failure (devstack fault hook)"
+            ),
+        ),
+        Fault(
+            matches=configuration,
+            error=lambda: ProcessingConfigurationError(
+                "injected access denied (devstack fault hook)"
+            ),
+        ),
+    ]
 
 
 class DevStack:
@@ -308,7 +329,8 @@ class DevStack:
     def _install_router(self) -> None:
         self.router.on_result = self._log_result
         if self._fault_prefix:
-            self.router.add_fault(fault_prefix_matcher(self._fault_prefix))
+            for fault in fault_prefix_matchers(self._fault_prefix):
+                self.router.add_fault(fault)
         self.router.install()
 
     def _log_result(self, name: str, event: dict[str, Any], result: Any, seconds: float) -> None:

@@ -13,38 +13,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import uuid
-from pathlib import Path
-from typing import Any
 
-import boto3
-
-from devstack import definitions as d
-from devstack.stack import DEFAULT_STATE_DIR, load_state, published_parameters, stack_client
+from ops.environment import ENVIRONMENTS, Environment, environment
 from upload_api.direct_uploads import DirectUploadService
 from upload_api.quota import Quota
 from upload_api.service import UploadService
 from upload_contract import OWNER_INDEX
 
-ENVIRONMENTS = ("local", "dev", "stage", "prod")
 _log = logging.getLogger("erase-user")
 
 
-def environment_clients(env: str) -> tuple[Any, Any, dict[str, str]]:
-    """S3 and DynamoDB clients of `env`, and its published parameters."""
-    if env == "local":
-        state = load_state(Path(os.environ.get("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR))))
-        ssm, s3, dynamodb = (stack_client(state, name) for name in ("ssm", "s3", "dynamodb"))
-        return s3, dynamodb, published_parameters(ssm, d.PARAMETER_PATH)
-    session = boto3.session.Session()
-    parameters = published_parameters(session.client("ssm"), f"/{d.PROJECT}/{env}/")
-    return session.client("s3"), session.client("dynamodb"), parameters
-
-
-def erase_user(sub: str, s3: Any, dynamodb: Any, parameters: dict[str, str]) -> list[str]:
+def erase_user(sub: str, env: Environment) -> list[str]:
     """Delete every file and abort every pending upload of `sub`; one line per removal."""
+    s3, dynamodb, parameters = env.client("s3"), env.client("dynamodb"), env.parameters
     # Only releases are made here: the limits play no part.
     quota = Quota(parameters["user_usage_table_name"], max_bytes=1, max_files=1)
     files = UploadService(
@@ -112,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.sub!r} is not a Cognito sub (a UUID)", file=sys.stderr)
         return 2
     try:
-        removed = erase_user(args.sub, *environment_clients(args.env))
+        removed = erase_user(args.sub, environment(args.env))
     except Exception as error:  # an operator command: say what failed, in one line
         print(f"error: {error}", file=sys.stderr)
         return 1
