@@ -166,3 +166,74 @@ resource "aws_cloudwatch_metric_alarm" "files_failed" {
   ok_actions          = local.alarm_actions
   tags                = var.tags
 }
+
+# ------------------------------------------------------------ dashboard
+
+data "aws_region" "current" {}
+
+locals {
+  namespace = var.processor_metrics.namespace
+  period    = 300
+  # One row per concern; the API's own request metrics are keyed by the API
+  # id SAM creates, so the API shows here through its function and our metrics.
+  dashboard_widgets = [
+    {
+      title   = "Files stored (API), by path"
+      metrics = [[local.namespace, "FilesStored", "path", "json", "service", "upload-api"], ["...", "direct", ".", "."]]
+      stat    = "Sum"
+    },
+    {
+      title   = "Refusals (4xx), by error code"
+      metrics = [[{ expression = "SEARCH('{${local.namespace},reason,service} MetricName=\"Rejections\"', 'Sum', ${local.period})", id = "refusals" }]]
+      stat    = "Sum"
+    },
+    {
+      title   = "Files processed and failed (processor)"
+      metrics = [[local.namespace, "FilesProcessed", "service", var.processor_metrics.service], [".", var.processor_metrics.metric_name, ".", "."]]
+      stat    = "Sum"
+    },
+    {
+      title   = "Executions (state machine)"
+      metrics = [for m in ["ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"] : ["AWS/States", m, "StateMachineArn", var.state_machine_arn]]
+      stat    = "Sum"
+    },
+    {
+      title   = "Dead-lettered batches (Pipe DLQ)"
+      metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.dlq_name]]
+      stat    = "Maximum"
+    },
+    {
+      title   = "Function errors and throttles"
+      metrics = flatten([for f in sort(tolist(var.lambda_function_names)) : [["AWS/Lambda", "Errors", "FunctionName", f], [".", "Throttles", ".", f]]])
+      stat    = "Sum"
+    },
+    {
+      title   = "Function duration, p99"
+      metrics = [for f in sort(tolist(var.lambda_function_names)) : ["AWS/Lambda", "Duration", "FunctionName", f]]
+      stat    = "p99"
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name_prefix
+  dashboard_body = jsonencode({
+    widgets = [
+      for i, widget in local.dashboard_widgets : {
+        type   = "metric"
+        x      = (i % 2) * 12
+        y      = floor(i / 2) * 6
+        width  = 12
+        height = 6
+        properties = {
+          title   = widget.title
+          metrics = widget.metrics
+          stat    = widget.stat
+          period  = local.period
+          region  = data.aws_region.current.id
+          view    = "timeSeries"
+        }
+      }
+    ]
+  })
+}

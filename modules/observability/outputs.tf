@@ -22,3 +22,8 @@ output "alarm_arns" {
     [aws_cloudwatch_metric_alarm.files_failed.arn],
   )
 }
+
+output "dashboard_name" {
+  description = "Name of the environment's CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from upload_api.core import metrics
 from upload_api.core.domain import (
     ConflictError,
     FileTooLargeError,
@@ -458,6 +459,7 @@ class DirectUploadService:
         except AWS_ERRORS as error:
             raise unavailable() from error
         self._logger.info("direct upload completed", extra={"file_id": record["file_id"]})
+        metrics.stored(int(record["size_bytes"]), "direct")
         return StoredFile(item)
 
     def _completed_file(self, owner: str, file_id: str) -> StoredFile:

@@ -25,6 +25,7 @@ from upload_api.core.domain import (
 )
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.logging import logger
+from upload_api.core.metrics import rejected
 from upload_api.models import ErrorBody
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -113,6 +114,8 @@ def _error_response(
     headers: dict[str, str] | None = None,
     details: list[dict[str, str]] | None = None,
 ) -> JSONResponse:
+    if status_code < 500:
+        rejected(code)
     body = ErrorBody(
         error=code,
         message=message,

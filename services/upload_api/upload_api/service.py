@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from upload_api.core import metrics
 from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
 from upload_api.core.files import detect_content_type, sanitise_file_name
 from upload_api.quota import Quota, cancelled_by
@@ -141,6 +142,7 @@ class UploadService:
             "file stored",
             extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
         )
+        metrics.stored(len(data), "json")
         return StoredFile(item)
 
     def _item_is(self, item: Mapping[str, Any]) -> bool:

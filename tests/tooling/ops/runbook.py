@@ -26,8 +26,8 @@ from devstack.pipe_runner import to_pipe_record
 from ops.environment import ENVIRONMENTS, Environment, environment
 from upload_contract import Status
 
-# The Pipe's batch: executions started here carry at most as many records.
-BATCH = 10
+# Step Functions refuses a larger execution input.
+MAX_EXECUTION_INPUT_BYTES = 256 * 1024
 
 
 def pipeline(env: Environment) -> tuple[str, str, str]:
@@ -148,7 +148,7 @@ def rerun_failed(env: Environment, since: timedelta) -> list[str]:
 
 
 def reprocess(env: Environment, older_than: timedelta) -> list[str]:
-    """Items UPLOADED for longer than `older_than`, started again as the Pipe would.
+    """Items UPLOADED for longer than `older_than`, each started again as the Pipe would.
 
     A healthy pipeline finishes a file in seconds: an item still UPLOADED
     after minutes was lost on the way (a dead-lettered batch whose records
@@ -159,17 +159,24 @@ def reprocess(env: Environment, older_than: timedelta) -> list[str]:
     stuck = [
         item
         for item in _scan(env, env.parameters["files_table_name"])
-        if item["status"]["S"] == Status.UPLOADED and item["updated_at"]["S"] < cutoff
+        if item.get("status", {}).get("S") == Status.UPLOADED and _last_change(item) < cutoff
     ]
     done = []
-    for first in range(0, len(stuck), BATCH):
-        records = [
-            _insert_record(item, stream_arn, env.region) for item in stuck[first : first + BATCH]
-        ]
-        arn = start(env, state_machine_arn, records, "reprocess")
-        ids = ", ".join(item["file_id"]["S"] for item in stuck[first : first + BATCH])
-        done.append(f"reprocessing {ids} as {arn}")
+    for item in stuck:
+        file_id = item["file_id"]["S"]
+        record = _insert_record(item, stream_arn, env.region)
+        # One execution each: a record that cannot run never holds back another.
+        if len(json.dumps([record]).encode()) > MAX_EXECUTION_INPUT_BYTES:
+            done.append(f"skipped {file_id}: its item is too large for an execution's input")
+            continue
+        arn = start(env, state_machine_arn, [record], "reprocess")
+        done.append(f"reprocessing {file_id} as {arn}")
     return done
+
+
+def _last_change(item: dict[str, Any]) -> str:
+    """updated_at, else created_at; an item with neither sorts as the oldest."""
+    return str((item.get("updated_at") or item.get("created_at") or {}).get("S", ""))
 
 
 def _insert_record(item: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:

@@ -311,6 +311,8 @@ def test_main_exits_1_with_one_line_on_an_error_answer(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(stack.state_dir))
+    # The app runs in this process here: its metric lines must not mix with the client's output.
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setattr(
         upload_client, "load_state", lambda _: SimpleNamespace(api_url=str(stack.api.base_url))
     )
@@ -331,6 +333,8 @@ def test_main_prints_the_answer_and_exits_0_once_processed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(stack.state_dir))
+    # The app runs in this process here: its metric lines must not mix with the client's output.
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     token = stack.api.headers["Authorization"]
     monkeypatch.setattr(
         upload_client, "load_state", lambda _: SimpleNamespace(api_url=str(stack.api.base_url))
