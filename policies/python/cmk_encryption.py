@@ -50,6 +50,8 @@ _RULES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "aws_sns_topic": _attribute("kms_master_key_id"),
     "aws_sfn_state_machine": _state_machine,
     "aws_pipes_pipe": _attribute("kms_key_identifier"),
+    # A bus without a key uses an AWS-owned one.
+    "aws_cloudwatch_event_bus": _attribute("kms_key_identifier"),
     "aws_ecr_repository": _ecr,
 }
 
