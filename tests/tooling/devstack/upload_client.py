@@ -166,7 +166,12 @@ def _upload_direct(
     saved = state_dir / "uploads" / f"{sha256}.json"
     with httpx.Client(timeout=S3_TIMEOUT) as s3:  # no Authorization: the URLs are signed
         sender = _Sender(s3, path, size, progress)
-        resumed = _resume(api, saved, size, progress)
+        try:
+            resumed = _resume(api, saved, size, progress)
+        except _AlreadyUploaded as done:
+            progress.note(f"Upload {done.file_id} was already complete")
+            saved.unlink()
+            return _answer(api.get(f"/uploads/{done.file_id}"))
         if resumed is None:
             request = {"file_name": path.name, "comment": comment, "size_bytes": size}
             started = _answer(api.post("/uploads", json={**request, "sha256": sha256}))
@@ -192,6 +197,12 @@ def _upload_direct(
     return completed
 
 
+class _AlreadyUploaded(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, file_id: str) -> None:
+        super().__init__(file_id)
+        self.file_id = file_id
+
+
 def _resume(
     api: httpx.Client, saved: Path, size: int, progress: Progress
 ) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
@@ -203,6 +214,9 @@ def _resume(
     file_id = kept["file_id"]
     if kept["size_bytes"] == size:
         response = api.get(f"/uploads/{file_id}/parts")
+        if response.status_code == 404 and api.get(f"/uploads/{file_id}").status_code == 200:
+            # Completed, but the client stopped before it could forget the state file.
+            raise _AlreadyUploaded(file_id)
         # 404: expired, aborted or completed; 409: S3 no longer has the multipart upload.
         if response.status_code not in (404, 409):
             answer = _answer(response)

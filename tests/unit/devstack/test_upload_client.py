@@ -290,6 +290,31 @@ def test_a_state_file_whose_upload_is_gone_starts_over(
     assert state_files(stack) == []
 
 
+def test_a_state_file_of_a_completed_upload_does_not_upload_again(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The client stopped after complete, before it removed its state file."""
+    path = random_file(tmp_path, MULTIPART_SIZE)
+    first = upload_file(stack.api, path, state_dir=stack.state_dir, progress=False)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    state = stack.state_dir / "uploads" / f"{sha256}.json"
+    state.write_text(
+        json.dumps({"file_id": first["file_id"], "path": str(path), "size_bytes": MULTIPART_SIZE})
+    )
+    capsys.readouterr()
+    puts = record_puts(monkeypatch)
+
+    again = upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    assert f"Upload {first['file_id']} was already complete" in capsys.readouterr().err
+    assert puts == []
+    assert again["file_id"] == first["file_id"]
+    assert state_files(stack) == []
+
+
 def test_an_error_answer_is_one_line_with_the_json_body(stack: Stack, tmp_path: Path) -> None:
     path = random_file(tmp_path, 6 * MIB)
     with (
