@@ -5,6 +5,7 @@ process and build just the bucket and table the code under test needs, with
 the data contract's keys.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,28 +37,27 @@ def client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
 
-def create_upload_resources() -> UploadResources:
-    key_arn = client("kms").create_key(Description="test uploads key")["KeyMetadata"]["Arn"]
-    s3 = client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    client("dynamodb").create_table(
-        TableName=TABLE,
-        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
-        **table_definition(),
-    )
-    for name, hash_key in ((PENDING_TABLE, PENDING_HASH_KEY), (USAGE_TABLE, USAGE_HASH_KEY)):
-        client("dynamodb").create_table(
+def create_upload_resources(
+    aws: Callable[[str], Any] = client, suffix: str = ""
+) -> UploadResources:
+    """The bucket and tables, through `aws` (decorator-mode moto by default, or a moto
+    server's clients), each name ending in `suffix` so one server can hold several sets."""
+    bucket, table = f"{BUCKET}{suffix}", f"{TABLE}{suffix}"
+    pending, usage = f"{PENDING_TABLE}{suffix}", f"{USAGE_TABLE}{suffix}"
+    key_arn = aws("kms").create_key(Description="test uploads key")["KeyMetadata"]["Arn"]
+    s3, dynamodb = aws("s3"), aws("dynamodb")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    encryption = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    dynamodb.create_table(TableName=table, SSESpecification=encryption, **table_definition())
+    for name, hash_key in ((pending, PENDING_HASH_KEY), (usage, USAGE_HASH_KEY)):
+        dynamodb.create_table(
             TableName=name,
-            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+            SSESpecification=encryption,
             KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
     return UploadResources(
-        bucket=BUCKET,
-        table=TABLE,
-        pending_table=PENDING_TABLE,
-        usage_table=USAGE_TABLE,
-        kms_key_arn=key_arn,
+        bucket=bucket, table=table, pending_table=pending, usage_table=usage, kms_key_arn=key_arn
     )

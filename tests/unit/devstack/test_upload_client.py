@@ -35,11 +35,9 @@ from devstack.emulator import start_moto
 from devstack.stack import free_port
 from devstack.upload_client import UploadError, upload_file
 from tests.support.api import ALICE, app_settings
-from tests.support.aws import REGION, UploadResources
-from tests.support.pipeline import table_definition
+from tests.support.aws import REGION, UploadResources, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.main import create_app
-from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -57,28 +55,6 @@ def moto_endpoint() -> Iterator[str]:
 def aws(endpoint: str, service: str) -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service, endpoint_url=endpoint, region_name=REGION, config=Config(signature_version="s3v4")
-    )
-
-
-def create_resources(endpoint: str) -> UploadResources:
-    """tests.support.aws's resources, in the moto server, under names of their own."""
-    suffix = uuid.uuid4().hex[:12]
-    key_arn = aws(endpoint, "kms").create_key(Description="uploads")["KeyMetadata"]["Arn"]
-    bucket, table, pending = f"uploads-{suffix}", f"files-{suffix}", f"pending-{suffix}"
-    s3, dynamodb = aws(endpoint, "s3"), aws(endpoint, "dynamodb")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    dynamodb.create_table(TableName=table, **table_definition())
-    usage = f"usage-{suffix}"
-    for name, hash_key in ((pending, PENDING_HASH_KEY), (usage, USAGE_HASH_KEY)):
-        dynamodb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    return UploadResources(
-        bucket=bucket, table=table, pending_table=pending, usage_table=usage, kms_key_arn=key_arn
     )
 
 
@@ -113,7 +89,10 @@ class Stack:
 def stack(
     moto_endpoint: str, jwks_server: JwksServer, token_issuer: TokenIssuer, tmp_path: Path
 ) -> Iterator[Stack]:
-    resources = create_resources(moto_endpoint)
+    # Names of their own: the module's moto server is shared by every test.
+    resources = create_upload_resources(
+        lambda service: aws(moto_endpoint, service), suffix=f"-{uuid.uuid4().hex[:8]}"
+    )
     settings = app_settings(
         resources,
         jwks_server.url,
