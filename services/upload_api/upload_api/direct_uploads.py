@@ -320,8 +320,10 @@ class DirectUploadService:
             return self._completed_file(owner, file_id)
         if record["owner"] != owner:
             raise _not_found()
-        if record["method"] == MULTIPART:
-            self._complete_multipart(record, parts)
+        # S3 has just assembled a multipart object: no need to ask whether it is there.
+        assembled = record["method"] == MULTIPART and self._complete_multipart(record, parts)
+        if not assembled and not self._bytes_arrived(record):
+            raise ConflictError("upload_incomplete", "the file's bytes have not arrived yet")
         try:
             created = self._finalise(record)
         except _OverQuotaError as over:
@@ -340,19 +342,22 @@ class DirectUploadService:
         if record["s3_key"] != key or record["owner"] != match["owner"]:
             self._logger.warning("object at a key no upload was given", extra={"s3_key": key})
             return "ignored: key does not match the pending upload"
+        if not self._bytes_arrived(record):
+            return "ignored: no object at the key"
         try:
-            created = self._finalise(record, missing_bytes_is_error=False)
+            created = self._finalise(record)
         except _OverQuotaError:
             return "refused: over quota; upload discarded"
         return "completed" if created else "ignored: completed already"
 
     def _complete_multipart(
         self, record: Mapping[str, Any], claimed: Sequence[tuple[int, str]] | None
-    ) -> None:
+    ) -> bool:
+        """Assemble the parts; False when a concurrent complete did (or the upload is gone)."""
         plan = UploadPlan(MULTIPART, int(record["size_bytes"]), int(record["part_size"]))
         received = self._received_parts(record)
         if received is None:
-            return  # a concurrent complete assembled it; _finalise settles which one wins
+            return False  # _finalise settles which complete wins
         expected = set(range(1, plan.part_count + 1))
         missing = sorted(expected - set(received))
         if missing:
@@ -392,28 +397,28 @@ class DirectUploadService:
                 raise ConflictError(
                     "upload_rejected", f"S3 refused to assemble the parts: {error_code(error)}"
                 ) from error
+            return False
         except AWS_ERRORS as error:
             raise unavailable() from error
+        return True
 
-    def _finalise(
-        self, record: Mapping[str, Any], *, missing_bytes_is_error: bool = True
-    ) -> StoredFile | None:
-        """Pending record -> file item, counted in the owner's usage, in one transaction.
-
-        None when another signal won. Over quota, the upload is discarded (record and
-        bytes) and _OverQuotaError raised: nothing is left half-written."""
+    def _bytes_arrived(self, record: Mapping[str, Any]) -> bool:
         try:
             self._s3.head_object(Bucket=record["bucket"], Key=record["s3_key"])
         except ClientError as error:
             if error_code(error) in ("404", "NoSuchKey", "NotFound"):
-                if missing_bytes_is_error:
-                    raise ConflictError(
-                        "upload_incomplete", "the file's bytes have not arrived yet"
-                    ) from error
-                return None
+                return False
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
+        return True
+
+    def _finalise(self, record: Mapping[str, Any]) -> StoredFile | None:
+        """Pending record -> file item (its bytes are in S3), counted in the owner's usage,
+        in one transaction.
+
+        None when another signal won. Over quota, the upload is discarded (record and
+        bytes) and _OverQuotaError raised: nothing is left half-written."""
         item: FileItem = {
             "file_id": record["file_id"],
             "owner": record["owner"],
