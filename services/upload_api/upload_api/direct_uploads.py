@@ -139,7 +139,7 @@ class DirectUploadService:
         self._max_bytes = max_bytes
         self._logger = logger
 
-    def plan(self, size_bytes: int) -> UploadPlan:
+    def _plan(self, size_bytes: int) -> UploadPlan:
         return plan_upload(
             size_bytes,
             single_put_max_bytes=self._single_put_max_bytes,
@@ -152,7 +152,7 @@ class DirectUploadService:
     def start(
         self, owner: str, file_name: str, comment: str, size_bytes: int, sha256: str
     ) -> PendingUpload:
-        plan = self.plan(size_bytes)
+        plan = self._plan(size_bytes)
         safe_name = sanitise_file_name(file_name)
         # Refused now rather than after gigabytes went up; completion enforces it.
         try:
@@ -218,7 +218,7 @@ class DirectUploadService:
         """What the client sends: one signed PUT with its exact headers, or one URL a part."""
         try:
             if plan.method == SINGLE:
-                headers = self.single_put_headers(record)
+                headers = self._single_put_headers(record)
                 url = self._s3.generate_presigned_url(
                     "put_object",
                     Params={
@@ -254,7 +254,7 @@ class DirectUploadService:
             raise unavailable() from error
         return {"method": MULTIPART, "part_size": plan.part_size, "parts": parts}
 
-    def single_put_headers(self, record: Mapping[str, Any]) -> dict[str, str]:
+    def _single_put_headers(self, record: Mapping[str, Any]) -> dict[str, str]:
         """Every header a single PUT must carry: the URL's signature covers each of them."""
         return {
             "Content-Length": str(record["size_bytes"]),
@@ -272,7 +272,7 @@ class DirectUploadService:
         record = self._owned_pending(owner, file_id)
         if record["method"] != MULTIPART:
             raise ConflictError("not_multipart", "this upload is a single PUT; it has no parts")
-        plan = UploadPlan(MULTIPART, int(record["size_bytes"]), int(record["part_size"]))
+        plan = _multipart_plan(record)
         received = self._received_parts(record)
         if received is None:
             raise ConflictError("upload_gone", "the multipart upload was completed or aborted")
@@ -354,7 +354,7 @@ class DirectUploadService:
         self, record: Mapping[str, Any], claimed: Sequence[tuple[int, str]] | None
     ) -> bool:
         """Assemble the parts; False when a concurrent complete did (or the upload is gone)."""
-        plan = UploadPlan(MULTIPART, int(record["size_bytes"]), int(record["part_size"]))
+        plan = _multipart_plan(record)
         received = self._received_parts(record)
         if received is None:
             return False  # _finalise settles which complete wins
@@ -562,6 +562,11 @@ class DirectUploadService:
         if record is None or record["owner"] != owner:
             raise _not_found()
         return record
+
+
+def _multipart_plan(record: Mapping[str, Any]) -> UploadPlan:
+    """The plan a pending multipart record was started with."""
+    return UploadPlan(MULTIPART, int(record["size_bytes"]), int(record["part_size"]))
 
 
 def _expiry(now: float, ttl: int) -> str:
