@@ -157,6 +157,10 @@ security-model: .venv/.synced ## IAM escalation analysis of the running local st
 bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/
 	$(RUN) python -m devstack.bench
 
+.PHONY: cost
+cost: .venv/.synced ## Cost model per million uploads (reads the last bench run), reports in reports/cost/
+	$(RUN) python -m cost
+
 # ---------------------------------------------------------------- AWS (terraform, sam)
 TF_DIR = environments/$(ENV)
 TF_PLAN = $(ENV).tfplan
