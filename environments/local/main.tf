@@ -19,5 +19,12 @@ module "platform" {
   noncurrent_version_expiration_days = 7
   alarm_email                        = null
   state_machine_type                 = "STANDARD"
-  plan_on_pull_requests              = true
+  # The stand-in scanner tags within milliseconds: wait 5 s, not 11 minutes.
+  malware_scan_wait = {
+    interval_seconds  = 1
+    backoff_rate      = 1
+    max_attempts      = 5
+    max_delay_seconds = 1
+  }
+  plan_on_pull_requests = true
 }

@@ -29,6 +29,10 @@ locals {
   tf_queue_arn         = "arn:${format(local.arn_prefix, "sqs")}:${var.name_prefix}-*"
   tf_topic_arn         = "arn:${format(local.arn_prefix, "sns")}:${var.name_prefix}-*"
   tf_alarm_arn         = "arn:${format(local.arn_prefix, "cloudwatch")}:alarm:${var.name_prefix}-*"
+  tf_dashboard_arn     = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.name_prefix}-*"
+  tf_event_rule_arn    = "arn:${format(local.arn_prefix, "events")}:rule/${var.name_prefix}-*"
+  tf_event_bus_arn     = "arn:${format(local.arn_prefix, "events")}:event-bus/${var.name_prefix}-*"
+  tf_malware_plan_arn  = "arn:${format(local.arn_prefix, "guardduty")}:malware-protection-plan/*"
   tf_log_group_arns = [
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${var.name_prefix}-*",
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${var.name_prefix}-*",
@@ -62,6 +66,7 @@ locals {
   # resource types (and nothing that returns data).
   plan_refresh_actions = [
     "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetDashboard",
     "cloudwatch:ListTagsForResource",
     "cognito-idp:DescribeUserPool",
     "cognito-idp:DescribeUserPoolClient",
@@ -75,6 +80,12 @@ locals {
     "ecr:GetLifecyclePolicy",
     "ecr:GetRepositoryPolicy",
     "ecr:ListTagsForResource",
+    "events:DescribeEventBus",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "guardduty:GetMalwareProtectionPlan",
+    "guardduty:ListTagsForResource",
     "iam:GetOpenIDConnectProvider",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",

@@ -189,6 +189,52 @@ data "aws_iam_policy_document" "terraform_resources" {
     resources = [local.tf_queue_arn]
   }
 
+  # ---- events: the object-created rule and the file-events bus
+  statement {
+    sid = "EventRules"
+    actions = [
+      "events:DeleteRule",
+      "events:DescribeRule",
+      "events:ListTagsForResource",
+      "events:ListTargetsByRule",
+      "events:PutRule",
+      "events:PutTargets",
+      "events:RemoveTargets",
+      "events:TagResource",
+      "events:UntagResource",
+    ]
+    resources = [local.tf_event_rule_arn]
+  }
+
+  statement {
+    sid = "EventBuses"
+    actions = [
+      "events:CreateEventBus",
+      "events:DeleteEventBus",
+      "events:DescribeEventBus",
+      "events:ListTagsForResource",
+      "events:TagResource",
+      "events:UntagResource",
+      "events:UpdateEventBus",
+    ]
+    resources = [local.tf_event_bus_arn]
+  }
+
+  # ---- malware scanning: the GuardDuty Malware Protection plan of the upload bucket
+  statement {
+    sid = "MalwareProtectionPlans"
+    actions = [
+      "guardduty:CreateMalwareProtectionPlan",
+      "guardduty:DeleteMalwareProtectionPlan",
+      "guardduty:GetMalwareProtectionPlan",
+      "guardduty:ListTagsForResource",
+      "guardduty:TagResource",
+      "guardduty:UntagResource",
+      "guardduty:UpdateMalwareProtectionPlan",
+    ]
+    resources = [local.tf_malware_plan_arn]
+  }
+
   # ---- observability: the alarm topic, alarms and log groups
   statement {
     sid = "Topics"
@@ -216,6 +262,12 @@ data "aws_iam_policy_document" "terraform_resources" {
       "cloudwatch:UntagResource",
     ]
     resources = [local.tf_alarm_arn]
+  }
+
+  statement {
+    sid       = "Dashboards"
+    actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+    resources = [local.tf_dashboard_arn]
   }
 
   statement {

@@ -184,7 +184,7 @@ data "aws_iam_policy_document" "terraform" {
     resources = [local.tf_role_arn]
   }
 
-  # The state machine's and the Pipe's roles, to their services only.
+  # The state machine's, the Pipe's and the malware scanner's roles, to their services only.
   statement {
     sid       = "PassWorkloadRoles"
     actions   = ["iam:PassRole"]
@@ -193,7 +193,7 @@ data "aws_iam_policy_document" "terraform" {
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["pipes.amazonaws.com", "states.amazonaws.com"]
+      values   = ["malware-protection-plan.guardduty.amazonaws.com", "pipes.amazonaws.com", "states.amazonaws.com"]
     }
   }
 

@@ -173,6 +173,13 @@ data "aws_iam_policy_document" "processor" {
     resources = [local.objects_arn]
   }
 
+  # The malware scan's verdict is a tag GuardDuty puts on the object.
+  statement {
+    sid       = "ReadScanVerdicts"
+    actions   = ["s3:GetObjectTagging"]
+    resources = [local.objects_arn]
+  }
+
   # Without ListBucket S3 answers a missing key with 403 AccessDenied, which
   # the processor must treat as a configuration error (item left UPLOADED);
   # with it, a missing object is a 404 NoSuchKey and the item is marked

@@ -33,6 +33,20 @@ data "aws_iam_policy_document" "this" {
     resources = var.workload_resource_arns
   }
 
+  # GuardDuty's scanner role keeps the rule that tells GuardDuty of new objects.
+  statement {
+    sid = "MalwareScanManagedRule"
+    actions = [
+      "events:DeleteRule",
+      "events:DescribeRule",
+      "events:ListTargetsByRule",
+      "events:PutRule",
+      "events:PutTargets",
+      "events:RemoveTargets",
+    ]
+    resources = [var.malware_scan_rule_arn]
+  }
+
   # X-Ray, CloudWatch metrics and vended-log delivery have no resource-level
   # permissions.
   statement {

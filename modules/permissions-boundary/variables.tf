@@ -38,6 +38,16 @@ variable "key_user_role_arns" {
   type        = list(string)
 }
 
+variable "malware_scan_rule_arn" {
+  description = "ARN pattern of the EventBridge rule GuardDuty Malware Protection manages for the environment's scanner role (modules/malware-protection)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:events:[^:]+:[0-9]{12}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3", var.malware_scan_rule_arn))
+    error_message = "malware_scan_rule_arn must be GuardDuty's DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3 rule of this account."
+  }
+}
+
 variable "tags" {
   description = "Tags for the policy."
   type        = map(string)

@@ -7,6 +7,14 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.id
 
+  # The longest an execution waits for one file's malware scan verdict.
+  malware_scan_wait_seconds = sum([
+    for attempt in range(var.malware_scan_wait.max_attempts) : min(
+      var.malware_scan_wait.interval_seconds * pow(var.malware_scan_wait.backoff_rate, attempt),
+      var.malware_scan_wait.max_delay_seconds,
+    )
+  ])
+
   pipe_name          = "${var.name_prefix}-files-stream"
   state_machine_name = "${var.name_prefix}-processing"
   # Known before creation, so the roles' trust policies can pin them.
@@ -187,7 +195,7 @@ resource "aws_iam_role_policy" "state_machine" {
 }
 
 # Integrators subscribe here (a rule on this bus) instead of polling the API:
-# one event per file that reaches PROCESSED or FAILED (README, "File events").
+# one event per file that reaches PROCESSED, FAILED or QUARANTINED (README, "File events").
 resource "aws_cloudwatch_event_bus" "file_events" {
   name               = "${var.name_prefix}-file-events"
   kms_key_identifier = var.kms_key_arn
@@ -207,10 +215,16 @@ resource "aws_sfn_state_machine" "this" {
     status_uploaded        = var.contract.status.uploaded
     status_processed       = var.contract.status.processed
     status_failed          = var.contract.status.failed
+    status_quarantined     = var.contract.status.quarantined
     image_path             = var.contract.processor_record.image_path
     event_bus_name         = aws_cloudwatch_event_bus.file_events.name
     event_source           = var.contract.outcome_event.source
     event_detail_type      = var.contract.outcome_event.detail_type
+
+    scan_wait_interval_seconds  = var.malware_scan_wait.interval_seconds
+    scan_wait_backoff_rate      = var.malware_scan_wait.backoff_rate
+    scan_wait_max_attempts      = var.malware_scan_wait.max_attempts
+    scan_wait_max_delay_seconds = var.malware_scan_wait.max_delay_seconds
   })
 
   logging_configuration {
@@ -221,6 +235,14 @@ resource "aws_sfn_state_machine" "this" {
 
   tracing_configuration {
     enabled = true
+  }
+
+  lifecycle {
+    precondition {
+      # An EXPRESS execution ends after 5 minutes, whatever it is waiting for.
+      condition     = var.state_machine_type == "STANDARD" || local.malware_scan_wait_seconds <= 240
+      error_message = "An EXPRESS state machine needs a malware_scan_wait of at most 240 seconds in all (executions end after 5 minutes)."
+    }
   }
 
   encryption_configuration {

@@ -43,7 +43,7 @@ variable "contract" {
   type = object({
     table            = object({ hash_key = string })
     processor_record = object({ key_path = string, image_path = string })
-    status           = object({ uploaded = string, processed = string, failed = string })
+    status           = object({ uploaded = string, processed = string, failed = string, quarantined = string })
     outcome_event    = object({ source = string, detail_type = string })
   })
 }
@@ -88,6 +88,32 @@ variable "batch_size" {
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 100
     error_message = "batch_size must be between 1 and 100."
+  }
+}
+
+variable "malware_scan_wait" {
+  description = "How long an execution waits for the malware scan's verdict on an object before marking the file FAILED: the processor is retried after interval_seconds, each wait backoff_rate times the last (at most max_delay_seconds), max_attempts times. The default waits about 11 minutes in all, for scans of objects up to the API's 5 GiB."
+  type = object({
+    interval_seconds  = number
+    backoff_rate      = number
+    max_attempts      = number
+    max_delay_seconds = number
+  })
+  default = {
+    interval_seconds  = 10
+    backoff_rate      = 1.5
+    max_attempts      = 10
+    max_delay_seconds = 120
+  }
+  nullable = false
+
+  validation {
+    condition = (
+      var.malware_scan_wait.interval_seconds >= 1 && var.malware_scan_wait.backoff_rate >= 1 &&
+      var.malware_scan_wait.max_attempts >= 1 && var.malware_scan_wait.max_attempts <= 99 &&
+      var.malware_scan_wait.max_delay_seconds >= var.malware_scan_wait.interval_seconds
+    )
+    error_message = "malware_scan_wait needs interval_seconds >= 1, backoff_rate >= 1, max_attempts 1-99 and max_delay_seconds >= interval_seconds (a wait that always ends)."
   }
 }
 

@@ -28,6 +28,8 @@ locals {
   pipe_role_arn          = "${local.role_arn}-files-stream-pipe"
   state_machine_role_arn = "${local.role_arn}-processing-sfn"
   data_reader_role_arns  = [local.upload_api_role_arn, local.processor_role_arn, local.pipe_role_arn]
+  # GuardDuty Malware Protection reads (scans) and tags new objects as this role.
+  malware_scan_role_arn = "${local.role_arn}-malware-scan"
   # Created by people in each account (environments/bootstrap), for emergencies only.
   break_glass_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.project}-break-glass"
   arn_prefix           = "${local.partition}:%s:${local.region}:${local.account_id}"
@@ -64,8 +66,9 @@ module "permissions_boundary" {
     "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-pending-uploads",
     "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-user-usage",
   ]
-  data_reader_role_arns = local.data_reader_role_arns
-  key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
+  data_reader_role_arns = concat(local.data_reader_role_arns, [local.malware_scan_role_arn])
+  key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn, local.malware_scan_role_arn])
+  malware_scan_rule_arn = "arn:${format(local.arn_prefix, "events")}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
   tags                  = var.tags
 }
 
@@ -81,6 +84,7 @@ module "kms" {
   event_bus_arns = ["arn:${format(local.arn_prefix, "events")}:event-bus/${local.name_prefix}-file-events"]
   key_user_role_arns = concat(local.data_reader_role_arns, [
     local.state_machine_role_arn,
+    local.malware_scan_role_arn,
     "${local.role_arn}-github-*", # refresh and deploy encrypted resources through their services
     local.break_glass_role_arn,
   ])
@@ -94,9 +98,24 @@ module "storage" {
   kms_key_arn                        = module.kms.key_arn
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   access_log_retention_days          = var.access_log_retention_days
-  object_reader_role_arns            = [local.upload_api_role_arn, local.processor_role_arn, local.break_glass_role_arn]
-  force_destroy                      = var.force_destroy_buckets
-  tags                               = var.tags
+  object_reader_role_arns            = [local.upload_api_role_arn, local.processor_role_arn, local.malware_scan_role_arn, local.break_glass_role_arn]
+  malware_scan = {
+    tag_key          = local.contract.malware_scan.tag_key
+    threats_found    = local.contract.malware_scan.threats_found
+    scanner_role_arn = local.malware_scan_role_arn
+  }
+  force_destroy = var.force_destroy_buckets
+  tags          = var.tags
+}
+
+module "malware_protection" {
+  source = "../malware-protection"
+
+  name_prefix              = local.name_prefix
+  bucket_name              = module.storage.bucket_name
+  kms_key_arn              = module.kms.key_arn
+  permissions_boundary_arn = module.permissions_boundary.policy_arn
+  tags                     = var.tags
 }
 
 module "metadata_table" {
@@ -188,6 +207,7 @@ module "pipeline" {
   contract                 = local.contract
   kms_key_arn              = module.kms.key_arn
   state_machine_type       = var.state_machine_type
+  malware_scan_wait        = var.malware_scan_wait
   batch_size               = var.pipe_batch_size
   permissions_boundary_arn = module.permissions_boundary.policy_arn
   log_retention_days       = var.log_retention_days
@@ -230,7 +250,7 @@ module "github_oidc" {
   ssm_parameter_path          = local.parameter_path
   protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn, module.user_usage.table_arn]
   permissions_boundary_arn    = module.permissions_boundary.policy_arn
-  data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn])
+  data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn, local.malware_scan_role_arn])
   plan_on_pull_requests       = var.plan_on_pull_requests
   terraform_may_empty_buckets = var.force_destroy_buckets
   state_bucket_name           = var.state_bucket_name
@@ -255,6 +275,7 @@ locals {
     cognito_app_client_id      = module.auth.app_client_id
     upload_api_role_arn        = module.lambda_roles.upload_api_role_arn
     processor_role_arn         = module.lambda_roles.processor_role_arn
+    malware_scan_role_arn      = module.malware_protection.role_arn
     processor_function_name    = local.processor_function_name
     upload_api_function_name   = local.upload_api_function_name
     upload_api_repository_uri  = module.ecr.repository_urls[local.upload_api_repository]

@@ -108,6 +108,17 @@ variable "state_machine_type" {
   default     = "STANDARD"
 }
 
+variable "malware_scan_wait" {
+  description = "How long an execution waits for the malware scan's verdict (see modules/pipeline); null keeps the pipeline's default of about 11 minutes."
+  type = object({
+    interval_seconds  = number
+    backoff_rate      = number
+    max_attempts      = number
+    max_delay_seconds = number
+  })
+  default = null
+}
+
 variable "pipe_batch_size" {
   description = "Stream records per state machine execution."
   type        = number

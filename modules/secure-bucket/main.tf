@@ -197,6 +197,56 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # A quarantined object is unreadable, whoever asks and whatever their IAM says.
+  dynamic "statement" {
+    for_each = var.malware_scan == null ? [] : ["NoReadsOfQuarantinedObjects"]
+    content {
+      sid       = statement.value
+      effect    = "Deny"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "s3:ExistingObjectTag/${var.malware_scan.tag_key}"
+        values   = [var.malware_scan.threats_found]
+      }
+    }
+  }
+
+  # Only the scanner writes object tags: an uploader cannot pre-set a clean
+  # verdict, and nobody can lift a quarantine by removing one.
+  dynamic "statement" {
+    for_each = var.malware_scan == null ? [] : ["OnlyTheScannerTagsObjects"]
+    content {
+      sid    = statement.value
+      effect = "Deny"
+      actions = [
+        "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersionTagging",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+      ]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = [var.malware_scan.scanner_role_arn]
+      }
+    }
+  }
+
   # Only S3 log delivery for the named source bucket of this account writes.
   dynamic "statement" {
     for_each = var.log_delivery_source == null ? [] : ["S3ServerAccessLogDelivery"]

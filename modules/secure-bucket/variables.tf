@@ -46,6 +46,16 @@ variable "object_reader_arns" {
   }
 }
 
+variable "malware_scan" {
+  description = "The bucket is scanned by GuardDuty Malware Protection (modules/malware-protection), which tags each object tag_key = its verdict: the policy then denies every read of an object tagged threats_found, and any change of an object's tags by anyone but scanner_role_arn (a verdict cannot be forged or removed). null for a bucket nobody scans."
+  type = object({
+    tag_key          = string
+    threats_found    = string
+    scanner_role_arn = string
+  })
+  default = null
+}
+
 variable "access_logs" {
   description = "Where S3 server access logs of this bucket go: the target bucket's name and a key prefix ending in /. null for the access-log target itself (logging it to itself would loop)."
   type = object({

@@ -34,6 +34,7 @@ module "upload_bucket" {
   name                                   = "${var.name_prefix}-uploads-${local.account_id}"
   kms_key_arn                            = var.kms_key_arn
   object_reader_arns                     = var.object_reader_role_arns
+  malware_scan                           = var.malware_scan
   access_logs                            = { bucket = module.access_log_bucket.id, prefix = local.log_prefix }
   eventbridge_notifications              = true # object-created events complete direct uploads
   noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days

@@ -62,6 +62,16 @@ variable "object_reader_role_arns" {
   }
 }
 
+variable "malware_scan" {
+  description = "GuardDuty Malware Protection's verdict tag on uploads and its scanner's role (see modules/secure-bucket); null when uploads are not scanned."
+  type = object({
+    tag_key          = string
+    threats_found    = string
+    scanner_role_arn = string
+  })
+  default = null
+}
+
 variable "tags" {
   description = "Tags for the buckets."
   type        = map(string)

@@ -26,7 +26,7 @@ from tests.e2e.conftest import (
 )
 from upload_contract import CONTRACT
 
-FINAL = {"PROCESSED", "FAILED"}
+FINAL = {"PROCESSED", "FAILED", "QUARANTINED"}
 
 
 def upload(api: httpx.Client, name: str, data: bytes, comment: str = "") -> dict[str, Any]:

@@ -61,7 +61,11 @@ def test_only_the_workload_roles_reach_upload_data(applied: dict[str, Any]) -> N
     readers = {f.source for f, _ in analysis.accepted} | {f.source for f in analysis.findings}
     data = [f for f in analysis.findings if f.target == "upload-data"]
     assert data == [], report(analysis)
-    assert applied["env"].data_roles == {f"{PREFIX}-upload-api", f"{PREFIX}-processor"}
+    assert applied["env"].data_roles == {
+        f"{PREFIX}-upload-api",
+        f"{PREFIX}-processor",
+        f"{PREFIX}-malware-scan",
+    }
     assert readers <= {f"{PREFIX}-github-deploy"}
 
 

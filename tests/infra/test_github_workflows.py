@@ -208,6 +208,7 @@ def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> No
         *(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("modules/*/main.tf")),
     }
     assert sorted(p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")) == [
+        "malware-protection",
         "metadata-table",
         "pipeline",
         "platform",

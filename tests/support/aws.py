@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from tests.support.pipeline import table_definition
-from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY
+from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY, ScanVerdict
 
 REGION = "us-east-1"
 BUCKET = "secure-upload-test-uploads-123456789012"
@@ -60,4 +60,11 @@ def create_upload_resources(
         )
     return UploadResources(
         bucket=bucket, table=table, pending_table=pending, usage_table=usage, kms_key_arn=key_arn
+    )
+
+
+def tag_scanned(bucket: str, key: str, verdict: str = ScanVerdict.CLEAN) -> None:
+    """Tag the object as GuardDuty Malware Protection does once it has scanned it."""
+    client("s3").put_object_tagging(
+        Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": ScanVerdict.TAG_KEY, "Value": verdict}]}
     )

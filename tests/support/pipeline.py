@@ -26,6 +26,14 @@ PIPE_MAXIMUM_RETRY_ATTEMPTS = 3
 PIPE_MAXIMUM_RECORD_AGE_SECONDS = 3600
 
 
+# environments/local's malware_scan_wait, as the template's variables.
+SCAN_WAIT = {
+    "scan_wait_interval_seconds": "1",
+    "scan_wait_backoff_rate": "1",
+    "scan_wait_max_attempts": "5",
+    "scan_wait_max_delay_seconds": "1",
+}
+
 # The bus the pipeline module creates, as named in the tests.
 FILE_EVENTS_BUS = "secure-upload-test-file-events"
 
@@ -40,10 +48,13 @@ def template_variables(processor_function_arn: str, table_name: str) -> dict[str
         "status_uploaded": CONTRACT["status"]["uploaded"],
         "status_processed": CONTRACT["status"]["processed"],
         "status_failed": CONTRACT["status"]["failed"],
+        "status_quarantined": CONTRACT["status"]["quarantined"],
         "image_path": CONTRACT["processor_record"]["image_path"],
         "event_bus_name": FILE_EVENTS_BUS,
         "event_source": CONTRACT["outcome_event"]["source"],
         "event_detail_type": CONTRACT["outcome_event"]["detail_type"],
+        # environments/local's malware_scan_wait: short, the stand-in scanner is quick.
+        **SCAN_WAIT,
     }
 
 

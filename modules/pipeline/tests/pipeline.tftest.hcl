@@ -183,3 +183,37 @@ run "log_levels_that_hide_failures_are_refused" {
 
   expect_failures = [var.state_machine_log_level]
 }
+
+run "the_malware_scan_wait_is_bounded" {
+  command = apply
+
+  assert {
+    condition     = local.malware_scan_wait_seconds > 600 && local.malware_scan_wait_seconds < 720
+    error_message = "By default an execution waits about 11 minutes for a scan verdict, then gives up."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.ProcessRecords.ItemProcessor.States.ProcessFile.Retry[0].ErrorEquals == ["MalwareScanNotFinishedError"]
+    error_message = "A missing scan verdict is retried by its own, bounded Retry."
+  }
+}
+
+run "an_express_state_machine_needs_a_short_scan_wait" {
+  command = plan
+
+  variables {
+    state_machine_type = "EXPRESS"
+  }
+
+  expect_failures = [aws_sfn_state_machine.this]
+}
+
+run "an_endless_scan_wait_is_refused" {
+  command = plan
+
+  variables {
+    malware_scan_wait = { interval_seconds = 0, backoff_rate = 1, max_attempts = 5, max_delay_seconds = 1 }
+  }
+
+  expect_failures = [var.malware_scan_wait]
+}

@@ -43,6 +43,16 @@ class Status(StrEnum):
     FAILED = CONTRACT["status"]["failed"]
     # Being deleted: the pipeline's conditional writes no longer apply to it.
     DELETING = CONTRACT["status"]["deleting"]
+    # The malware scan found a threat: never downloadable (the bucket policy denies reads).
+    QUARANTINED = CONTRACT["status"]["quarantined"]
+
+
+class ScanVerdict:
+    """The tag GuardDuty Malware Protection for S3 puts on each object it scans."""
+
+    TAG_KEY: Final[str] = CONTRACT["malware_scan"]["tag_key"]
+    CLEAN: Final[str] = CONTRACT["malware_scan"]["clean"]
+    THREATS_FOUND: Final[str] = CONTRACT["malware_scan"]["threats_found"]
 
 
 def timestamp(moment: datetime | None = None) -> str:

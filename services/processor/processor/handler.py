@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from processor.models import FileStreamRecord
-from processor.service import FAILED, PROCESSED, FileProcessor
+from processor.service import FAILED, PROCESSED, QUARANTINED, FileProcessor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,5 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="FilesProcessed", unit=MetricUnit.Count, value=1)
     elif outcome.status == FAILED:
         metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    elif outcome.status == QUARANTINED:
+        metrics.add_metric(name="FilesQuarantined", unit=MetricUnit.Count, value=1)
     logger.info("File processed", extra=outcome.as_dict())
     return outcome.as_dict()

@@ -24,7 +24,7 @@ from processor.rules import (
     UploadedFile,
     detect_content_type,
 )
-from upload_contract import Status, timestamp
+from upload_contract import ScanVerdict, Status, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 UPLOADED: Final = Status.UPLOADED.value
 PROCESSED: Final = Status.PROCESSED.value
 FAILED: Final = Status.FAILED.value
+QUARANTINED: Final = Status.QUARANTINED.value
 READ_CHUNK_BYTES: Final = 1024 * 1024
 MAX_REASON_CHARS: Final = 1000
 
@@ -86,6 +87,10 @@ class TransientProcessingError(Exception):
     """AWS throttled or failed on its side: the state machine retries the whole step."""
 
 
+class MalwareScanNotFinishedError(Exception):
+    """No scan verdict on the object yet: the state machine retries, bounded, then marks FAILED."""
+
+
 class ProcessingConfigurationError(Exception):
     """Access denied or a key unusable: an operational problem, not a bad file.
 
@@ -137,6 +142,37 @@ class ObjectUnreadableError(Exception):
     """
 
 
+def _read_failed(error: ClientError | BotoCoreError, bucket: str, key: str, what: str) -> Exception:
+    """The exception a failed read of the object becomes: transient, configuration or permanent."""
+    code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
+    details = {"bucket": bucket, "s3_key": key, "error_code": code, "error": str(error)}
+    # is_transient() holds for every BotoCoreError (no answer at all); the isinstance
+    # test only narrows the type: below, error is a ClientError.
+    if is_transient(error) or not isinstance(error, ClientError):
+        logger.warning("Reading the object failed transiently", extra=details)
+        return TransientProcessingError(f"{what}: {code}")
+    if is_configuration_error(error):
+        logger.exception("Object refused: access or key configuration", extra=details)
+        return ProcessingConfigurationError(f"{what}: {code}")
+    if code in _MISSING_CODES:
+        logger.warning("Object missing", extra=details)
+        return ObjectUnreadableError("object missing")
+    logger.warning("Object unreadable", extra=details)
+    return ObjectUnreadableError("object unreadable")
+
+
+def scan_verdict(s3: S3Client, bucket: str, key: str) -> str:
+    """The object's malware scan verdict; MalwareScanNotFinishedError while it has none."""
+    try:
+        tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    except (ClientError, BotoCoreError) as error:
+        raise _read_failed(error, bucket, key, "reading the scan verdict") from error
+    verdict = next((tag["Value"] for tag in tags if tag["Key"] == ScanVerdict.TAG_KEY), None)
+    if verdict is None:
+        raise MalwareScanNotFinishedError("the malware scan has not tagged the object yet")
+    return verdict
+
+
 def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
     """Head the object, then stream it once: size, sha256 and the first bytes."""
     try:
@@ -151,21 +187,7 @@ def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
             if len(first) < SNIFF_BYTES:
                 first.extend(chunk[: SNIFF_BYTES - len(first)])
     except (ClientError, BotoCoreError) as error:
-        code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
-        details = {"bucket": bucket, "s3_key": key, "error_code": code, "error": str(error)}
-        # is_transient() holds for every BotoCoreError (no answer at all); the isinstance
-        # test only narrows the type: below, error is a ClientError.
-        if is_transient(error) or not isinstance(error, ClientError):
-            logger.warning("Reading the object failed transiently", extra=details)
-            raise TransientProcessingError(f"reading the object: {code}") from error
-        if is_configuration_error(error):
-            logger.exception("Object refused: access or key configuration", extra=details)
-            raise ProcessingConfigurationError(f"reading the object: {code}") from error
-        if code in _MISSING_CODES:
-            logger.warning("Object missing", extra=details)
-            raise ObjectUnreadableError("object missing") from error
-        logger.warning("Object unreadable", extra=details)
-        raise ObjectUnreadableError("object unreadable") from error
+        raise _read_failed(error, bucket, key, "reading the object") from error
     if size != head["ContentLength"]:
         # The object changed between head and read (it never should): let a retry settle it.
         raise TransientProcessingError("the object changed while being read")
@@ -193,6 +215,10 @@ class FileProcessor:
             return _outcome_from_item(file.file_id, existing, duplicate=True)
 
         try:
+            # The verdict first: a quarantined object is never read (its reads are denied).
+            verdict = scan_verdict(self.s3, file.bucket, file.s3_key)
+            if verdict != ScanVerdict.CLEAN:
+                return self._record_not_clean(file.file_id, verdict)
             facts = inspect_object(self.s3, file.bucket, file.s3_key)
         except ObjectUnreadableError as error:
             return self._record(file.file_id, FAILED, failure_reason=str(error))
@@ -206,6 +232,12 @@ class FileProcessor:
                 failure_reason="; ".join(reasons),
             )
         return self._record(file.file_id, PROCESSED, detected=facts.detected_content_type)
+
+    def _record_not_clean(self, file_id: str, verdict: str) -> Outcome:
+        if verdict == ScanVerdict.THREATS_FOUND:
+            return self._record(file_id, QUARANTINED, failure_reason="malware found")
+        # UNSUPPORTED, ACCESS_DENIED or FAILED: a file the scan could not clear is never processed.
+        return self._record(file_id, FAILED, failure_reason=f"malware scan: {verdict}")
 
     def _current_item(self, file_id: str) -> dict[str, Any] | None:
         try:

@@ -26,7 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--fault-prefix",
         default=env("DEVSTACK_FAULT_PREFIX"),
         help="test hook: uploads named <prefix><n>-* fail their first n processing attempts "
-        "(<prefix>always-*: every attempt) with a transient error",
+        "(<prefix>always-*: every attempt) with a transient error, <prefix>c<n>-* with a "
+        "configuration error; <prefix>unscanned-* never get a malware scan verdict",
     )
     return parser.parse_args(argv)
 

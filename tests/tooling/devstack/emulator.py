@@ -49,6 +49,8 @@ table naming the upstream change that would remove it:
   parser where moto applies it to other targets (put_events, not S3's events);
   `Input` and `InputPath` are ignored, as moto ignores them for every target.
   The rule's other targets get moto's own delivery.
+- GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
+  that tags new objects as GuardDuty does (devstack/malware_scan.py).
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda.
@@ -94,6 +96,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from devstack import malware_scan
 from devstack.definitions import MOTO_CREDENTIAL
 
 MOTO_VERSION = "5.2.5"
@@ -394,6 +397,7 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (DynamoDBBackend, "transact_write_items"): _transact_keeping_streams(
         DynamoDBBackend.transact_write_items
     ),
+    **malware_scan.API_EXTENSIONS,
 }
 
 
@@ -404,6 +408,7 @@ def install_extensions() -> None:
         raise RuntimeError(f"the emulator extensions are written for moto {MOTO_VERSION}")
     for (cls, name), function in _EXTENSIONS.items():
         setattr(cls, name, function)
+    malware_scan.install()
 
 
 def start_moto(port: int) -> ThreadedMotoServer:

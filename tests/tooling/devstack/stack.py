@@ -36,7 +36,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 from moto.server import ThreadedMotoServer
 
 from devstack import definitions as d
-from devstack import terraform
+from devstack import malware_scan, terraform
 from devstack.emulator import deliver_lambda_targets, start_moto
 from devstack.event_delivery import LambdaEventDelivery
 from devstack.pipe_runner import PipeRunner
@@ -283,6 +283,7 @@ class DevStack:
             self._api = None
         self.router.wait_for_async(timeout=2)
         self.router.uninstall()
+        malware_scan.never_scan(None)
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -331,6 +332,9 @@ class DevStack:
         if self._fault_prefix:
             for fault in fault_prefix_matchers(self._fault_prefix):
                 self.router.add_fault(fault)
+            # Uploads named <prefix>unscanned-* never get a verdict from the stand-in scanner.
+            unscanned = f"{self._fault_prefix}unscanned-"
+            malware_scan.never_scan(lambda key: key.rsplit("/", 1)[-1].startswith(unscanned))
         self.router.install()
 
     def _log_result(self, name: str, event: dict[str, Any], result: Any, seconds: float) -> None:

@@ -319,6 +319,8 @@ def read_environment(
             {
                 _role_name(parameters["upload_api_role_arn"]),
                 _role_name(parameters["processor_role_arn"]),
+                # GuardDuty Malware Protection reads each new object to scan it.
+                _role_name(parameters["malware_scan_role_arn"]),
             }
         ),
     )

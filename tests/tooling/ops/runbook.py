@@ -8,7 +8,7 @@
 Every command finds the environment's resources from what Terraform created
 (SSM parameters, the files table's stream, the Pipe reading it) and prints
 what it did, one line each. Processing is idempotent, so any of them may be
-run again: a file already PROCESSED or FAILED is reported, not redone.
+run again: a file already PROCESSED, FAILED or QUARANTINED is reported, not redone.
 """
 
 from __future__ import annotations

@@ -363,8 +363,8 @@ def _upload_and_wait(
             status = item.get("status")
             if status == "PROCESSED":
                 break
-            if status == "FAILED":
-                raise SmokeCheckError(f"processing failed: {item.get('failure_reason')}")
+            if status in {"FAILED", "QUARANTINED"}:
+                raise SmokeCheckError(f"{status}: {item.get('failure_reason')}")
             if time.monotonic() >= deadline:
                 raise SmokeCheckError(f"still {status} after {timeout_seconds:.0f} s")
             sleep(delay)

@@ -75,7 +75,10 @@ def test_state_machine_retries_transient_errors_with_jitter_and_records_failures
     assert rendered["QueryLanguage"] == "JSONPath"
     process = _item_states(rendered)["ProcessFile"]
     assert process["Resource"] == "arn:aws:states:::lambda:invoke"
-    throttled, transient = process["Retry"]
+    scan_wait, throttled, transient = process["Retry"]
+    # A missing scan verdict has its own bounded wait (environments/local's: 5 x 1 s).
+    assert scan_wait["ErrorEquals"] == ["MalwareScanNotFinishedError"]
+    assert (scan_wait["MaxAttempts"], scan_wait["IntervalSeconds"]) == (5, 1)
     # Throttling first, with its own longer backoff; never in the generic entry too.
     assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
     assert (

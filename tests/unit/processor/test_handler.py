@@ -11,7 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser import ValidationError
 
 from processor import handler as handler_module
-from tests.support.aws import UploadResources, client, create_upload_resources
+from tests.support.aws import UploadResources, client, create_upload_resources, tag_scanned
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def stream_record(
     file_id = str(uuid.uuid4())
     key = f"uploads/user-1/{file_id}/note.txt"
     client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType="text/plain")
+    tag_scanned(resources.bucket, key)
     image = {
         "file_id": {"S": file_id},
         "owner": {"S": "user-1"},

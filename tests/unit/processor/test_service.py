@@ -23,12 +23,15 @@ from processor.rules import (
 from processor.service import (
     FAILED,
     PROCESSED,
+    QUARANTINED,
     FileProcessor,
+    MalwareScanNotFinishedError,
     ProcessingConfigurationError,
     TransientProcessingError,
 )
 from tests.support.api import Api
-from tests.support.aws import UploadResources, client, create_upload_resources
+from tests.support.aws import UploadResources, client, create_upload_resources, tag_scanned
+from upload_contract import ScanVerdict
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FIXED_NOW = datetime(2026, 11, 26, 19, 12, 24, 123456, tzinfo=UTC)
@@ -45,10 +48,14 @@ def store(
     content_type: str = "text/plain",
     *,
     item_overrides: dict[str, Any] | None = None,
+    verdict: str | None = ScanVerdict.CLEAN,
 ) -> UploadedFile:
+    """An uploaded file: object, item and (unless verdict is None) the malware scan's tag."""
     file_id = str(uuid.uuid4())
     key = f"uploads/user-1/{file_id}/file"
     client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType=content_type)
+    if verdict is not None:
+        tag_scanned(resources.bucket, key, verdict)
     file = UploadedFile(
         file_id=file_id,
         bucket=resources.bucket,
@@ -106,6 +113,49 @@ def test_a_good_file_is_processed(resources: UploadResources) -> None:
     assert stored["detected_content_type"] == "text/plain"
     assert stored["processed_at"] == stored["updated_at"] == "2026-11-26T19:12:24.123456Z"
     assert "failure_reason" not in stored
+
+
+def test_a_file_with_a_threat_is_quarantined_unread(resources: UploadResources) -> None:
+    file = store(resources, b"X5O!P%@AP", verdict=ScanVerdict.THREATS_FOUND)
+    # Reads of a quarantined object are denied by the bucket policy: never attempt one.
+    unread = Failing(client("s3"), "get_object", AssertionError("read a quarantined object"))
+
+    outcome = processor(resources, s3=unread).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (QUARANTINED, "malware found")
+    assert item(resources, file.file_id)["status"] == QUARANTINED
+
+
+@pytest.mark.parametrize("verdict", ["UNSUPPORTED", "ACCESS_DENIED", "FAILED", "SOMETHING_NEW"])
+def test_a_file_the_scan_could_not_clear_fails_with_the_verdict(
+    resources: UploadResources, verdict: str
+) -> None:
+    file = store(resources, b"hello world\n", verdict=verdict)
+
+    outcome = processor(resources).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, f"malware scan: {verdict}")
+    assert item(resources, file.file_id)["failure_reason"] == f"malware scan: {verdict}"
+
+
+def test_a_file_not_yet_scanned_waits_and_records_nothing(resources: UploadResources) -> None:
+    file = store(resources, b"hello world\n", verdict=None)
+
+    with pytest.raises(MalwareScanNotFinishedError):
+        processor(resources).process(file)
+
+    assert item(resources, file.file_id)["status"] == "UPLOADED"
+    tag_scanned(file.bucket, file.s3_key)
+    assert processor(resources).process(file).status == PROCESSED
+
+
+def test_a_clean_verdict_still_needs_the_other_checks(resources: UploadResources) -> None:
+    file = store(resources, b"hello world\n", item_overrides={"sha256": "0" * 64})
+
+    outcome = processor(resources).process(file)
+
+    assert outcome.status == FAILED
+    assert "sha256 mismatch" in str(outcome.failure_reason)
 
 
 def test_a_png_is_recognised_from_its_magic_number(resources: UploadResources) -> None:
@@ -239,6 +289,7 @@ def client_error(code: str, status: int) -> ClientError:
     ("service", "operation", "error"),
     [
         ("s3", "get_object", client_error("SlowDown", 503)),
+        ("s3", "get_object_tagging", client_error("SlowDown", 503)),
         ("s3", "head_object", client_error("InternalError", 500)),
         ("s3", "get_object", EndpointConnectionError(endpoint_url="http://s3")),
         ("dynamodb", "get_item", client_error("ProvisionedThroughputExceededException", 400)),
@@ -262,6 +313,7 @@ def test_throttling_and_5xx_are_transient_and_record_nothing(
     ("operation", "error"),
     [
         ("head_object", client_error("403", 403)),
+        ("get_object_tagging", client_error("AccessDenied", 403)),
         ("get_object", client_error("AccessDenied", 403)),
         ("get_object", client_error("KMS.DisabledException", 400)),
         ("get_object", client_error("KMS.KMSInvalidStateException", 400)),
@@ -287,6 +339,7 @@ def test_access_and_key_errors_are_configuration_errors_and_record_nothing(
     ("operation", "error", "reason"),
     [
         ("head_object", client_error("404", 404), "object missing"),
+        ("get_object_tagging", client_error("NoSuchKey", 404), "object missing"),
         ("get_object", client_error("NoSuchKey", 404), "object missing"),
         ("get_object", client_error("InvalidObjectState", 403), "object unreadable"),
     ],
@@ -419,6 +472,7 @@ def test_text_uploaded_through_the_api_is_processed(api: Api, data: bytes, decla
     raw = client("dynamodb").get_item(
         TableName=api.resources.table, Key={"file_id": {"S": response.json()["file_id"]}}
     )["Item"]
+    tag_scanned(api.resources.bucket, raw["s3_key"]["S"])
     file = UploadedFile(
         file_id=raw["file_id"]["S"],
         bucket=raw["bucket"]["S"],

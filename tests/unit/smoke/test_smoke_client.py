@@ -126,13 +126,14 @@ def test_passes_and_deletes_the_test_user(aws: tuple[boto3.session.Session, str,
     assert "wait for PROCESSED" in timings.report()
 
 
+@pytest.mark.parametrize("status", ["FAILED", "QUARANTINED"])
 def test_failed_processing_fails_and_still_deletes_the_user(
-    aws: tuple[boto3.session.Session, str, str],
+    aws: tuple[boto3.session.Session, str, str], status: str
 ) -> None:
     session, pool_id, client_id = aws
-    with pytest.raises(SmokeCheckError, match="processing failed: boom"):
+    with pytest.raises(SmokeCheckError, match=f"{status}: boom"):
         client.run_smoke(
-            session, TARGET, transport=FakeApi(client_id, "FAILED"), sleep=lambda _: None
+            session, TARGET, transport=FakeApi(client_id, status), sleep=lambda _: None
         )
     assert _users(session, pool_id) == []
 
