@@ -78,14 +78,14 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
     }
   }
 
-  # The environment key and user pool are selected by their environment tag, so
-  # the tag must not move: no tagging of a key or pool that carries another
-  # environment's tag, no other value, no removal. (Tags set at creation are
-  # this environment's: the Allow pins aws:RequestTag.)
+  # The environment key, user pool and malware protection plan are selected by
+  # their environment tag, so the tag must not move: no tagging of one that
+  # carries another environment's tag, no other value, no removal. (Tags set
+  # at creation are this environment's: the Allow pins aws:RequestTag.)
   statement {
     sid       = "DenyTaggingOtherEnvironments"
     effect    = "Deny"
-    actions   = ["cognito-idp:TagResource", "kms:TagResource"]
+    actions   = ["cognito-idp:TagResource", "guardduty:TagResource", "kms:TagResource"]
     resources = ["*"]
 
     condition {
@@ -104,7 +104,7 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
   statement {
     sid       = "DenyEnvironmentRetag"
     effect    = "Deny"
-    actions   = ["cognito-idp:TagResource", "kms:TagResource"]
+    actions   = ["cognito-idp:TagResource", "guardduty:TagResource", "kms:TagResource"]
     resources = ["*"]
 
     condition {
@@ -123,7 +123,7 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
   statement {
     sid       = "DenyEnvironmentUntag"
     effect    = "Deny"
-    actions   = ["cognito-idp:UntagResource", "kms:UntagResource"]
+    actions   = ["cognito-idp:UntagResource", "guardduty:UntagResource", "kms:UntagResource"]
     resources = ["*"]
 
     condition {

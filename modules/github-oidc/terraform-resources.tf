@@ -221,10 +221,23 @@ data "aws_iam_policy_document" "terraform_resources" {
   }
 
   # ---- malware scanning: the GuardDuty Malware Protection plan of the upload bucket
+  # Plan ids are random: a plan is selected by its environment tag, set at
+  # creation (the guard rails keep it from moving).
   statement {
-    sid = "MalwareProtectionPlans"
+    sid       = "CreateMalwareProtectionPlans"
+    actions   = ["guardduty:CreateMalwareProtectionPlan", "guardduty:TagResource"]
+    resources = [local.tf_malware_plan_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid = "ManageMalwareProtectionPlans"
     actions = [
-      "guardduty:CreateMalwareProtectionPlan",
       "guardduty:DeleteMalwareProtectionPlan",
       "guardduty:GetMalwareProtectionPlan",
       "guardduty:ListTagsForResource",
@@ -233,6 +246,12 @@ data "aws_iam_policy_document" "terraform_resources" {
       "guardduty:UpdateMalwareProtectionPlan",
     ]
     resources = [local.tf_malware_plan_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
   }
 
   # ---- observability: the alarm topic, alarms and log groups

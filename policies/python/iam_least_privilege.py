@@ -87,9 +87,17 @@ ACCOUNT_LEVEL_ACTIONS = frozenset(
     )
 )
 # Tagging during creation (CreateKey/CreateUserPool with Tags) is authorised on
-# the resource being created, which has no ARN yet. Allowed on "*" only when
+# the resource being created, which has no ARN yet; a malware protection plan's
+# id is random, so its creation is bounded by its tags too. Allowed on "*" only when
 # the statement pins the tags it may set with aws:RequestTag.
-TAG_ON_CREATE_ACTIONS = frozenset({"kms:tagresource", "cognito-idp:tagresource"})
+TAG_ON_CREATE_ACTIONS = frozenset(
+    {
+        "kms:tagresource",
+        "cognito-idp:tagresource",
+        "guardduty:createmalwareprotectionplan",
+        "guardduty:tagresource",
+    }
+)
 # Condition keys that select resources by an attribute we control, which
 # narrows a broad Resource (a key selected by its alias, a resource by tag).
 _NARROWING_KEYS = ("aws:resourcetag/", "kms:resourcealiases")
