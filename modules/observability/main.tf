@@ -188,8 +188,8 @@ locals {
       stat    = "Sum"
     },
     {
-      title   = "Files processed and failed (processor)"
-      metrics = [[local.namespace, "FilesProcessed", "service", var.processor_metrics.service], [".", var.processor_metrics.metric_name, ".", "."]]
+      title   = "Files processed, failed and quarantined (processor)"
+      metrics = [[local.namespace, "FilesProcessed", "service", var.processor_metrics.service], [".", var.processor_metrics.metric_name, ".", "."], [".", "FilesQuarantined", ".", "."]]
       stat    = "Sum"
     },
     {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.parser import ValidationError
 
 from processor import handler as handler_module
 from tests.support.aws import UploadResources, client, create_upload_resources, tag_scanned
+from upload_contract import ScanVerdict
 
 
 @pytest.fixture
@@ -24,13 +26,16 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[UploadReso
 
 
 def stream_record(
-    resources: UploadResources, data: bytes, event_name: str = "INSERT"
+    resources: UploadResources,
+    data: bytes,
+    event_name: str = "INSERT",
+    verdict: str = ScanVerdict.CLEAN,
 ) -> dict[str, Any]:
     """A record as the Pipe hands it over: DynamoDB JSON, epoch creation time."""
     file_id = str(uuid.uuid4())
     key = f"uploads/user-1/{file_id}/note.txt"
     client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType="text/plain")
-    tag_scanned(resources.bucket, key)
+    tag_scanned(resources.bucket, key, verdict)
     image = {
         "file_id": {"S": file_id},
         "owner": {"S": "user-1"},
@@ -77,6 +82,32 @@ def test_an_insert_is_processed(resources: UploadResources, lambda_context: Any)
         TableName=resources.table, Key={"file_id": {"S": file_id}}
     )["Item"]
     assert stored["status"]["S"] == "PROCESSED"
+
+
+@pytest.mark.parametrize(
+    ("verdict", "status", "metric"),
+    [
+        (ScanVerdict.CLEAN, "PROCESSED", "FilesProcessed"),
+        (ScanVerdict.THREATS_FOUND, "QUARANTINED", "FilesQuarantined"),
+        ("UNSUPPORTED", "FAILED", "FilesFailed"),
+    ],
+)
+def test_each_outcome_is_counted(
+    resources: UploadResources,
+    lambda_context: Any,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    verdict: str,
+    status: str,
+    metric: str,
+) -> None:
+    record = stream_record(resources, b"hello", verdict=verdict)
+
+    assert handler_module.handler(record, lambda_context)["status"] == status
+
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    (metrics,) = [m for m in emitted if "CloudWatchMetrics" in m["_aws"]]
+    assert metrics[metric] == [1.0]
 
 
 def test_a_redelivery_is_reported_as_duplicate(
