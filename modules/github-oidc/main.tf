@@ -110,6 +110,7 @@ locals {
     "s3:GetBucketAcl",
     "s3:GetBucketCORS",
     "s3:GetBucketLogging",
+    "s3:GetBucketNotification",
     "s3:GetBucketObjectLockConfiguration",
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",

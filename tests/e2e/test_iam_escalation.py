@@ -118,3 +118,77 @@ def test_the_readme_security_model_is_the_applied_iam(applied: dict[str, Any]) -
     assert written == generated, (
         "README's security model is stale: make dev, then make security-model"
     )
+
+
+# The call that creates each resource type Terraform applied: the Terraform
+# role must be allowed it, or an apply on AWS fails where moto (which does
+# not enforce IAM) succeeds. None: a person applies that type (README,
+# "Deploying to AWS", step 3), and the guard rails deny it to the role.
+CREATE_ACTIONS: dict[str, str | None] = {
+    "aws_cloudwatch_dashboard": "cloudwatch:PutDashboard",
+    "aws_cloudwatch_event_bus": "events:CreateEventBus",
+    "aws_cloudwatch_event_rule": "events:PutRule",
+    "aws_cloudwatch_event_target": "events:PutTargets",
+    "aws_cloudwatch_log_group": "logs:CreateLogGroup",
+    "aws_cloudwatch_metric_alarm": "cloudwatch:PutMetricAlarm",
+    "aws_cognito_user_pool": "cognito-idp:CreateUserPool",
+    "aws_cognito_user_pool_client": "cognito-idp:CreateUserPoolClient",
+    "aws_dynamodb_table": "dynamodb:CreateTable",
+    "aws_ecr_lifecycle_policy": "ecr:PutLifecyclePolicy",
+    "aws_ecr_repository": "ecr:CreateRepository",
+    "aws_ecr_repository_policy": "ecr:SetRepositoryPolicy",
+    "aws_guardduty_malware_protection_plan": "guardduty:CreateMalwareProtectionPlan",
+    "aws_iam_policy": None,  # the permissions boundary and the guard rails
+    "aws_iam_role": "iam:CreateRole",
+    "aws_iam_role_policy": "iam:PutRolePolicy",
+    "aws_iam_role_policy_attachment": "iam:AttachRolePolicy",
+    "aws_kms_alias": "kms:CreateAlias",
+    "aws_kms_key": "kms:CreateKey",
+    "aws_pipes_pipe": "pipes:CreatePipe",
+    "aws_s3_bucket": "s3:CreateBucket",
+    "aws_s3_bucket_lifecycle_configuration": "s3:PutLifecycleConfiguration",
+    "aws_s3_bucket_logging": "s3:PutBucketLogging",
+    "aws_s3_bucket_notification": "s3:PutBucketNotification",
+    "aws_s3_bucket_ownership_controls": "s3:PutBucketOwnershipControls",
+    "aws_s3_bucket_policy": "s3:PutBucketPolicy",
+    "aws_s3_bucket_public_access_block": "s3:PutBucketPublicAccessBlock",
+    "aws_s3_bucket_server_side_encryption_configuration": "s3:PutEncryptionConfiguration",
+    "aws_s3_bucket_versioning": "s3:PutBucketVersioning",
+    "aws_sfn_state_machine": "states:CreateStateMachine",
+    "aws_sns_topic": "sns:CreateTopic",
+    "aws_sns_topic_policy": "sns:SetTopicAttributes",
+    "aws_sqs_queue": "sqs:CreateQueue",
+    "aws_sqs_queue_policy": "sqs:SetQueueAttributes",
+    "aws_ssm_parameter": "ssm:PutParameter",
+}
+
+
+def allowed_actions(details: dict[str, Any], role_name: str) -> set[str]:
+    """Every action an Allow statement of the role's own or attached policies names."""
+    (role,) = [r for r in details["RoleDetailList"] if r["RoleName"] == role_name]
+    documents = [p["PolicyDocument"] for p in role["RolePolicyList"]]
+    attached = {p["PolicyArn"] for p in role["AttachedManagedPolicies"]}
+    for policy in details["Policies"]:
+        if policy["Arn"] in attached:
+            (default,) = [v for v in policy["PolicyVersionList"] if v["IsDefaultVersion"]]
+            documents.append(default["Document"])
+    actions: set[str] = set()
+    for raw in documents:
+        document = json.loads(raw) if isinstance(raw, str) else raw
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                named = statement.get("Action", [])
+                actions.update([named] if isinstance(named, str) else named)
+    return actions
+
+
+def test_the_terraform_role_may_create_every_resource_type_applied(
+    stack: RunningStack, applied: dict[str, Any]
+) -> None:
+    state = json.loads(stack.child.terraform_state_file.read_text(encoding="utf-8"))
+    types = {r["type"] for r in state["resources"] if r["mode"] == "managed"}
+    unnamed = types - CREATE_ACTIONS.keys()
+    assert not unnamed, f"name the call that creates {unnamed} in CREATE_ACTIONS"
+    allowed = allowed_actions(applied["details"], f"{PREFIX}-github-terraform")
+    needed = {kind: CREATE_ACTIONS[kind] for kind in types if CREATE_ACTIONS[kind] is not None}
+    assert {kind: action for kind, action in needed.items() if action not in allowed} == {}
