@@ -30,6 +30,7 @@ from upload_api.core.domain import (
     FileTooLargeError,
     InvalidUploadError,
     NotFoundError,
+    StorageUnavailableError,
 )
 from upload_api.core.files import detect_content_type, sanitise_file_name
 from upload_api.quota import Quota, cancelled_by
@@ -403,15 +404,26 @@ class DirectUploadService:
         return True
 
     def _bytes_arrived(self, record: Mapping[str, Any]) -> bool:
+        return self._current_version(record) is not None
+
+    def _current_version(self, record: Mapping[str, Any]) -> str | None:
+        """The version id of the object at the record's key, None if there is none.
+
+        Listed, not headed: HeadObject needs s3:GetObject, which the bucket policy
+        denies once the malware scan has tagged the object THREATS_FOUND.
+        """
         try:
-            self._s3.head_object(Bucket=record["bucket"], Key=record["s3_key"])
-        except ClientError as error:
-            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise unavailable() from error
+            listing = self._s3.list_object_versions(
+                Bucket=record["bucket"], Prefix=record["s3_key"]
+            )
         except AWS_ERRORS as error:
             raise unavailable() from error
-        return True
+        current = [
+            v["VersionId"]
+            for v in listing.get("Versions", [])
+            if v["Key"] == record["s3_key"] and v["IsLatest"]
+        ]
+        return current[0] if current else None
 
     def _finalise(self, record: Mapping[str, Any]) -> StoredFile | None:
         """Pending record -> file item (its bytes are in S3), counted in the owner's usage,
@@ -528,14 +540,13 @@ class DirectUploadService:
     def _remove_put_object(self, record: Mapping[str, Any]) -> None:
         """A PUT that arrived before the abort: remove that exact version."""
         try:
-            head = self._s3.head_object(Bucket=record["bucket"], Key=record["s3_key"])
-            self._s3.delete_object(
-                Bucket=record["bucket"], Key=record["s3_key"], VersionId=head["VersionId"]
-            )
-        except ClientError as error:
-            if error_code(error) not in ("404", "NoSuchKey", "NotFound"):
-                self._logger.exception("object removal failed", extra={"s3_key": record["s3_key"]})
-        except AWS_ERRORS:
+            version = self._current_version(record)
+            if version is not None:
+                self._s3.delete_object(
+                    Bucket=record["bucket"], Key=record["s3_key"], VersionId=version
+                )
+        except (StorageUnavailableError, *AWS_ERRORS):
+            # The sweeper (make sweep-orphans) removes an object no record owns.
             self._logger.exception("object removal failed", extra={"s3_key": record["s3_key"]})
 
     # ------------------------------------------------------------ records

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from tests.support.api import ALICE, BOB, Api, app_settings
@@ -240,6 +242,36 @@ def test_abort_removes_the_pending_upload_and_its_bytes(direct: Api) -> None:
         "/events", json=event(direct.resources.bucket, key_of(started))
     )
     assert event_after.json()["outcome"] == "ignored: no pending upload"
+
+
+def test_an_object_nobody_may_read_is_still_completed_or_aborted(
+    direct: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bucket policy denies reads (HeadObject included) of an object the malware
+    scan tagged THREATS_FOUND, which can happen before completion: never read it."""
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def reads_denied(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation in {"HeadObject", "GetObject"}:
+            denied = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}
+            raise ClientError(denied, operation)  # type: ignore[arg-type]
+        return make_api_call(self, operation, params)
+
+    completed, aborted = start(direct, b"completed"), start(direct, b"aborted")
+    put_bytes(direct, completed, b"completed")
+    put_bytes(direct, aborted, b"aborted")
+    monkeypatch.setattr(BaseClient, "_make_api_call", reads_denied)
+
+    done = direct.client.post(f"/uploads/{completed['file_id']}/complete", headers=direct.auth())
+    gone = direct.client.delete(f"/uploads/{aborted['file_id']}", headers=direct.auth())
+
+    assert done.status_code == 200, done.text
+    assert gone.status_code == 204
+    keys = [
+        v["Key"]
+        for v in client("s3").list_object_versions(Bucket=direct.resources.bucket)["Versions"]
+    ]
+    assert keys == [key_of(completed)]
 
 
 def test_deleting_a_completed_upload_deletes_the_file(direct: Api) -> None:
