@@ -1,6 +1,7 @@
 """Properties of the upload path that must hold for every input."""
 
 import base64
+import binascii
 import contextlib
 import hashlib
 import json
@@ -143,6 +144,31 @@ def test_only_canonical_base64_is_accepted(data: bytes, last: str) -> None:
     except InvalidUploadError:
         return
     assert base64.b64encode(decoded).decode() == text
+
+
+def strict_reference(text: str) -> bytes | None:
+    """What the standard library accepts as canonical padded Base64, or None."""
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    return data if data and base64.b64encode(data).decode() == text else None
+
+
+@given(st.text(alphabet=BASE64_ALPHABET + "=-_ \n\u00e9", max_size=24))
+@example("aGk=aGk=")
+@example("aGVsbG8=====")
+@example("QR==")
+def test_the_fast_decoder_accepts_exactly_the_canonical_base64_the_stdlib_does(
+    text: str,
+) -> None:
+    expected = strict_reference(text)
+    for form in (text, text.encode("ascii", errors="replace")):
+        try:
+            decoded: bytes | None = decode_base64_strict(form, 4096)
+        except InvalidUploadError:
+            decoded = None
+        assert decoded == expected, form
 
 
 def assert_answered_in_the_error_shape(response: Any) -> None:

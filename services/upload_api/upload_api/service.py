@@ -1,6 +1,6 @@
 """Upload business logic: S3 object + DynamoDB item, all or nothing.
 
-Plain Python with injected boto3 clients, so it runs the same on Lambda, in the
+Plain Python with injected botocore clients, so it runs the same on Lambda, in the
 local stack and against moto in tests.
 """
 
@@ -11,11 +11,11 @@ import json
 import re
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from upload_api.core import metrics
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
@@ -344,15 +342,46 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     return {name: {"S": value} for name, value in plain.items()}
 
 
+# Attribute values by hand, not with boto3.dynamodb.types: that would import all
+# of boto3 (s3transfer included) into every cold start for two small functions.
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in item.items()}
+    """An item the API writes (strings and integers only) as attribute values."""
+    return {name: _attribute(value) for name, value in item.items()}
+
+
+def _attribute(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"N": str(value)}
+    raise TypeError(f"the API writes no {type(value).__name__} attributes")
 
 
 def from_attributes(raw: Any) -> dict[str, Any]:
-    item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
+    """An item as Python values, numbers as Decimal (as boto3 reads them), size_bytes an int."""
+    item = {name: _value(attribute) for name, attribute in raw.items()}
     if "size_bytes" in item:
         item["size_bytes"] = int(item["size_bytes"])
     return item
+
+
+def _value(attribute: Mapping[str, Any]) -> Any:
+    [(kind, value)] = attribute.items()
+    return _READERS[kind](value)
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "S": str,
+    "B": bytes,
+    "BOOL": bool,
+    "NULL": lambda _: None,
+    "N": Decimal,
+    "SS": set,
+    "BS": set,
+    "NS": lambda numbers: {Decimal(number) for number in numbers},
+    "L": lambda values: [_value(value) for value in values],
+    "M": lambda values: {name: _value(value) for name, value in values.items()},
+}
 
 
 def _attachment(file_name: str) -> str:

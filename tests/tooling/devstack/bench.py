@@ -5,7 +5,7 @@ machine, so a slow machine slows both sides. The local stack runs in its own
 process, so the bench client (httpx for the app, boto3 for the direct path)
 never shares a GIL with moto.
 
-Writes reports/bench/bench.json and reports/bench/bench.md.
+Writes reports/bench/bench.json, bench.md and scaling.png.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import statistics
 import subprocess  # nosec B404  # starts only our own interpreter
 import sys
@@ -27,25 +28,32 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from botocore.config import Config
 
-from devstack import upload_client
+from devstack import importtime, upload_client
 from devstack.child import ChildStack
 from devstack.definitions import REPO_ROOT
-from devstack.stack import api_environment, free_port
+from devstack.pipe_runner import PipeConfig, to_pipe_record
+from devstack.stack import api_environment, free_port, stack_client
+from upload_api.quota import Quota
 from upload_contract import Status
 
 KIB = 1024
 MIB = 1024 * KIB
 REPORT_DIR = REPO_ROOT / "reports" / "bench"
 TARGETS = {
-    "upload_overhead_100kib": 1.5,
+    "upload_overhead_100kib": 1.3,
     "upload_overhead_4mib": 1.3,
-    "processed_p95_s": 2.0,
-    "cold_start_s": 0.6,
-    "cold_start_ratio": 3.0,
-    "memory_factor": 4.0,
+    "scaling_slope_ratio": 1.2,
+    "processed_p95_s": 0.5,
+    "cold_start_s": 0.5,
+    "cold_start_ratio": 2.5,
+    "memory_factor": 3.0,
     "direct_upload_256mib": 1.1,
 }
+# The scaling curve: 1 KiB to 4 MiB, each size 4x the last but one step of 2x.
+SCALING_SIZES = (KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 2 * MIB, 4 * MIB)
+BENCH_OWNER = "bench"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,64 +82,100 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def bench_upload_overhead(
-    stack: ChildStack, api: httpx.Client, size: int, rounds: int
-) -> dict[str, Any]:
-    wait_until_processed(stack)
-    s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
-    data = os.urandom(size)
-    body = upload_body(data, "bench.bin")
+class UploadSides:
+    """The same file stored through the app (POST /upload) and by the same AWS calls directly.
 
-    def via_app() -> None:
-        response = api.post("/upload", content=body)
+    The direct side makes the calls the app makes, from boto3 with the app's client
+    settings: the S3 put (SSE-KMS, bucket key, ChecksumSHA256, metadata) and the
+    transaction that writes the item and counts it in the owner's quota. So the
+    ratio is what the app adds: HTTP, the token check, JSON, Base64, hashing.
+    """
+
+    def __init__(self, stack: ChildStack, api: httpx.Client) -> None:
+        self.stack = stack
+        self.api = api
+        state = stack.state
+        app_config = Config(
+            retries={"mode": "standard", "max_attempts": 2},
+            signature_version="s3v4",
+            s3={"payload_signing_enabled": False},
+        )
+        self.s3 = stack_client(state, "s3", app_config)
+        self.dynamodb = stack_client(state, "dynamodb", app_config)
+        self.quota = Quota(state.usage_table, max_bytes=2**60, max_files=2**40)
+
+    def via_app(self, body: bytes) -> None:
+        response = self.api.post("/upload", content=body)
         if response.status_code != 201:
             raise RuntimeError(f"upload failed: {response.status_code} {response.text[:200]}")
 
-    def direct() -> None:
-        # What the app stores, without the app: the object, then the conditional put.
+    def direct(self, data: bytes) -> None:
+        state = self.stack.state
         file_id = str(uuid.uuid4())
-        key = f"uploads/bench/{file_id}/bench.bin"
-        s3.put_object(
-            Bucket=stack.state.bucket,
+        key = f"uploads/{BENCH_OWNER}/{file_id}/bench.bin"
+        digest = hashlib.sha256(data)
+        self.s3.put_object(
+            Bucket=state.bucket,
             Key=key,
             Body=data,
             ContentType="application/octet-stream",
             ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=stack.state.kms_key_arn,
+            SSEKMSKeyId=state.kms_key_arn,
+            BucketKeyEnabled=True,
+            ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
+            Metadata={"file-id": file_id, "owner": BENCH_OWNER},
         )
         now = datetime.now(UTC).isoformat()
-        dynamodb.put_item(
-            TableName=stack.state.table,
-            Item={
-                "file_id": {"S": file_id},
-                "owner": {"S": "bench"},
-                "bucket": {"S": stack.state.bucket},
-                "s3_key": {"S": key},
-                "file_name": {"S": "bench.bin"},
-                "size_bytes": {"N": str(len(data))},
-                "sha256": {"S": hashlib.sha256(data).hexdigest()},
-                "content_type": {"S": "application/octet-stream"},
-                "comment": {"S": "bench"},
-                "created_at": {"S": now},
-                "updated_at": {"S": now},
-                # UPLOADED, like the app's rows: both sides then cost the pipeline
-                # the same downstream work while the uploads are being timed.
-                "status": {"S": Status.UPLOADED.value},
-            },
-            ConditionExpression="attribute_not_exists(file_id)",
+        item = {
+            "file_id": {"S": file_id},
+            "owner": {"S": BENCH_OWNER},
+            "bucket": {"S": state.bucket},
+            "s3_key": {"S": key},
+            "file_name": {"S": "bench.bin"},
+            "size_bytes": {"N": str(len(data))},
+            "sha256": {"S": digest.hexdigest()},
+            "content_type": {"S": "application/octet-stream"},
+            "comment": {"S": "bench"},
+            "created_at": {"S": now},
+            "updated_at": {"S": now},
+            # UPLOADED, like the app's rows: both sides then cost the pipeline
+            # the same downstream work.
+            "status": {"S": Status.UPLOADED.value},
+        }
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": state.table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(file_id)",
+                    }
+                },
+                self.quota.count(BENCH_OWNER, len(data)),
+            ],
+            ClientRequestToken=file_id,
         )
 
-    for warm in (via_app, direct):
-        warm()
-    app_times: list[float] = []
-    direct_times: list[float] = []
-    for _ in range(rounds):  # interleaved, so drift hits both sides alike
-        # Each sample starts with the pipeline idle: the processing it triggers
-        # must not land on the other side's timing.
-        wait_until_processed(stack)
-        app_times.append(timed(via_app))
-        wait_until_processed(stack)
-        direct_times.append(timed(direct))
+    def interleaved(
+        self, data: bytes, rounds: int, first: int = 0
+    ) -> tuple[list[float], list[float]]:
+        """`rounds` timings of each side, taking turns to go first, each with the pipeline idle."""
+        body = upload_body(data, "bench.bin")
+        sides = ((lambda: self.via_app(body)), (lambda: self.direct(data)))
+        times: tuple[list[float], list[float]] = ([], [])
+        for n in range(rounds):
+            order = (0, 1) if (n + first) % 2 == 0 else (1, 0)
+            for side in order:
+                # The processing one upload triggers must not land on the next sample.
+                wait_until_processed(self.stack)
+                times[side].append(timed(sides[side]))
+        return times
+
+
+def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[str, Any]:
+    data = os.urandom(size)
+    sides.interleaved(data, 1)  # warm-up
+    app_times, direct_times = sides.interleaved(data, rounds)
     app, base = summary(app_times), summary(direct_times)
     return {
         "size_bytes": size,
@@ -142,7 +186,73 @@ def bench_upload_overhead(
     }
 
 
-def wait_until_processed(stack: ChildStack, deadline_s: float = 120) -> None:
+def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line through the points."""
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    return slope, mean_y - slope * mean_x
+
+
+def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
+    """Median latency of each side at each size, and the line through each (ms per MiB)."""
+    files = [os.urandom(size) for size in SCALING_SIZES]
+    sides.interleaved(files[0], 1)  # warm-up
+    times: list[tuple[list[float], list[float]]] = [([], []) for _ in files]
+    for n in range(rounds):
+        # Every size in every round: the emulator's drift over the run (it slows
+        # as its tables grow) then lands on all sizes alike and leaves the slope.
+        for i, data in enumerate(files):
+            app_times, direct_times = sides.interleaved(data, 1, first=n + i)
+            times[i][0].extend(app_times)
+            times[i][1].extend(direct_times)
+    mib = [size / MIB for size in SCALING_SIZES]
+    result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
+    for index, side in enumerate(("app", "direct")):
+        ms = [statistics.median(sample[index]) * 1000 for sample in times]
+        slope, intercept = least_squares(mib, ms)
+        result[side] = {
+            "median_ms": [round(m, 2) for m in ms],
+            "slope_ms_per_mib": round(slope, 2),
+            "intercept_ms": round(intercept, 2),
+        }
+    result["slope_ratio"] = round(
+        result["app"]["slope_ms_per_mib"] / result["direct"]["slope_ms_per_mib"], 2
+    )
+    return result
+
+
+def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
+    import matplotlib  # only the bench draws: not imported with the module
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mib = [size / MIB for size in scaling["sizes_bytes"]]
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    labels = {"app": "POST /upload (app)", "direct": "same AWS calls, directly"}
+    for side, colour in (("app", "tab:blue"), ("direct", "tab:orange")):
+        fit = scaling[side]
+        axes.plot(mib, fit["median_ms"], "o", color=colour, label=labels[side])
+        axes.plot(
+            mib,
+            [fit["intercept_ms"] + fit["slope_ms_per_mib"] * x for x in mib],
+            "-",
+            color=colour,
+            label=f"{fit['slope_ms_per_mib']} ms/MiB + {fit['intercept_ms']} ms",
+        )
+    axes.set_xlabel("file size (MiB)")
+    axes.set_ylabel("median upload latency (ms)")
+    axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']})")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def wait_until_processed(stack: ChildStack, deadline_s: float = 120, poll_s: float = 0.02) -> None:
     """Let the pipeline finish earlier rows, so they do not slow the next measurement."""
     dynamodb = stack.client("dynamodb")
     deadline = time.perf_counter() + deadline_s
@@ -156,7 +266,7 @@ def wait_until_processed(stack: ChildStack, deadline_s: float = 120) -> None:
         )["Count"]
         if pending == 0:
             return
-        time.sleep(0.02)
+        time.sleep(poll_s)
     raise RuntimeError("the pipeline did not catch up within the deadline")
 
 
@@ -178,6 +288,79 @@ def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -
             time.sleep(0.01)
         latencies.append(time.perf_counter() - started)
     return summary(latencies)
+
+
+def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[str, Any]:
+    """`files` uploads, then until all are processed; against starting their executions directly.
+
+    The floor: the same files set back to UPLOADED (a MODIFY, which the Pipe's
+    filter drops), then the executions the Pipe runner starts for them (their
+    INSERT records as the Pipe delivers them, in full batches of the Pipe's
+    BatchSize) started at once, timed until all are processed again.
+    """
+    wait_until_processed(stack)
+    started = time.perf_counter()
+    file_ids = set()
+    for n in range(files):
+        response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"t{n}.txt"))
+        response.raise_for_status()
+        file_ids.add(response.json()["file_id"])
+    wait_until_processed(stack, poll_s=0.05)
+    app_s = time.perf_counter() - started
+
+    state, dynamodb = stack.state, stack.client("dynamodb")
+    pipe = PipeConfig.from_pipe(dict(stack.client("pipes").describe_pipe(Name=state.pipe_name)))
+    records = [to_pipe_record(r, state.stream_arn) for r in _inserts(stack, file_ids)]
+    for file_id in file_ids:
+        dynamodb.update_item(
+            TableName=state.table,
+            Key={"file_id": {"S": file_id}},
+            UpdateExpression="SET #status = :uploaded",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":uploaded": {"S": Status.UPLOADED.value}},
+        )
+    sfn = stack.client("stepfunctions")
+    started = time.perf_counter()
+    for first in range(0, len(records), pipe.batch_size):
+        sfn.start_execution(
+            stateMachineArn=pipe.target_state_machine_arn,
+            name=str(uuid.uuid4()),
+            input=json.dumps(records[first : first + pipe.batch_size], default=str),
+        )
+    wait_until_processed(stack, poll_s=0.05)
+    floor_s = time.perf_counter() - started
+    return {
+        "files": files,
+        "batch_size": pipe.batch_size,
+        "app_s": round(app_s, 2),
+        "app_files_per_s": round(files / app_s, 1),
+        "direct_executions_s": round(floor_s, 2),
+        "direct_executions_files_per_s": round(files / floor_s, 1),
+        "ratio": round(app_s / floor_s, 2),
+    }
+
+
+def _inserts(stack: ChildStack, file_ids: set[str]) -> list[dict[str, Any]]:
+    """The stream's INSERT records of these files, in stream order."""
+    streams, arn = stack.client("dynamodbstreams"), stack.state.stream_arn
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    found: list[dict[str, Any]] = []
+    while iterator and len(found) < len(file_ids):
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        if not page["Records"]:
+            break
+        found += [
+            dict(r)
+            for r in page["Records"]
+            if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["file_id"]["S"] in file_ids
+        ]
+        iterator = page.get("NextShardIterator")
+    if len(found) != len(file_ids):
+        raise RuntimeError(f"found {len(found)} INSERT records of {len(file_ids)} files")
+    return found
 
 
 def bench_direct_upload(
@@ -251,23 +434,34 @@ def bench_direct_upload(
     }
 
 
-def _time_until_healthy(command: list[str], env: dict[str, str], url: str) -> float:
+def _time_until_healthy(command: list[str], env: dict[str, str], port: int) -> float:
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        while True:
+        while not _healthy(port):
             if process.poll() is not None:
                 raise RuntimeError("app exited during the cold-start measurement")
-            try:
-                if httpx.get(url, timeout=0.5).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.TransportError:
-                time.sleep(0.002)
+            time.sleep(0.002)
+        return time.perf_counter() - started
     finally:
         process.terminate()
         process.wait()
+
+
+_HEALTH_REQUEST = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def _healthy(port: int) -> bool:
+    """One GET /health on a raw socket: an HTTP client's own set-up (httpx builds
+    an SSL context per call) would be counted into the start-up it measures."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+            connection.sendall(_HEALTH_REQUEST)
+            return connection.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
 
 
 def _bare_boto3_import(env: dict[str, str]) -> None:
@@ -293,8 +487,7 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
             sys.executable, "-m", "uvicorn", "--factory", "upload_api.main:create_app",
             "--port", str(port), "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
-        health = f"http://127.0.0.1:{port}/health"
-        app_times.append(_time_until_healthy(uvicorn, env, health))
+        app_times.append(_time_until_healthy(uvicorn, env, port))
         boto_times.append(timed(lambda: _bare_boto3_import(env)))
     app, bare = statistics.median(app_times), statistics.median(boto_times)
     return {
@@ -302,6 +495,7 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
         "app_first_health_s": round(app, 3),
         "bare_import_boto3_s": round(bare, 3),
         "ratio": round(app / bare, 2),
+        "import_profile": importtime.profile(env),
     }
 
 
@@ -336,6 +530,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     measured = {
         "upload_overhead_100kib": results["upload_overhead"]["100KiB"]["ratio_median"],
         "upload_overhead_4mib": results["upload_overhead"]["4MiB"]["ratio_median"],
+        "scaling_slope_ratio": results["scaling"]["slope_ratio"],
         "processed_p95_s": results["upload_to_processed"]["p95_ms"] / 1000,
         "cold_start_s": results["cold_start"]["app_first_health_s"],
         "cold_start_ratio": results["cold_start"]["ratio"],
@@ -358,6 +553,27 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def figures(results: dict[str, Any]) -> list[str]:
+    """The figures that have no target, one line each."""
+    scaling, throughput = results["scaling"], results["throughput"]
+    lines = [
+        f"scaling, app: {scaling['app']['slope_ms_per_mib']} ms/MiB + "
+        f"{scaling['app']['intercept_ms']} ms; direct: {scaling['direct']['slope_ms_per_mib']} "
+        f"ms/MiB + {scaling['direct']['intercept_ms']} ms",
+        f"throughput: {throughput['files']} uploads processed at "
+        f"{throughput['app_files_per_s']} files/s; the same executions started directly: "
+        f"{throughput['direct_executions_files_per_s']} files/s; ratio of times "
+        f"{throughput['ratio']}",
+        "import time (self, ms) by package: "
+        + ", ".join(
+            f"{row['package']} {row['self_ms']}"
+            for row in results["cold_start"]["import_profile"]["top"]
+        )
+        + f"; all imports {results['cold_start']['import_profile']['total_ms']}",
+    ]
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Benchmark (local stack)",
@@ -374,7 +590,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {v['metric']} | {v['measured']} | {v['target_at_most']} | "
             f"{'yes' if v['met'] else 'no'} | {missed} |"
         )
-    lines += ["", "## Upload overhead (POST /upload vs direct S3 put + DynamoDB put)", ""]
+    lines += ["", "## Upload overhead (POST /upload vs the same AWS calls made directly)", ""]
     lines += ["| size | app median / p95 ms | direct median / p95 ms | ratio median / p95 |"]
     lines += ["|---|---|---|---|"]
     for label, r in results["upload_overhead"].items():
@@ -383,16 +599,39 @@ def markdown(results: dict[str, Any]) -> str:
             f"{r['direct']['median_ms']} / {r['direct']['p95_ms']} | "
             f"{r['ratio_median']} / {r['ratio_p95']} |"
         )
+    sc = results["scaling"]
+    lines += ["", "## Scaling (median ms; scaling.png)", ""]
+    lines += ["| size | app | direct |", "|---|---|---|"]
+    for size, app, direct in zip(
+        sc["sizes_bytes"], sc["app"]["median_ms"], sc["direct"]["median_ms"], strict=True
+    ):
+        lines.append(f"| {size // KIB} KiB | {app} | {direct} |")
+    lines.append(
+        f"| slope (ms/MiB), intercept (ms) | {sc['app']['slope_ms_per_mib']}, "
+        f"{sc['app']['intercept_ms']} | {sc['direct']['slope_ms_per_mib']}, "
+        f"{sc['direct']['intercept_ms']} |"
+    )
     p = results["upload_to_processed"]
     c = results["cold_start"]
     m = results["memory"]
     u = results["direct_upload"]
+    t = results["throughput"]
     lines += [
         "",
         f"Upload to PROCESSED: median {p['median_ms']} ms, p95 {p['p95_ms']} ms (n={p['n']}).",
         "",
+        f"Throughput: {t['files']} uploads, then until all are processed: {t['app_s']} s "
+        f"({t['app_files_per_s']} files/s); their executions started directly "
+        f"(batches of {t['batch_size']}): {t['direct_executions_s']} s "
+        f"({t['direct_executions_files_per_s']} files/s); ratio {t['ratio']}.",
+        "",
         f"Cold start (spawn to first /health under uvicorn): {c['app_first_health_s']} s; "
         f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}.",
+        "",
+        "| package | import self time (ms) |",
+        "|---|---|",
+        *(f"| {row['package']} | {row['self_ms']} |" for row in c["import_profile"]["top"]),
+        f"| all imports | {c['import_profile']['total_ms']} |",
         "",
         f"Memory: peak RSS added by one {m.get('file_bytes', 0) // MIB} MiB upload: "
         f"{m.get('peak_rss_added_bytes', 0) / MIB:.1f} MiB "
@@ -412,9 +651,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.bench")
     parser.add_argument("--rounds-small", type=int, default=40)
     parser.add_argument("--rounds-large", type=int, default=30)
+    parser.add_argument("--rounds-scaling", type=int, default=7)
     parser.add_argument("--rounds-processed", type=int, default=20)
-    parser.add_argument("--rounds-cold", type=int, default=5)
+    parser.add_argument("--rounds-cold", type=int, default=7)
     parser.add_argument("--rounds-direct-upload", type=int, default=5)
+    parser.add_argument("--throughput-files", type=int, default=200)
     parser.add_argument("--out", type=Path, default=REPORT_DIR)
     args = parser.parse_args(argv)
 
@@ -425,21 +666,28 @@ def main(argv: list[str] | None = None) -> int:
     ):
         with stack.api(timeout=60) as api:
             memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
+            sides = UploadSides(stack, api)
             overhead = {
-                "100KiB": bench_upload_overhead(stack, api, 100 * KIB, args.rounds_small),
-                "4MiB": bench_upload_overhead(stack, api, 4 * MIB, args.rounds_large),
+                "100KiB": bench_upload_overhead(sides, 100 * KIB, args.rounds_small),
+                "4MiB": bench_upload_overhead(sides, 4 * MIB, args.rounds_large),
             }
+            scaling = bench_scaling(sides, args.rounds_scaling)
             processed = bench_processed_latency(stack, api, args.rounds_processed)
             direct_upload = bench_direct_upload(
                 stack, api, Path(workdir), 256 * MIB, args.rounds_direct_upload
             )
+            # Last of the uploads: its 200 files make every later transaction slower
+            # in the emulator (see README, Benchmarks).
+            throughput = bench_throughput(stack, api, args.throughput_files)
         cold = bench_cold_start(stack, args.rounds_cold)
 
     results: dict[str, Any] = {
         "started_at": started_at,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "upload_overhead": overhead,
+        "scaling": scaling,
         "upload_to_processed": processed,
+        "throughput": throughput,
         "cold_start": cold,
         "memory": memory,
         "direct_upload": direct_upload,
@@ -448,11 +696,15 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "bench.md").write_text(markdown(results))
+    plot_scaling(scaling, args.out / "scaling.png")
 
     for v in results["verdicts"]:
         status = "ok" if v["met"] else f"MISSED by {v['missed_by_percent']} %"
         print(f"{v['metric']:<24} {v['measured']:>10} (target <= {v['target_at_most']}) {status}")
-    print(f"reports: {args.out / 'bench.json'}, {args.out / 'bench.md'}")
+    for line in figures(results):
+        print(line)
+    reports = (args.out / name for name in ("bench.json", "bench.md", "scaling.png"))
+    print("reports:", ", ".join(map(str, reports)))
     return 0
 
 

@@ -18,4 +18,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 LOCAL_ROOT: Final = REPO_ROOT / "environments" / "local"
 # Process settings the upload API's image sets with ENV (services/upload_api/Dockerfile);
 # the local stack sets the same, and a test keeps the two equal.
-UPLOAD_API_IMAGE_ENV: Final = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+UPLOAD_API_IMAGE_ENV: Final = {
+    "MALLOC_MMAP_THRESHOLD_": "131072",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}

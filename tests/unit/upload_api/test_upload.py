@@ -123,6 +123,8 @@ def error_of(response: Any) -> str:
         ("aGVs bG8=", "invalid_base64"),
         ("aGVsbG8", "invalid_base64"),  # missing padding
         ("aGVsbG9=", "invalid_base64"),  # non-canonical: stray bits before the padding
+        ("aGk=aGk=", "invalid_base64"),  # padding before the end
+        ("aGVsbA====", "invalid_base64"),  # padding beyond the last quantum
         ("aGVsbG8-", "invalid_base64"),  # URL-safe alphabet
         ("héllo===", "invalid_base64"),
         ("", "empty_file"),

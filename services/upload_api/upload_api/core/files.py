@@ -8,6 +8,7 @@ import string
 import unicodedata
 
 import filetype
+import pybase64
 
 from upload_api.core.domain import FileTooLargeError, InvalidUploadError
 
@@ -135,11 +136,12 @@ def _base64_problem(raw: bytes) -> str:
     return "file_data is not valid padded Base64"
 
 
-def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
+def decode_base64_strict(raw: str | bytes, max_bytes: int) -> bytes:
     """Decode canonical, padded standard Base64 or raise InvalidUploadError / FileTooLargeError.
 
-    Takes bytes (non-ASCII characters already replaced by '?', which fails the
-    alphabet check) so the caller can drop its text copy before decoding.
+    Takes the text as it came (no ASCII copy of a multi-MB string first); in bytes,
+    non-ASCII characters are expected already replaced by '?', which fails the
+    alphabet check.
     """
     if len(raw) > encoded_length(max_bytes):
         raise FileTooLargeError(
@@ -147,17 +149,18 @@ def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
             f"file_data decodes to more than the {max_bytes}-byte limit",
         )
     if len(raw) % 4:
-        raise InvalidUploadError("invalid_base64", _base64_problem(raw))
+        raise InvalidUploadError("invalid_base64", _base64_problem(_ascii(raw)))
     try:
         # validate=True refuses anything outside the standard alphabet, whitespace
-        # included, and '=' anywhere but at the end.
-        data = base64.b64decode(raw, validate=True)
-    except binascii.Error as error:
-        raise InvalidUploadError("invalid_base64", _base64_problem(raw)) from error
+        # included, and '=' anywhere but at the end; pybase64 is the stdlib's
+        # decoder in SIMD (ValueError: a str with non-ASCII characters).
+        data = pybase64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidUploadError("invalid_base64", _base64_problem(_ascii(raw))) from error
     # Only the last quantum can carry stray bits next to the padding; re-encoding
     # it rejects non-canonical forms, so one file has exactly one accepted encoding.
     tail = len(data) % 3 or 3
-    if data and base64.b64encode(data[-tail:]) != raw[-4:]:
+    if data and base64.b64encode(data[-tail:]) != _ascii(raw[-4:]):
         raise InvalidUploadError("invalid_base64", "file_data is not canonical Base64")
     if not data:
         raise InvalidUploadError("empty_file", "file_data decodes to an empty file")
@@ -167,6 +170,10 @@ def decode_base64_strict(raw: bytes, max_bytes: int) -> bytes:
             f"file is {len(data)} bytes; the limit is {max_bytes} bytes",
         )
     return data
+
+
+def _ascii(raw: str | bytes) -> bytes:
+    return raw.encode("ascii", errors="replace") if isinstance(raw, str) else raw
 
 
 def detect_content_type(data: bytes, file_name: str) -> str:

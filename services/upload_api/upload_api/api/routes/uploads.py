@@ -43,12 +43,16 @@ router = APIRouter(tags=["uploads"])
 # of \u escapes), plus keys, punctuation and whitespace.
 _JSON_ENVELOPE_BYTES = (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS) * 12 + 4096
 
+# The error shape as a ready schema rather than `"model": ErrorBody`: FastAPI would
+# build a validator for every route and status code of it at import, most of the
+# app's own import time, to document a body it never validates.
+_ERROR_CONTENT = {"application/json": {"schema": ErrorBody.model_json_schema()}}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 503)
+    code: {"content": _ERROR_CONTENT} for code in (400, 401, 404, 413, 415, 422, 503)
 }
 
 
-async def _read_capped_body(request: Request, limit: int) -> bytearray:
+async def _read_capped_body(request: Request, limit: int) -> bytes:
     """Read the body, refusing it as soon as it cannot hold a file within the limit."""
     too_large = ApiError(
         413, "payload_too_large", f"request body exceeds {limit} bytes for the upload limit"
@@ -56,13 +60,15 @@ async def _read_capped_body(request: Request, limit: int) -> bytearray:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise too_large
-    # One growing buffer: no list of chunks to join into a second full copy.
+    # One growing buffer, each chunk freed as soon as it is appended: a list of
+    # chunks would keep a second full copy until joined.
     body = bytearray()
     async for chunk in request.stream():
         if len(body) + len(chunk) > limit:
             raise too_large
         body += chunk
-    return body
+    # bytes, not bytearray: pydantic parses bytes in place but copies a bytearray first.
+    return bytes(body)
 
 
 @router.post(
@@ -87,11 +93,11 @@ async def upload(
     limit = body_limit(settings.max_upload_bytes)
     body = await _read_capped_body(request, limit)
     payload = parse_upload_request(body)
-    # A 4 MiB file exists as body, text, Base64 bytes and decoded bytes in turn;
-    # dropping each copy once the next exists keeps peak memory near 3x the file.
+    # A 4 MiB file exists as body, text and decoded bytes in turn; dropping each
+    # copy once the next exists keeps peak memory under 3x the file.
     del body
     file_name, comment = payload.file_name, payload.comment
-    encoded = unwrap_base64(payload.file_data).encode("ascii", errors="replace")
+    encoded = unwrap_base64(payload.file_data)
     del payload
     data = decode_base64_strict(encoded, settings.max_upload_bytes)
     del encoded
@@ -173,7 +179,7 @@ def body_limit(max_upload_bytes: int) -> int:
     return encoded + line_breaks + _JSON_ENVELOPE_BYTES
 
 
-def parse_upload_request(body: bytes | bytearray) -> UploadRequest:
+def parse_upload_request(body: bytes) -> UploadRequest:
     """The request, from strict JSON or from JSON whose strings hold raw line breaks.
 
     `curl -d '{..."file_data": "'"$(base64 file)"'"}'` puts base64's line breaks
