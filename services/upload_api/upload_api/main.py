@@ -26,6 +26,7 @@ from upload_api.core.domain import (
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.logging import logger
 from upload_api.core.metrics import rejected
+from upload_api.core.tracing import TraceHeaderMiddleware, start_tracing, tracing_enabled
 from upload_api.models import ErrorBody
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router)
     _install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    if tracing_enabled():
+        start_tracing()
+        app.add_middleware(TraceHeaderMiddleware)
     return app
 
 
