@@ -34,13 +34,15 @@ table naming the upstream change that would remove it:
   match the body: moto stores the body; the emulator answers S3's 400
   `BadDigest`. Only that header is checked: not other algorithms, not a
   checksum sent in an aws-chunked trailer.
-- DynamoDB `TransactWriteItems` that fails: moto rolls it back by putting in
-  place a copy of its tables taken before it began, which undoes what other
-  request threads wrote meanwhile and swaps in a copy of the table's stream
-  that no reader's shard iterator follows (a concurrent completion of the same
-  upload vanished, and the Pipe runner stopped seeing records). The emulator
-  serialises DynamoDB writes and keeps the table's own stream, less the
-  records the failed transaction added.
+- DynamoDB `TransactWriteItems`: moto deep-copies every table a transaction
+  touches, to roll a failed one back by putting the copies in place. That
+  undoes what other request threads wrote meanwhile and swaps in a copy of the
+  table's stream that no reader's shard iterator follows (a concurrent
+  completion of the same upload vanished, and the Pipe runner stopped seeing
+  records), and the copy costs time in proportion to the table, on every
+  transaction. The emulator serialises DynamoDB writes, lets moto keep its
+  tables, and undoes a failed transaction item by item, removing the stream
+  records it added.
 - EventBridge rules with a Lambda function target: moto delivers nothing to it.
   After `deliver_lambda_targets(deliver)`, `deliver(function_arn, event)` gets
   each event the rule matches as EventBridge sends it to Lambda: the full
@@ -75,12 +77,14 @@ from urllib.parse import parse_qsl
 
 import httpx
 import moto
+import moto.dynamodb.models
 from botocore.auth import SIGV4_TIMESTAMP, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.core.responses import ActionResult
 from moto.core.utils import iso_8601_datetime_without_milliseconds, utcfromtimestamp
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.events.models import Rule
 from moto.events.utils import _BASE_EVENT_MESSAGE, EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -266,14 +270,17 @@ def _sha256_checked(action: Callable[[S3Response], Any]) -> Callable[[S3Response
     return checked
 
 
-# moto rolls a failed TransactWriteItems back by putting in place a copy of
-# each table it touched, taken before it started. Two things go wrong with
-# that: a write another request thread made meanwhile is undone too (DynamoDB
-# is atomic per item), and the copy carries a copy of the table's stream, so
-# every reader's shard iterator (the Pipe runner's) goes on reading a stream
-# nothing writes to any more. So every write waits for the others, and a
-# rolled-back table keeps its stream, less the records the failed transaction
-# added to it.
+# moto rolls a failed TransactWriteItems back by putting in place a deep copy
+# of each table it touched, taken before it started. Three things go wrong
+# with that: a write another request thread made meanwhile is undone too
+# (DynamoDB is atomic per item); the copy carries a copy of the table's
+# stream, so every reader's shard iterator (the Pipe runner's) goes on
+# reading a stream nothing writes to any more; and the copy costs about
+# 0.1 ms per item in the table, on every transaction, failed or not. So every
+# write waits for the others, moto's copy of a table is the table itself (its
+# rollback puts back what is already there), and a failed transaction is
+# undone here item by item: each item it named gets its earlier value back,
+# and each stream loses the records the transaction and its undoing added.
 _DYNAMODB_WRITES = threading.RLock()
 
 
@@ -286,22 +293,62 @@ def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
     return serialised
 
 
-def _transact_keeping_streams(transact: Callable[..., Any]) -> Callable[..., Any]:
+class _TablesNotCopied:
+    """The `copy` module as moto's DynamoDB models see it, but for tables."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value)
+
+
+def _named_items(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """(table, key, attributes or None) of every item the transaction names, as now."""
+    named = []
+    for entry in transact_items:
+        operation, request = next(iter(entry.items()))
+        table = backend.tables.get(request.get("TableName", ""))
+        if table is None:
+            continue
+        if operation == "Put":
+            names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+            key = {n: request["Item"][n] for n in names if n in request["Item"]}
+        else:
+            key = request.get("Key", {})
+        try:
+            current = backend.get_item(table.name, key)
+        except Exception:  # noqa: S112  # a malformed key: moto's checks refuse the transaction
+            continue
+        named.append((table.name, key, current.to_json()["Attributes"] if current else None))
+    return named
+
+
+def _transact_rolled_back_by_item(transact: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(transact)
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    def transact_write_items(
+        self: DynamoDBBackend, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> Any:
         with _DYNAMODB_WRITES:
-            shards = {
-                name: (table.stream_shard, len(table.stream_shard.items))
-                for name, table in self.tables.items()
+            before = _named_items(self, transact_items)
+            streams = {
+                table.stream_shard: len(table.stream_shard.items)
+                for table in self.tables.values()
                 if table.stream_shard is not None
             }
             try:
-                return transact(self, *args, **kwargs)
+                return transact(self, transact_items, *args, **kwargs)
             except Exception:
-                for name, (shard, length) in shards.items():
+                for table_name, key, attributes in reversed(before):
+                    if attributes is None:
+                        if self.get_item(table_name, key) is not None:
+                            self.delete_item(table_name, key)
+                    else:
+                        self.put_item(table_name, attributes)
+                for shard, length in streams.items():
                     del shard.items[length:]
-                    shard.table = self.tables[name]
-                    self.tables[name].stream_shard = shard
                 raise
 
     return transact_write_items
@@ -394,7 +441,7 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
         (DynamoDBBackend, name): _serialised(getattr(DynamoDBBackend, name))
         for name in _DYNAMODB_WRITE_METHODS
     },
-    (DynamoDBBackend, "transact_write_items"): _transact_keeping_streams(
+    (DynamoDBBackend, "transact_write_items"): _transact_rolled_back_by_item(
         DynamoDBBackend.transact_write_items
     ),
     **malware_scan.API_EXTENSIONS,
@@ -408,6 +455,7 @@ def install_extensions() -> None:
         raise RuntimeError(f"the emulator extensions are written for moto {MOTO_VERSION}")
     for (cls, name), function in _EXTENSIONS.items():
         setattr(cls, name, function)
+    moto.dynamodb.models.copy = _TablesNotCopied  # type: ignore[assignment, attr-defined]
     malware_scan.install()
 
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
 
 from devstack.definitions import MOTO_CREDENTIAL
@@ -595,7 +596,7 @@ def test_without_a_deliver_function_nothing_is_delivered(
 def test_a_failed_transaction_does_not_undo_a_concurrent_write(
     endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """moto restores a snapshot on rollback; a write made meanwhile must survive it."""
+    """moto restored a snapshot of the table on rollback; a write made meanwhile must survive."""
     dynamodb = client(endpoint, "dynamodb")
     table = f"t-{uuid.uuid4().hex[:8]}"
     dynamodb.create_table(
@@ -606,19 +607,19 @@ def test_a_failed_transaction_does_not_undo_a_concurrent_write(
     )
     dynamodb.put_item(TableName=table, Item={"id": {"S": "taken"}})
     snapshot_taken, writer_started = threading.Event(), threading.Event()
-    deepcopy = copy.deepcopy
+    condition = vars(dynamodb_models)["get_filter_expression"]
 
-    def slow_snapshot(value: Any, *args: Any) -> Any:
-        # The rollback copy is taken; hold the transaction open while the writer runs.
-        copied = deepcopy(value, *args)
-        if isinstance(value, Table) and not snapshot_taken.is_set():
+    def slow_condition(*args: Any, **kwargs: Any) -> Any:
+        # Inside moto's transaction, after its rollback copy (if it takes one):
+        # hold the transaction open while the writer runs.
+        if not snapshot_taken.is_set():
             snapshot_taken.set()
             writer_started.wait(5)
             time.sleep(0.3)
-        return copied
+        return condition(*args, **kwargs)
 
-    # moto takes its rollback copy with copy.deepcopy (this server runs in-process).
-    monkeypatch.setattr(copy, "deepcopy", slow_snapshot)
+    # This server runs in-process: moto's own condition check is the hook.
+    monkeypatch.setattr(dynamodb_models, "get_filter_expression", slow_condition)
 
     def failing_transaction() -> None:
         with pytest.raises(ClientError):
@@ -666,15 +667,25 @@ def test_a_reader_of_the_stream_still_sees_records_after_a_failed_transaction(
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )["TableDescription"]["LatestStreamArn"]
     dynamodb.put_item(TableName=table, Item={"id": {"S": "taken"}})
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "counter"}, "n": {"N": "1"}})
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
     iterator = streams.get_shard_iterator(
         StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
     )["ShardIterator"]
     with pytest.raises(ClientError):
-        # The first Put applies (and is streamed) before the second one's condition fails.
+        # The first Put and the Update apply (and are streamed) before the last Put's
+        # condition fails.
         dynamodb.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": table, "Item": {"id": {"S": "rolled-back"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"id": {"S": "counter"}},
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
                 {
                     "Put": {
                         "TableName": table,
@@ -691,3 +702,35 @@ def test_a_reader_of_the_stream_still_sees_records_after_a_failed_transaction(
     assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records] == ["after"]
     rolled_back = dynamodb.get_item(TableName=table, Key={"id": {"S": "rolled-back"}})
     assert "Item" not in rolled_back
+    counter = dynamodb.get_item(TableName=table, Key={"id": {"S": "counter"}})["Item"]
+    assert counter["n"] == {"N": "1"}
+
+
+def test_a_transaction_does_not_copy_its_tables(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's copy costs time in proportion to the table, on every transaction."""
+    dynamodb = client(endpoint, "dynamodb")
+    table = f"t-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    copied: list[Any] = []
+    deepcopy = copy.deepcopy
+
+    def counting(value: Any, *args: Any) -> Any:
+        if isinstance(value, Table):
+            copied.append(value)
+        return deepcopy(value, *args)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+
+    dynamodb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": table, "Item": {"id": {"S": "one"}}}}]
+    )
+
+    assert copied == []
+    assert "Item" in dynamodb.get_item(TableName=table, Key={"id": {"S": "one"}})
