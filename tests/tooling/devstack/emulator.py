@@ -43,6 +43,8 @@ table naming the upstream change that would remove it:
   transaction. The emulator serialises DynamoDB writes, lets moto keep its
   tables, and undoes a failed transaction item by item, removing the stream
   records it added.
+- S3 `ListObjectVersions` deep-copies every version in the bucket, object bytes
+  included, on every call: the emulator lists views of the versions instead.
 - EventBridge rules with a Lambda function target: moto delivers nothing to it.
   After `deliver_lambda_targets(deliver)`, `deliver(function_arn, event)` gets
   each event the rule matches as EventBridge sends it to Lambda: the full
@@ -78,6 +80,7 @@ from urllib.parse import parse_qsl
 import httpx
 import moto
 import moto.dynamodb.models
+import moto.s3.models
 from botocore.auth import SIGV4_TIMESTAMP, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -94,7 +97,7 @@ from moto.s3.exceptions import (
     S3InvalidAccessKeyIdError,
     S3SignatureDoesNotMatchError,
 )
-from moto.s3.models import FakeBucket
+from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -354,6 +357,40 @@ def _transact_rolled_back_by_item(transact: Callable[..., Any]) -> Callable[...,
     return transact_write_items
 
 
+# ListObjectVersions marks the latest version of each key on copies of every
+# version in the bucket, made with copy.deepcopy: each copy reads the object's
+# bytes and writes them to a new buffer (a temporary file above 1 MB), so one
+# listing of one key copied every byte in the bucket, hundreds of megabytes in
+# a bench run. A view of each version (its attributes, the same bytes) is all
+# the listing reads.
+class _VersionsNotCopied:
+    """The `copy` module as moto's S3 models see it, but for lists of versions."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        if isinstance(value, list) and all(
+            isinstance(version, FakeKey | FakeDeleteMarker) for version in value
+        ):
+            return [_view(version) for version in value]
+        return copy.deepcopy(value)
+
+
+class _KeyView(FakeKey):
+    """A version's attributes over the same bytes, which the version itself keeps."""
+
+    def __del__(self) -> None:
+        # FakeKey closes its buffer when collected: a view must leave it open.
+        pass
+
+
+def _view(version: Any) -> Any:
+    view = object.__new__(_KeyView if isinstance(version, FakeKey) else type(version))
+    view.__dict__.update(vars(version))
+    return view
+
+
 _DYNAMODB_WRITE_METHODS = ("put_item", "update_item", "delete_item", "batch_write_item")
 
 
@@ -456,6 +493,7 @@ def install_extensions() -> None:
     for (cls, name), function in _EXTENSIONS.items():
         setattr(cls, name, function)
     moto.dynamodb.models.copy = _TablesNotCopied  # type: ignore[assignment, attr-defined]
+    moto.s3.models.copy = _VersionsNotCopied  # type: ignore[assignment, attr-defined]
     malware_scan.install()
 
 

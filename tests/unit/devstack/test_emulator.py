@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gc
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
+from moto.s3.models import FakeKey
 
 from devstack.definitions import MOTO_CREDENTIAL
 from devstack.emulator import (
@@ -734,3 +736,39 @@ def test_a_transaction_does_not_copy_its_tables(
 
     assert copied == []
     assert "Item" in dynamodb.get_item(TableName=table, Key={"id": {"S": "one"}})
+
+
+def test_listing_versions_copies_no_object_bytes_and_leaves_them_readable(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto deep-copied every version in the bucket, bytes included, on each listing."""
+    s3 = client(endpoint, "s3")
+    bucket = f"versions-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="a", Body=b"first")
+    s3.put_object(Bucket=bucket, Key="a", Body=b"second")
+    s3.put_object(Bucket=bucket, Key="b", Body=b"other")
+    s3.delete_object(Bucket=bucket, Key="b")
+    copies: list[Any] = []
+    getstate = FakeKey.__getstate__
+
+    def counting(self: FakeKey) -> Any:
+        copies.append(self)
+        return getstate(self)
+
+    monkeypatch.setattr(FakeKey, "__getstate__", counting)
+
+    listing = s3.list_object_versions(Bucket=bucket)
+    gc.collect()  # the listing's views of the versions are gone
+
+    assert copies == []
+    assert [(v["Key"], v["IsLatest"], v["Size"]) for v in listing["Versions"]] == [
+        ("a", True, 6),
+        ("a", False, 5),
+        ("b", False, 5),
+    ]
+    assert [(m["Key"], m["IsLatest"]) for m in listing["DeleteMarkers"]] == [("b", True)]
+    older = listing["Versions"][1]["VersionId"]
+    assert s3.get_object(Bucket=bucket, Key="a", VersionId=older)["Body"].read() == b"first"
+    assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"second"
