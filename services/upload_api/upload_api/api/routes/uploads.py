@@ -1,6 +1,7 @@
 """POST /upload, GET /uploads, GET and DELETE /uploads/{file_id}: every route acts for the
 caller only; another user's file is not found."""
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
@@ -60,15 +61,15 @@ async def _read_capped_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise too_large
-    # One growing buffer, each chunk freed as soon as it is appended: a list of
-    # chunks would keep a second full copy until joined.
-    body = bytearray()
+    # One buffer grown in place (realloc), handed over by getvalue() as the bytes
+    # pydantic parses without a copy: a bytearray would need one more full copy
+    # into bytes (pydantic copies a bytearray first), a list of chunks a join.
+    body = io.BytesIO()
     async for chunk in request.stream():
-        if len(body) + len(chunk) > limit:
+        if body.tell() + len(chunk) > limit:
             raise too_large
-        body += chunk
-    # bytes, not bytearray: pydantic parses bytes in place but copies a bytearray first.
-    return bytes(body)
+        body.write(chunk)
+    return body.getvalue()
 
 
 @router.post(
