@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,11 @@ class UploadSides:
     ratio is what the app adds: HTTP, the token check, JSON, Base64, hashing.
     """
 
-    def __init__(self, stack: ChildStack, api: httpx.Client) -> None:
+    def __init__(self, stack: ChildStack, api: httpx.Client, sink: httpx.Client) -> None:
         self.stack = stack
         self.api = api
+        # The floor of the app's extra hop: the same body to a bare app (bench_floors).
+        self.sink = sink
         state = stack.state
         app_config = Config(
             retries={"mode": "standard", "max_attempts": 2},
@@ -108,6 +111,9 @@ class UploadSides:
         response = self.api.post("/upload", content=body)
         if response.status_code != 201:
             raise RuntimeError(f"upload failed: {response.status_code} {response.text[:200]}")
+
+    def via_transport(self, body: bytes) -> None:
+        self.sink.post("/", content=body).raise_for_status()
 
     def direct(self, data: bytes) -> None:
         state = self.stack.state
@@ -158,14 +164,19 @@ class UploadSides:
 
     def interleaved(
         self, data: bytes, rounds: int, first: int = 0
-    ) -> tuple[list[float], list[float]]:
-        """`rounds` timings of each side, taking turns to go first, each with the pipeline idle."""
+    ) -> tuple[list[float], list[float], list[float]]:
+        """`rounds` timings of the app, the direct calls and the transport floor, taking
+        turns to go first, each with the pipeline idle."""
         body = upload_body(data, "bench.bin")
-        sides = ((lambda: self.via_app(body)), (lambda: self.direct(data)))
-        times: tuple[list[float], list[float]] = ([], [])
+        sides = (
+            (lambda: self.via_app(body)),
+            (lambda: self.direct(data)),
+            (lambda: self.via_transport(body)),
+        )
+        times: tuple[list[float], list[float], list[float]] = ([], [], [])
         for n in range(rounds):
-            order = (0, 1) if (n + first) % 2 == 0 else (1, 0)
-            for side in order:
+            turn = (n + first) % len(sides)
+            for side in (*range(turn, len(sides)), *range(turn)):
                 # The processing one upload triggers must not land on the next sample.
                 wait_until_processed(self.stack)
                 times[side].append(timed(sides[side]))
@@ -175,14 +186,19 @@ class UploadSides:
 def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[str, Any]:
     data = os.urandom(size)
     sides.interleaved(data, 1)  # warm-up
-    app_times, direct_times = sides.interleaved(data, rounds)
-    app, base = summary(app_times), summary(direct_times)
+    app_times, direct_times, transport_times = sides.interleaved(data, rounds)
+    app, base, transport = summary(app_times), summary(direct_times), summary(transport_times)
+    # The floor: the direct calls plus carrying the body over the app's extra hop.
+    floor_ms = base["median_ms"] + transport["median_ms"]
     return {
         "size_bytes": size,
         "app": app,
         "direct": base,
+        "transport": transport,
         "ratio_median": round(app["median_ms"] / base["median_ms"], 2),
         "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
+        "floor_ratio_median": round(floor_ms / base["median_ms"], 2),
+        "ratio_to_floor_median": round(app["median_ms"] / floor_ms, 2),
     }
 
 
@@ -199,17 +215,16 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
     """Median latency of each side at each size, and the line through each (ms per MiB)."""
     files = [os.urandom(size) for size in SCALING_SIZES]
     sides.interleaved(files[0], 1)  # warm-up
-    times: list[tuple[list[float], list[float]]] = [([], []) for _ in files]
+    times: list[tuple[list[float], ...]] = [([], [], []) for _ in files]
     for n in range(rounds):
-        # Every size in every round: the emulator's drift over the run (it slows
-        # as its tables grow) then lands on all sizes alike and leaves the slope.
+        # Every size in every round: any drift of the emulator over the run then
+        # lands on all sizes alike and leaves the slope.
         for i, data in enumerate(files):
-            app_times, direct_times = sides.interleaved(data, 1, first=n + i)
-            times[i][0].extend(app_times)
-            times[i][1].extend(direct_times)
+            for kind, sample in enumerate(sides.interleaved(data, 1, first=n + i)):
+                times[i][kind].extend(sample)
     mib = [size / MIB for size in SCALING_SIZES]
     result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
-    for index, side in enumerate(("app", "direct")):
+    for index, side in enumerate(("app", "direct", "transport")):
         ms = [statistics.median(sample[index]) * 1000 for sample in times]
         slope, intercept = least_squares(mib, ms)
         result[side] = {
@@ -217,9 +232,14 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
             "slope_ms_per_mib": round(slope, 2),
             "intercept_ms": round(intercept, 2),
         }
-    result["slope_ratio"] = round(
-        result["app"]["slope_ms_per_mib"] / result["direct"]["slope_ms_per_mib"], 2
+    app_slope, direct_slope = (
+        result["app"]["slope_ms_per_mib"],
+        result["direct"]["slope_ms_per_mib"],
     )
+    floor_slope = direct_slope + result["transport"]["slope_ms_per_mib"]
+    result["slope_ratio"] = round(app_slope / direct_slope, 2)
+    result["floor_slope_ratio"] = round(floor_slope / direct_slope, 2)
+    result["slope_ratio_to_floor"] = round(app_slope / floor_slope, 2)
     return result
 
 
@@ -231,8 +251,12 @@ def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
 
     mib = [size / MIB for size in scaling["sizes_bytes"]]
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    labels = {"app": "POST /upload (app)", "direct": "same AWS calls, directly"}
-    for side, colour in (("app", "tab:blue"), ("direct", "tab:orange")):
+    labels = {
+        "app": "POST /upload (app)",
+        "direct": "same AWS calls, directly",
+        "transport": "the same JSON to a bare app (the extra hop)",
+    }
+    for side, colour in (("app", "tab:blue"), ("direct", "tab:orange"), ("transport", "tab:gray")):
         fit = scaling[side]
         axes.plot(mib, fit["median_ms"], "o", color=colour, label=labels[side])
         axes.plot(
@@ -480,23 +504,64 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
     app_package = str(REPO_ROOT / "services" / "upload_api" / "upload_api")
     compile_app = [sys.executable, "-m", "compileall", "-q", app_package]
     subprocess.run(compile_app, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
-    app_times, boto_times = [], []
+    app_times: list[float] = []
+    framework_times: list[float] = []
+    boto_times: list[float] = []
     for _ in range(rounds):
-        port = free_port()
-        uvicorn = [
-            sys.executable, "-m", "uvicorn", "--factory", "upload_api.main:create_app",
-            "--port", str(port), "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
-        app_times.append(_time_until_healthy(uvicorn, env, port))
+        for factory, samples in (
+            ("upload_api.main:create_app", app_times),
+            # The floor: FastAPI with nothing but /health (bench_floors).
+            ("devstack.bench_floors:minimal_fastapi", framework_times),
+        ):
+            port = free_port()
+            uvicorn = [
+                sys.executable, "-m", "uvicorn", "--factory", factory,
+                "--port", str(port), "--log-level", "warning", "--no-access-log",
+            ]  # fmt: skip
+            samples.append(_time_until_healthy(uvicorn, env, port))
         boto_times.append(timed(lambda: _bare_boto3_import(env)))
-    app, bare = statistics.median(app_times), statistics.median(boto_times)
+    app, framework = statistics.median(app_times), statistics.median(framework_times)
+    bare = statistics.median(boto_times)
     return {
         "rounds": rounds,
         "app_first_health_s": round(app, 3),
         "bare_import_boto3_s": round(bare, 3),
         "ratio": round(app / bare, 2),
+        "minimal_fastapi_first_health_s": round(framework, 3),
+        "floor_ratio": round(framework / bare, 2),
         "import_profile": importtime.profile(env),
     }
+
+
+@contextmanager
+def body_sink(env: dict[str, str]) -> Iterator[str]:
+    """bench_floors.body_sink under uvicorn, as the API runs; yields its URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "devstack.bench_floors:body_sink", "--port", str(port),
+        "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.perf_counter() + 30
+        while not _listening(port):
+            if process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError("the body sink did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _peak_rss_bytes(pid: int) -> int:
@@ -556,7 +621,19 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 def figures(results: dict[str, Any]) -> list[str]:
     """The figures that have no target, one line each."""
     scaling, throughput = results["scaling"], results["throughput"]
+    overhead, cold = results["upload_overhead"], results["cold_start"]
     lines = [
+        *(
+            f"floor at {label}: the direct calls plus the bare hop, {r['floor_ratio_median']}x "
+            f"the direct calls; the app is {r['ratio_to_floor_median']}x that floor"
+            for label, r in overhead.items()
+        ),
+        f"floor of the slope: {scaling['floor_slope_ratio']}x the direct slope (the bare hop "
+        f"adds {scaling['transport']['slope_ms_per_mib']} ms/MiB); the app's is "
+        f"{scaling['slope_ratio_to_floor']}x that floor",
+        f"floor of the cold start: FastAPI with only /health, "
+        f"{cold['minimal_fastapi_first_health_s']} s, {cold['floor_ratio']}x a bare "
+        f"`import boto3`",
         f"scaling, app: {scaling['app']['slope_ms_per_mib']} ms/MiB + "
         f"{scaling['app']['intercept_ms']} ms; direct: {scaling['direct']['slope_ms_per_mib']} "
         f"ms/MiB + {scaling['direct']['intercept_ms']} ms",
@@ -591,26 +668,45 @@ def markdown(results: dict[str, Any]) -> str:
             f"{'yes' if v['met'] else 'no'} | {missed} |"
         )
     lines += ["", "## Upload overhead (POST /upload vs the same AWS calls made directly)", ""]
-    lines += ["| size | app median / p95 ms | direct median / p95 ms | ratio median / p95 |"]
-    lines += ["|---|---|---|---|"]
+    lines += [
+        "The floor is the direct calls plus the same JSON body posted to a bare app on the "
+        "same uvicorn (the hop the app adds).",
+        "",
+        "| size | app median / p95 ms | direct median / p95 ms | bare hop median ms | "
+        "ratio median / p95 | floor ratio | app / floor |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for label, r in results["upload_overhead"].items():
         lines.append(
             f"| {label} | {r['app']['median_ms']} / {r['app']['p95_ms']} | "
             f"{r['direct']['median_ms']} / {r['direct']['p95_ms']} | "
-            f"{r['ratio_median']} / {r['ratio_p95']} |"
+            f"{r['transport']['median_ms']} | {r['ratio_median']} / {r['ratio_p95']} | "
+            f"{r['floor_ratio_median']} | {r['ratio_to_floor_median']} |"
         )
     sc = results["scaling"]
     lines += ["", "## Scaling (median ms; scaling.png)", ""]
-    lines += ["| size | app | direct |", "|---|---|---|"]
-    for size, app, direct in zip(
-        sc["sizes_bytes"], sc["app"]["median_ms"], sc["direct"]["median_ms"], strict=True
+    lines += ["| size | app | direct | bare hop |", "|---|---|---|---|"]
+    for size, app, direct, hop in zip(
+        sc["sizes_bytes"],
+        sc["app"]["median_ms"],
+        sc["direct"]["median_ms"],
+        sc["transport"]["median_ms"],
+        strict=True,
     ):
-        lines.append(f"| {size // KIB} KiB | {app} | {direct} |")
+        lines.append(f"| {size // KIB} KiB | {app} | {direct} | {hop} |")
     lines.append(
-        f"| slope (ms/MiB), intercept (ms) | {sc['app']['slope_ms_per_mib']}, "
-        f"{sc['app']['intercept_ms']} | {sc['direct']['slope_ms_per_mib']}, "
-        f"{sc['direct']['intercept_ms']} |"
+        "| slope (ms/MiB), intercept (ms) | "
+        + " | ".join(
+            f"{sc[side]['slope_ms_per_mib']}, {sc[side]['intercept_ms']}"
+            for side in ("app", "direct", "transport")
+        )
+        + " |"
     )
+    lines += [
+        "",
+        f"Slope ratio {sc['slope_ratio']}; floor (direct + bare hop) {sc['floor_slope_ratio']}x "
+        f"the direct slope; the app {sc['slope_ratio_to_floor']}x the floor.",
+    ]
     p = results["upload_to_processed"]
     c = results["cold_start"]
     m = results["memory"]
@@ -626,7 +722,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"({t['direct_executions_files_per_s']} files/s); ratio {t['ratio']}.",
         "",
         f"Cold start (spawn to first /health under uvicorn): {c['app_first_health_s']} s; "
-        f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}.",
+        f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}. Floor: "
+        f"FastAPI with only /health, {c['minimal_fastapi_first_health_s']} s "
+        f"({c['floor_ratio']}x).",
         "",
         "| package | import self time (ms) |",
         "|---|---|",
@@ -664,9 +762,13 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
         ChildStack(Path(workdir)) as stack,
     ):
-        with stack.api(timeout=60) as api:
+        with (
+            stack.api(timeout=60) as api,
+            body_sink(api_environment(stack.state)) as sink_url,
+            httpx.Client(base_url=sink_url, timeout=60) as sink,
+        ):
             memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
-            sides = UploadSides(stack, api)
+            sides = UploadSides(stack, api, sink)
             overhead = {
                 "100KiB": bench_upload_overhead(sides, 100 * KIB, args.rounds_small),
                 "4MiB": bench_upload_overhead(sides, 4 * MIB, args.rounds_large),
@@ -676,8 +778,6 @@ def main(argv: list[str] | None = None) -> int:
             direct_upload = bench_direct_upload(
                 stack, api, Path(workdir), 256 * MIB, args.rounds_direct_upload
             )
-            # Last of the uploads: its 200 files make every later transaction slower
-            # in the emulator (see README, Benchmarks).
             throughput = bench_throughput(stack, api, args.throughput_files)
         cold = bench_cold_start(stack, args.rounds_cold)
 
