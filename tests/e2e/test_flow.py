@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from devstack import definitions as d
+from devstack.malware_scan import EICAR
 from devstack.pipe_runner import to_pipe_record
 from devstack.stack import published_parameters
 from tests.e2e.conftest import (
@@ -410,8 +411,11 @@ def test_each_outcome_is_published_once_on_the_file_events_bus(
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
     clean = upload(api, "published.txt", b"all good")
     broken = upload(api, f"{FAULT_PREFIX}always-broken.txt", b"never works")
+    infected = upload(api, "eicar.txt", EICAR)
     assert wait_final(api, clean["file_id"])["status"] == "PROCESSED"
     assert wait_final(api, broken["file_id"], timeout=30)["status"] == "FAILED"
+    assert wait_final(api, infected["file_id"])["status"] == "QUARANTINED"
+    outcomes = {clean["file_id"], broken["file_id"], infected["file_id"]}
 
     def received() -> dict[str, dict[str, Any]] | None:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
@@ -420,11 +424,10 @@ def test_each_outcome_is_published_once_on_the_file_events_bus(
         for message in messages:
             detail = json.loads(message["Body"])["detail"]
             seen.setdefault(detail["file_id"], []).append(detail)
-        wanted = {clean["file_id"], broken["file_id"]}
-        return {k: v[0] for k, v in seen.items()} if wanted <= seen.keys() else None
+        return {k: v[0] for k, v in seen.items()} if outcomes <= seen.keys() else None
 
     seen: dict[str, list[dict[str, Any]]] = {}
-    details = wait_for(received, timeout=20, what="both outcome events")
+    details = wait_for(received, timeout=20, what="the three outcome events")
     owner = clean["s3_path"].split("/")[4]
     assert details[clean["file_id"]]["status"] == "PROCESSED"
     assert details[clean["file_id"]]["owner"] == owner
@@ -434,6 +437,14 @@ def test_each_outcome_is_published_once_on_the_file_events_bus(
         "status": "FAILED",
         "failure_reason": "processing failed (TransientProcessingError)",
     }
+    assert details[infected["file_id"]] == {
+        "file_id": infected["file_id"],
+        "owner": owner,
+        "status": "QUARANTINED",
+        "failure_reason": "malware found",
+        "duplicate": False,
+        "processed_at": details[infected["file_id"]]["processed_at"],
+    }
     time.sleep(1)
     received()
-    assert all(len(v) == 1 for k, v in seen.items() if k in {clean["file_id"], broken["file_id"]})
+    assert all(len(v) == 1 for k, v in seen.items() if k in outcomes)
