@@ -120,46 +120,66 @@ def test_the_readme_security_model_is_the_applied_iam(applied: dict[str, Any]) -
     )
 
 
-# The call that creates each resource type Terraform applied: the Terraform
-# role must be allowed it, or an apply on AWS fails where moto (which does
-# not enforce IAM) succeeds. None: a person applies that type (README,
-# "Deploying to AWS", step 3), and the guard rails deny it to the role.
-CREATE_ACTIONS: dict[str, str | None] = {
-    "aws_cloudwatch_dashboard": "cloudwatch:PutDashboard",
-    "aws_cloudwatch_event_bus": "events:CreateEventBus",
-    "aws_cloudwatch_event_rule": "events:PutRule",
-    "aws_cloudwatch_event_target": "events:PutTargets",
-    "aws_cloudwatch_log_group": "logs:CreateLogGroup",
-    "aws_cloudwatch_metric_alarm": "cloudwatch:PutMetricAlarm",
-    "aws_cognito_user_pool": "cognito-idp:CreateUserPool",
-    "aws_cognito_user_pool_client": "cognito-idp:CreateUserPoolClient",
-    "aws_dynamodb_table": "dynamodb:CreateTable",
-    "aws_ecr_lifecycle_policy": "ecr:PutLifecyclePolicy",
-    "aws_ecr_repository": "ecr:CreateRepository",
-    "aws_ecr_repository_policy": "ecr:SetRepositoryPolicy",
-    "aws_guardduty_malware_protection_plan": "guardduty:CreateMalwareProtectionPlan",
-    "aws_iam_policy": None,  # the permissions boundary and the guard rails
-    "aws_iam_role": "iam:CreateRole",
-    "aws_iam_role_policy": "iam:PutRolePolicy",
-    "aws_iam_role_policy_attachment": "iam:AttachRolePolicy",
-    "aws_kms_alias": "kms:CreateAlias",
-    "aws_kms_key": "kms:CreateKey",
-    "aws_pipes_pipe": "pipes:CreatePipe",
-    "aws_s3_bucket": "s3:CreateBucket",
-    "aws_s3_bucket_lifecycle_configuration": "s3:PutLifecycleConfiguration",
-    "aws_s3_bucket_logging": "s3:PutBucketLogging",
-    "aws_s3_bucket_notification": "s3:PutBucketNotification",
-    "aws_s3_bucket_ownership_controls": "s3:PutBucketOwnershipControls",
-    "aws_s3_bucket_policy": "s3:PutBucketPolicy",
-    "aws_s3_bucket_public_access_block": "s3:PutBucketPublicAccessBlock",
-    "aws_s3_bucket_server_side_encryption_configuration": "s3:PutEncryptionConfiguration",
-    "aws_s3_bucket_versioning": "s3:PutBucketVersioning",
-    "aws_sfn_state_machine": "states:CreateStateMachine",
-    "aws_sns_topic": "sns:CreateTopic",
-    "aws_sns_topic_policy": "sns:SetTopicAttributes",
-    "aws_sqs_queue": "sqs:CreateQueue",
-    "aws_sqs_queue_policy": "sqs:SetQueueAttributes",
-    "aws_ssm_parameter": "ssm:PutParameter",
+# For each resource type Terraform applied: the call that creates it, which
+# the Terraform role must be allowed, and the call that refreshes it, which
+# the plan role must be allowed; or an apply or plan on AWS fails where moto
+# (which does not enforce IAM) succeeds. None: a person applies that type
+# (README, "Deploying to AWS", step 3), and the guard rails deny it.
+ACTIONS: dict[str, tuple[str | None, str]] = {
+    "aws_cloudwatch_dashboard": ("cloudwatch:PutDashboard", "cloudwatch:GetDashboard"),
+    "aws_cloudwatch_event_bus": ("events:CreateEventBus", "events:DescribeEventBus"),
+    "aws_cloudwatch_event_rule": ("events:PutRule", "events:DescribeRule"),
+    "aws_cloudwatch_event_target": ("events:PutTargets", "events:ListTargetsByRule"),
+    "aws_cloudwatch_log_group": ("logs:CreateLogGroup", "logs:DescribeLogGroups"),
+    "aws_cloudwatch_metric_alarm": ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"),
+    "aws_cognito_user_pool": ("cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool"),
+    "aws_cognito_user_pool_client": (
+        "cognito-idp:CreateUserPoolClient",
+        "cognito-idp:DescribeUserPoolClient",
+    ),
+    "aws_dynamodb_table": ("dynamodb:CreateTable", "dynamodb:DescribeTable"),
+    "aws_ecr_lifecycle_policy": ("ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy"),
+    "aws_ecr_repository": ("ecr:CreateRepository", "ecr:DescribeRepositories"),
+    "aws_ecr_repository_policy": ("ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy"),
+    "aws_guardduty_malware_protection_plan": (
+        "guardduty:CreateMalwareProtectionPlan",
+        "guardduty:GetMalwareProtectionPlan",
+    ),
+    # The permissions boundary and the guard rails.
+    "aws_iam_policy": (None, "iam:GetPolicy"),
+    "aws_iam_role": ("iam:CreateRole", "iam:GetRole"),
+    "aws_iam_role_policy": ("iam:PutRolePolicy", "iam:GetRolePolicy"),
+    "aws_iam_role_policy_attachment": ("iam:AttachRolePolicy", "iam:ListAttachedRolePolicies"),
+    "aws_kms_alias": ("kms:CreateAlias", "kms:ListAliases"),
+    "aws_kms_key": ("kms:CreateKey", "kms:DescribeKey"),
+    "aws_pipes_pipe": ("pipes:CreatePipe", "pipes:DescribePipe"),
+    "aws_s3_bucket": ("s3:CreateBucket", "s3:ListBucket"),
+    "aws_s3_bucket_lifecycle_configuration": (
+        "s3:PutLifecycleConfiguration",
+        "s3:GetLifecycleConfiguration",
+    ),
+    "aws_s3_bucket_logging": ("s3:PutBucketLogging", "s3:GetBucketLogging"),
+    "aws_s3_bucket_notification": ("s3:PutBucketNotification", "s3:GetBucketNotification"),
+    "aws_s3_bucket_ownership_controls": (
+        "s3:PutBucketOwnershipControls",
+        "s3:GetBucketOwnershipControls",
+    ),
+    "aws_s3_bucket_policy": ("s3:PutBucketPolicy", "s3:GetBucketPolicy"),
+    "aws_s3_bucket_public_access_block": (
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetBucketPublicAccessBlock",
+    ),
+    "aws_s3_bucket_server_side_encryption_configuration": (
+        "s3:PutEncryptionConfiguration",
+        "s3:GetEncryptionConfiguration",
+    ),
+    "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
+    "aws_sfn_state_machine": ("states:CreateStateMachine", "states:DescribeStateMachine"),
+    "aws_sns_topic": ("sns:CreateTopic", "sns:GetTopicAttributes"),
+    "aws_sns_topic_policy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
+    "aws_sqs_queue": ("sqs:CreateQueue", "sqs:GetQueueAttributes"),
+    "aws_sqs_queue_policy": ("sqs:SetQueueAttributes", "sqs:GetQueueAttributes"),
+    "aws_ssm_parameter": ("ssm:PutParameter", "ssm:GetParameter"),
 }
 
 
@@ -182,13 +202,26 @@ def allowed_actions(details: dict[str, Any], role_name: str) -> set[str]:
     return actions
 
 
+def applied_types(stack: RunningStack) -> set[str]:
+    state = json.loads(stack.child.terraform_state_file.read_text(encoding="utf-8"))
+    types = {r["type"] for r in state["resources"] if r["mode"] == "managed"}
+    unnamed = types - ACTIONS.keys()
+    assert not unnamed, f"name the calls that create and refresh {unnamed} in ACTIONS"
+    return types
+
+
 def test_the_terraform_role_may_create_every_resource_type_applied(
     stack: RunningStack, applied: dict[str, Any]
 ) -> None:
-    state = json.loads(stack.child.terraform_state_file.read_text(encoding="utf-8"))
-    types = {r["type"] for r in state["resources"] if r["mode"] == "managed"}
-    unnamed = types - CREATE_ACTIONS.keys()
-    assert not unnamed, f"name the call that creates {unnamed} in CREATE_ACTIONS"
     allowed = allowed_actions(applied["details"], f"{PREFIX}-github-terraform")
-    needed = {kind: CREATE_ACTIONS[kind] for kind in types if CREATE_ACTIONS[kind] is not None}
+    needed = {kind: ACTIONS[kind][0] for kind in applied_types(stack)}
+    missing = {kind: action for kind, action in needed.items() if action and action not in allowed}
+    assert missing == {}
+
+
+def test_the_plan_role_may_refresh_every_resource_type_applied(
+    stack: RunningStack, applied: dict[str, Any]
+) -> None:
+    allowed = allowed_actions(applied["details"], f"{PREFIX}-github-plan")
+    needed = {kind: ACTIONS[kind][1] for kind in applied_types(stack)}
     assert {kind: action for kind, action in needed.items() if action not in allowed} == {}
