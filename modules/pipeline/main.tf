@@ -15,6 +15,10 @@ locals {
     )
   ])
 
+  # Records of one batch processed at once (the Map's MaxConcurrency); it stays
+  # below the processor's reserved concurrency (services/template.yaml).
+  map_concurrency = 5
+
   pipe_name          = "${var.name_prefix}-files-stream"
   state_machine_name = "${var.name_prefix}-processing"
   # Known before creation, so the roles' trust policies can pin them.
@@ -225,6 +229,7 @@ resource "aws_sfn_state_machine" "this" {
     scan_wait_backoff_rate      = var.malware_scan_wait.backoff_rate
     scan_wait_max_attempts      = var.malware_scan_wait.max_attempts
     scan_wait_max_delay_seconds = var.malware_scan_wait.max_delay_seconds
+    map_concurrency             = local.map_concurrency
   })
 
   logging_configuration {
@@ -239,9 +244,11 @@ resource "aws_sfn_state_machine" "this" {
 
   lifecycle {
     precondition {
-      # An EXPRESS execution ends after 5 minutes, whatever it is waiting for.
-      condition     = var.state_machine_type == "STANDARD" || local.malware_scan_wait_seconds <= 240
-      error_message = "An EXPRESS state machine needs a malware_scan_wait of at most 240 seconds in all (executions end after 5 minutes)."
+      # An EXPRESS execution ends after 5 minutes, whatever it is waiting for: each
+      # round of map_concurrency records may wait the whole scan wait, and a minute
+      # is left for the processing itself. (Throttling retries can still run past it.)
+      condition     = var.state_machine_type == "STANDARD" || ceil(var.batch_size / local.map_concurrency) * local.malware_scan_wait_seconds <= 240
+      error_message = "An EXPRESS state machine needs the malware_scan_wait of each round of records (batch_size / ${local.map_concurrency}, rounded up) to fit in 240 seconds (executions end after 5 minutes)."
     }
   }
 

@@ -110,10 +110,13 @@ variable "malware_scan_wait" {
   validation {
     condition = (
       var.malware_scan_wait.interval_seconds >= 1 && var.malware_scan_wait.backoff_rate >= 1 &&
+      floor(var.malware_scan_wait.interval_seconds) == var.malware_scan_wait.interval_seconds &&
+      floor(var.malware_scan_wait.max_delay_seconds) == var.malware_scan_wait.max_delay_seconds &&
+      floor(var.malware_scan_wait.max_attempts) == var.malware_scan_wait.max_attempts &&
       var.malware_scan_wait.max_attempts >= 1 && var.malware_scan_wait.max_attempts <= 99 &&
       var.malware_scan_wait.max_delay_seconds >= var.malware_scan_wait.interval_seconds
     )
-    error_message = "malware_scan_wait needs interval_seconds >= 1, backoff_rate >= 1, max_attempts 1-99 and max_delay_seconds >= interval_seconds (a wait that always ends)."
+    error_message = "malware_scan_wait needs whole seconds, interval_seconds >= 1, backoff_rate >= 1, max_attempts a whole number 1-99 and max_delay_seconds >= interval_seconds (a wait that always ends)."
   }
 }
 

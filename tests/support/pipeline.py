@@ -32,6 +32,7 @@ SCAN_WAIT = {
     "scan_wait_backoff_rate": "1",
     "scan_wait_max_attempts": "5",
     "scan_wait_max_delay_seconds": "1",
+    "map_concurrency": "5",
 }
 
 # The bus the pipeline module creates, as named in the tests.

@@ -217,3 +217,35 @@ run "an_endless_scan_wait_is_refused" {
 
   expect_failures = [var.malware_scan_wait]
 }
+
+run "an_express_state_machine_with_a_short_wait_per_round_is_accepted" {
+  command = plan
+
+  variables {
+    state_machine_type = "EXPRESS"
+    batch_size         = 10
+    malware_scan_wait  = { interval_seconds = 10, backoff_rate = 1, max_attempts = 12, max_delay_seconds = 10 }
+  }
+}
+
+run "an_express_state_machine_whose_rounds_outlast_it_is_refused" {
+  command = plan
+
+  variables {
+    state_machine_type = "EXPRESS"
+    batch_size         = 10
+    malware_scan_wait  = { interval_seconds = 10, backoff_rate = 1, max_attempts = 13, max_delay_seconds = 10 }
+  }
+
+  expect_failures = [aws_sfn_state_machine.this]
+}
+
+run "a_fractional_scan_wait_is_refused" {
+  command = plan
+
+  variables {
+    malware_scan_wait = { interval_seconds = 1.5, backoff_rate = 1, max_attempts = 5, max_delay_seconds = 2 }
+  }
+
+  expect_failures = [var.malware_scan_wait]
+}

@@ -152,10 +152,11 @@ def calls(size: int, inputs: Inputs) -> Calls:
         # item, delete of the pending record, usage counter), the owner index.
         write_units = pending + 2 * item + 2 * pending + 2 + item
         if plan.method == SINGLE:
-            # Start; the object-created event completes (HeadObject, transaction);
-            # the client's complete then finds the file.
+            # Start; the object-created event completes (ListObjectVersions, a
+            # LIST-class request priced as a PUT, then the transaction); the
+            # client's complete then finds the file.
             api_ms = (inputs.api_call_ms, inputs.api_call_ms, inputs.api_call_ms)
-            s3_put, s3_get = 1, 1
+            s3_put, s3_get = 2, 0
             # Quota check at start, both signals' pending GetItem, complete's file GetItem.
             read_units = 4
             kms = 1

@@ -177,8 +177,8 @@ def markdown(
         "What each alternative costs besides money:",
         "",
         "- EXPRESS: steps run at least once (the processor is idempotent), an execution ends "
-        "after 5 minutes (the pipeline then needs a malware_scan_wait of at most 240 s) and "
-        "keeps no execution history, which `make rerun-failed` reads.",
+        "after 5 minutes (each round of 5 records then needs its malware_scan_wait within "
+        "240 s) and keeps no execution history, which `make rerun-failed` reads.",
         "- Bucket Keys off: one KMS request per object write and read, and per multipart part.",
         "- GuardDuty off: files are no longer scanned; its per-object fee is most of a small "
         "file's cost, its per-GB fee most of a large one's.",
