@@ -7,8 +7,9 @@ provider "aws" {
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   s3_use_path_style           = true
-  # Fail fast: a call the emulator cannot answer would otherwise be retried for minutes.
-  max_retries = 1
+  # Few retries: a call the emulator cannot answer would otherwise be retried for
+  # minutes, but a dropped loopback connection (seen under load) deserves another try.
+  max_retries = 3
 
   endpoints {
     cloudwatch = var.endpoint
