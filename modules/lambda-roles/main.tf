@@ -167,9 +167,10 @@ resource "aws_iam_role" "processor" {
 }
 
 data "aws_iam_policy_document" "processor" {
+  # The processor reads the exact version the malware scan tagged.
   statement {
     sid       = "ReadUploads"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [local.objects_arn]
   }
 

@@ -161,23 +161,26 @@ def _read_failed(error: ClientError | BotoCoreError, bucket: str, key: str, what
     return ObjectUnreadableError("object unreadable")
 
 
-def scan_verdict(s3: S3Client, bucket: str, key: str) -> str:
-    """The object's malware scan verdict; MalwareScanNotFinishedError while it has none."""
+def scan_verdict(s3: S3Client, bucket: str, key: str) -> tuple[str, str | None]:
+    """The malware scan verdict of the object's current version, and that version's id
+    (None in an unversioned bucket); MalwareScanNotFinishedError while it has none."""
     try:
-        tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        tagging = s3.get_object_tagging(Bucket=bucket, Key=key)
     except (ClientError, BotoCoreError) as error:
         raise _read_failed(error, bucket, key, "reading the scan verdict") from error
+    tags = tagging["TagSet"]
     verdict = next((tag["Value"] for tag in tags if tag["Key"] == ScanVerdict.TAG_KEY), None)
     if verdict is None:
         raise MalwareScanNotFinishedError("the malware scan has not tagged the object yet")
-    return verdict
+    return verdict, tagging.get("VersionId")
 
 
-def inspect_object(s3: S3Client, bucket: str, key: str) -> ObjectFacts:
-    """Head the object, then stream it once: size, sha256 and the first bytes."""
+def inspect_object(s3: S3Client, bucket: str, key: str, version_id: str | None) -> ObjectFacts:
+    """Head the version, then stream it once: size, sha256 and the first bytes."""
+    version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
     try:
-        head = s3.head_object(Bucket=bucket, Key=key)
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        head = s3.head_object(Bucket=bucket, Key=key, **version)
+        body = s3.get_object(Bucket=bucket, Key=key, **version)["Body"]
         digest = hashlib.sha256()
         size = 0
         first = bytearray()
@@ -216,10 +219,11 @@ class FileProcessor:
 
         try:
             # The verdict first: a quarantined object is never read (its reads are denied).
-            verdict = scan_verdict(self.s3, file.bucket, file.s3_key)
+            verdict, version_id = scan_verdict(self.s3, file.bucket, file.s3_key)
             if verdict != ScanVerdict.CLEAN:
                 return self._record_not_clean(file.file_id, verdict)
-            facts = inspect_object(self.s3, file.bucket, file.s3_key)
+            # The version the verdict is for: the bytes checked are the bytes scanned.
+            facts = inspect_object(self.s3, file.bucket, file.s3_key, version_id)
         except ObjectUnreadableError as error:
             return self._record(file.file_id, FAILED, failure_reason=str(error))
 

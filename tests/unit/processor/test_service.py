@@ -149,6 +149,26 @@ def test_a_file_not_yet_scanned_waits_and_records_nothing(resources: UploadResou
     assert processor(resources).process(file).status == PROCESSED
 
 
+def test_the_bytes_checked_are_the_version_the_scan_cleared(resources: UploadResources) -> None:
+    file = store(resources, b"hello world\n")
+    real = client("s3")
+
+    class NewVersionAfterTheScan:
+        """Another version lands between reading the verdict and reading the object."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def get_object_tagging(self, **kwargs: Any) -> Any:
+            tagging = real.get_object_tagging(**kwargs)
+            real.put_object(Bucket=file.bucket, Key=file.s3_key, Body=b"unscanned bytes")
+            return tagging
+
+    outcome = processor(resources, s3=NewVersionAfterTheScan()).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (PROCESSED, None)
+
+
 def test_a_clean_verdict_still_needs_the_other_checks(resources: UploadResources) -> None:
     file = store(resources, b"hello world\n", item_overrides={"sha256": "0" * 64})
 
