@@ -23,7 +23,9 @@ from gate.iam_analysis import (
     analyse,
     read_environment,
     report,
+    role_documents,
     security_model,
+    statements,
 )
 from tests.e2e.conftest import RunningStack
 
@@ -186,19 +188,11 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
 def allowed_actions(details: dict[str, Any], role_name: str) -> set[str]:
     """Every action an Allow statement of the role's own or attached policies names."""
     (role,) = [r for r in details["RoleDetailList"] if r["RoleName"] == role_name]
-    documents = [p["PolicyDocument"] for p in role["RolePolicyList"]]
-    attached = {p["PolicyArn"] for p in role["AttachedManagedPolicies"]}
-    for policy in details["Policies"]:
-        if policy["Arn"] in attached:
-            (default,) = [v for v in policy["PolicyVersionList"] if v["IsDefaultVersion"]]
-            documents.append(default["Document"])
     actions: set[str] = set()
-    for raw in documents:
-        document = json.loads(raw) if isinstance(raw, str) else raw
-        for statement in document["Statement"]:
-            if statement["Effect"] == "Allow":
-                named = statement.get("Action", [])
-                actions.update([named] if isinstance(named, str) else named)
+    for statement in (s for doc in role_documents(details, role) for s in statements(doc)):
+        if statement["Effect"] == "Allow":
+            named = statement.get("Action", [])
+            actions.update([named] if isinstance(named, str) else named)
     return actions
 
 

@@ -347,7 +347,18 @@ MODEL_START = "<!-- security-model:start (generated: make security-model) -->"
 MODEL_END = "<!-- security-model:end -->"
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
+def role_documents(details: dict[str, Any], role: dict[str, Any]) -> list[Any]:
+    """The role's inline policies and the default version of each managed policy attached."""
+    policies = {p["Arn"]: p for p in details["Policies"]}
+    documents = [p["PolicyDocument"] for p in role["RolePolicyList"]]
+    for arn in (a["PolicyArn"] for a in role["AttachedManagedPolicies"]):
+        if arn in policies:
+            versions = policies[arn]["PolicyVersionList"]
+            documents.append(next(v["Document"] for v in versions if v["IsDefaultVersion"]))
+    return documents
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
     document = json.loads(document) if isinstance(document, str) else document
     statements = document.get("Statement", [])
     return statements if isinstance(statements, list) else [statements]
@@ -356,7 +367,7 @@ def _statements(document: Any) -> list[dict[str, Any]]:
 def _trusted(role: dict[str, Any]) -> str:
     """Who may assume the role, read from its trust policy."""
     parts = []
-    for statement in _statements(role["AssumeRolePolicyDocument"]):
+    for statement in statements(role["AssumeRolePolicyDocument"]):
         principal = statement.get("Principal", {})
         for kind, ids in principal.items() if isinstance(principal, dict) else [("AWS", principal)]:
             for identity in ids if isinstance(ids, list) else [ids]:
@@ -379,7 +390,7 @@ def _sids(documents: list[Any], effect: str) -> list[str]:
         {
             str(s.get("Sid") or "(unnamed)")
             for document in documents
-            for s in _statements(document)
+            for s in statements(document)
             if s.get("Effect") == effect
         }
     )
@@ -387,12 +398,6 @@ def _sids(documents: list[Any], effect: str) -> list[str]:
 
 def security_model(details: dict[str, Any], env: Environment, analysis: Analysis) -> str:
     """One row per role of the environment: who assumes it, what it may, what stops it."""
-    policies = {p["Arn"]: p for p in details["Policies"]}
-
-    def default_document(arn: str) -> Any:
-        versions = policies[arn]["PolicyVersionList"]
-        return next(v["Document"] for v in versions if v["IsDefaultVersion"])
-
     header = ("role", "assumed by", "allowed (statement ids)", "stopped by", "reads upload data")
     rows = [
         "| " + " | ".join((*header, "paths to other roles")) + " |",
@@ -403,9 +408,7 @@ def security_model(details: dict[str, Any], env: Environment, analysis: Analysis
         name = role["RoleName"]
         if not name.startswith(f"{env.prefix}-"):
             continue
-        documents = [p["PolicyDocument"] for p in role["RolePolicyList"]]
-        managed = [a["PolicyArn"] for a in role["AttachedManagedPolicies"]]
-        documents += [default_document(arn) for arn in managed if arn in policies]
+        documents = role_documents(details, role)
         stops = [f"deny `{sid}`" for sid in _sids(documents, "Deny")]
         boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         if boundary:
