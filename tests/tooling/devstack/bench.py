@@ -35,7 +35,7 @@ from devstack import importtime, upload_client
 from devstack.child import ChildStack
 from devstack.definitions import REPO_ROOT
 from devstack.pipe_runner import PipeConfig, to_pipe_record
-from devstack.stack import api_environment, free_port, stack_client
+from devstack.stack import api_environment, free_port, stack_client, wait_until_healthy
 from upload_api.quota import Quota
 from upload_contract import Status
 
@@ -544,24 +544,13 @@ def body_sink(env: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.perf_counter() + 30
-        while not _listening(port):
-            if process.poll() is not None or time.perf_counter() > deadline:
-                raise RuntimeError("the body sink did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        wait_until_healthy(url, process, timeout=30)
+        yield url
     finally:
         process.terminate()
         process.wait()
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _peak_rss_bytes(pid: int) -> int:

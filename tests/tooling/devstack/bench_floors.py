@@ -1,6 +1,6 @@
 """Two bare apps the bench runs under the same uvicorn as the API, to measure floors.
 
-- `body_sink`: reads a request's whole body into one buffer and answers 201,
+- `body_sink`: reads a request's whole body into one buffer and answers 200,
   with no framework and no other work. Posting an upload's JSON to it costs
   what carrying the file over one more HTTP hop costs: the part of
   `POST /upload` that the direct AWS calls never pay.
@@ -22,7 +22,7 @@ async def body_sink(scope: Scope, receive: Receive, send: Send) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     await send(
-        {"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"0")]}
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
     )
     await send({"type": "http.response.body", "body": b""})
 
