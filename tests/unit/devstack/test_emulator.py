@@ -30,21 +30,11 @@ from devstack.emulator import (
     MOTO_VERSION,
     deliver_lambda_targets,
     install_extensions,
-    start_moto,
 )
-from devstack.stack import free_port
 from tests.support.pipeline import state_machine_definition
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 VALID = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = start_moto(free_port())
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def client(endpoint: str, service: str, access_key: str = MOTO_CREDENTIAL) -> Any:

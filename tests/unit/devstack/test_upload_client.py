@@ -31,7 +31,6 @@ from botocore.config import Config
 from fastapi import FastAPI
 
 from devstack import upload_client
-from devstack.emulator import start_moto
 from devstack.stack import free_port
 from devstack.upload_client import UploadError, upload_file
 from tests.support.api import ALICE, app_settings
@@ -42,14 +41,6 @@ from upload_api.main import create_app
 MIB = 1024 * 1024
 PART = 5 * MIB
 MULTIPART_SIZE = 11 * MIB  # parts of 5, 5 and 1 MiB
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = start_moto(free_port())
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def aws(endpoint: str, service: str) -> Any:
@@ -87,16 +78,16 @@ class Stack:
 
 @pytest.fixture
 def stack(
-    moto_endpoint: str, jwks_server: JwksServer, token_issuer: TokenIssuer, tmp_path: Path
+    endpoint: str, jwks_server: JwksServer, token_issuer: TokenIssuer, tmp_path: Path
 ) -> Iterator[Stack]:
     # Names of their own: the module's moto server is shared by every test.
     resources = create_upload_resources(
-        lambda service: aws(moto_endpoint, service), suffix=f"-{uuid.uuid4().hex[:8]}"
+        lambda service: aws(endpoint, service), suffix=f"-{uuid.uuid4().hex[:8]}"
     )
     settings = app_settings(
         resources,
         jwks_server.url,
-        aws_endpoint_url=moto_endpoint,
+        aws_endpoint_url=endpoint,
         single_put_max_bytes=8 * MIB,
         multipart_part_bytes=PART,
         max_direct_upload_bytes=32 * MIB,
@@ -106,7 +97,7 @@ def stack(
         serving(create_app(settings)) as url,
         httpx.Client(base_url=url, headers={"Authorization": token}, timeout=30) as api,
     ):
-        yield Stack(api, resources, moto_endpoint, tmp_path / "state")
+        yield Stack(api, resources, endpoint, tmp_path / "state")
 
 
 def random_file(directory: Path, size: int) -> Path:
