@@ -55,6 +55,32 @@ class ScanVerdict:
     THREATS_FOUND: Final[str] = CONTRACT["malware_scan"]["threats_found"]
 
 
+UPLOAD_PREFIX: Final[str] = "uploads/"
+
+
+def user_prefix(owner: str) -> str:
+    """Every object of one user lives under this prefix (erasure and sweeps work on it)."""
+    _check_segment(owner, "owner")
+    return f"{UPLOAD_PREFIX}{owner}/"
+
+
+def object_key(owner: str, file_id: str, safe_name: str) -> str:
+    """The one place an object's key comes from: the caller's sub, the file id and the name.
+
+    Nothing reads, signs or deletes bytes at a key it was handed: the services derive
+    the key with this function and refuse an item whose stored key differs.
+    """
+    _check_segment(file_id, "file_id")
+    _check_segment(safe_name, "file name")
+    return f"{user_prefix(owner)}{file_id}/{safe_name}"
+
+
+def _check_segment(value: str, what: str) -> None:
+    # One path segment each, so no value can climb into another user's prefix.
+    if not value or "/" in value or value in {".", ".."}:
+        raise ValueError(f"{what} is not a single key segment")
+
+
 def timestamp(moment: datetime | None = None) -> str:
     """ISO-8601 UTC with microseconds: sorts lexically in time order."""
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime(TIMESTAMP_FORMAT)
@@ -82,3 +108,5 @@ class FileItem(TypedDict):
     processed_at: NotRequired[str]
     detected_content_type: NotRequired[str]
     failure_reason: NotRequired[str]
+    # The object version the malware scan cleared: downloads and the processor pin it.
+    scanned_version_id: NotRequired[str]
