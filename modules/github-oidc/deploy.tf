@@ -1,4 +1,7 @@
-# ------------------------------------------------------------ deploy role (SAM, images, smoke test)
+# ------------------------------------------------------------ deploy role (SAM, images)
+
+# Trust: data.aws_iam_policy_document.environment_assume (main.tf), the
+# deploy job of deploy-environment.yml on main in this environment.
 
 resource "aws_iam_role" "deploy" {
   name                 = "${var.name_prefix}-github-deploy"
@@ -35,7 +38,7 @@ data "aws_iam_policy_document" "deploy_http_apis" {
 data "aws_iam_policy_document" "deploy" {
   source_policy_documents = [data.aws_iam_policy_document.deploy_http_apis.json]
 
-  # sam deploy; the smoke test reads the stack's ApiEndpoint output (DescribeStacks).
+  # sam deploy (DescribeStacks also reads the stack's outputs).
   statement {
     sid = "SamStacks"
     actions = [
@@ -183,9 +186,9 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
-  # make deploy and the workflow read the repository URIs, the smoke test the
-  # user pool and app client ids, CloudFormation the template's
-  # {{resolve:ssm:...}} references (GetParameters, with the caller's rights).
+  # make deploy and the workflow read the repository URIs, CloudFormation the
+  # template's {{resolve:ssm:...}} references (GetParameters, with the
+  # caller's rights).
   statement {
     sid       = "ReadPlatformParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters"]

@@ -52,12 +52,6 @@ locals {
   http_apis_arn     = "arn:${local.partition}:apigateway:${local.region}::/apis"
   http_api_tags_arn = "arn:${local.partition}:apigateway:${local.region}::/tags/*"
 
-  # GitHub's OIDC subject, customised for this repository to carry the calling
-  # workflow and ref (include_claim_keys = repo, context, job_workflow_ref;
-  # see the README's security model): a role is bound to the one workflow
-  # file and ref that may use it, not to whatever branch declares the
-  # environment.
-
   # The services whose resources Terraform refreshes by decrypting them with
   # the environment key (state machine definition, Pipe filter).
   plan_key_via_services = ["states.${local.region}.amazonaws.com", "pipes.${local.region}.amazonaws.com"]
@@ -141,10 +135,22 @@ locals {
 
 # ------------------------------------------------------------ environment roles
 
-# The deploy and Terraform roles are both assumed only by the promotion
-# workflow's jobs on the trusted ref that declare the GitHub environment (and
-# so pass its protection rules): another branch or workflow that declares the
-# environment gets a different subject.
+# GitHub's OIDC subject is customised for this repository (include_claim_keys
+# = repo, context, ref, job_workflow_ref; the `gh api` call is in the README):
+#   repo:<org>/<repo>:<context>:ref:<caller's ref>:job_workflow_ref:<org>/<repo>/<file>@<ref>
+# where <context> is `environment:<name>` for a job that declares an
+# environment, `ref:<ref>` for other jobs and `pull_request` in pull requests.
+# `ref` is the ref that triggered the caller; `job_workflow_ref` names the
+# reusable workflow and the ref it was called at. Both must be main: a branch
+# that calls `deploy-environment.yml@main` has its own ref in the subject, and
+# main's workflow file alone is not enough. The values are written out (no
+# locals or variables) so that CKV_SUP_5 can check the ref and the file.
+
+# The deploy and Terraform roles: only jobs of the promotion workflow's
+# deploy-environment.yml, run by a push to main, that declare this GitHub
+# environment (and so pass its protection rules). Another branch, another
+# workflow, or a job of the same workflow without the environment (the plan
+# job) gets a different subject.
 data "aws_iam_policy_document" "environment_assume" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -163,8 +169,33 @@ data "aws_iam_policy_document" "environment_assume" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      # Written out, not taken from a local, so checkov's CKV_SUP_5 can read it.
-      values = ["repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/${var.deploy_workflow}@${var.trusted_ref}"]
+      values   = ["repo:${var.github_repository}:environment:${var.environment}:ref:refs/heads/main:job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml@refs/heads/main"]
+    }
+  }
+}
+
+# The smoke role: its own workflow file, smoke-environment.yml, on main in this
+# environment. The deploy job (deploy-environment.yml) cannot assume it, and
+# the smoke job cannot assume the deploy or Terraform roles.
+data "aws_iam_policy_document" "smoke_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${var.github_repository}:environment:${var.environment}:ref:refs/heads/main:job_workflow_ref:${var.github_repository}/.github/workflows/smoke-environment.yml@refs/heads/main"]
     }
   }
 }

@@ -1,8 +1,9 @@
 # ------------------------------------------------------------ plan role (pull requests)
 
 data "aws_iam_policy_document" "plan_assume" {
-  # The promotion workflow on the trusted ref publishes a plan before the
-  # environment's reviewers approve it. Only reads.
+  # The promotion workflow's plan job (deploy-environment.yml, no GitHub
+  # environment) run by a push to main publishes a plan before the
+  # environment's reviewers approve it. Only reads. Subject format: main.tf.
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
 
@@ -17,10 +18,17 @@ data "aws_iam_policy_document" "plan_assume" {
       values   = ["sts.amazonaws.com"]
     }
 
+    # A job without an environment has the context `ref:<ref>`, followed by
+    # the `ref` claim itself: GitHub writes the ref twice. The second value,
+    # with the ref once, is what the subject would be should GitHub ever fold
+    # the two; both name main as the caller's ref and the workflow's.
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:ref:${var.trusted_ref}:job_workflow_ref:${var.github_repository}/${var.deploy_workflow}@${var.trusted_ref}"]
+      values = [
+        "repo:${var.github_repository}:ref:refs/heads/main:ref:refs/heads/main:job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml@refs/heads/main",
+        "repo:${var.github_repository}:ref:refs/heads/main:job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml@refs/heads/main",
+      ]
     }
   }
 
@@ -48,7 +56,7 @@ data "aws_iam_policy_document" "plan_assume" {
       condition {
         test     = "StringLike"
         variable = "token.actions.githubusercontent.com:sub"
-        values   = ["repo:${var.github_repository}:pull_request:job_workflow_ref:${var.github_repository}/${var.plan_workflow}@refs/pull/*/merge"]
+        values   = ["repo:${var.github_repository}:pull_request:ref:refs/pull/*/merge:job_workflow_ref:${var.github_repository}/.github/workflows/plan.yml@refs/pull/*/merge"]
       }
     }
   }

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "environment" {
-  description = "GitHub environment whose deployment jobs may assume the deploy and Terraform roles; also the value of the environment tag (provider default_tags, SAM template) that selects the environment's KMS key, user pool and HTTP API."
+  description = "GitHub environment whose jobs on main may assume the deploy, Terraform (deploy-environment.yml) and smoke (smoke-environment.yml) roles; also the value of the environment tag (provider default_tags, SAM template) that selects the environment's KMS key, user pool and HTTP API."
   type        = string
 
   validation {
@@ -54,7 +54,7 @@ variable "kms_key_arn" {
 }
 
 variable "user_pool_arn" {
-  description = "ARN of the environment's Cognito user pool, where the smoke test (deploy role) manages a throw-away user."
+  description = "ARN of the environment's Cognito user pool."
   type        = string
 }
 
@@ -100,7 +100,7 @@ variable "state_kms_key_alias" {
 }
 
 variable "max_session_duration" {
-  description = "Maximum session length of the deploy, Terraform and plan roles in seconds."
+  description = "Maximum session length of the deploy, Terraform, plan and smoke roles in seconds."
   type        = number
   default     = 3600
 
@@ -118,29 +118,6 @@ variable "permissions_boundary_arn" {
 variable "data_role_arns" {
   description = "Roles named in the boundary, key and bucket policies as readers of upload data or users of the key: the Terraform role may not delete them."
   type        = list(string)
-}
-
-variable "deploy_workflow" {
-  description = "The promotion workflow file whose jobs may assume the deploy, Terraform and (on the trusted ref) plan roles."
-  type        = string
-  default     = ".github/workflows/deploy-environment.yml"
-}
-
-variable "plan_workflow" {
-  description = "The pull-request plan workflow file."
-  type        = string
-  default     = ".github/workflows/plan.yml"
-}
-
-variable "trusted_ref" {
-  description = "The only ref whose promotion workflow may deploy or apply."
-  type        = string
-  default     = "refs/heads/main"
-
-  validation {
-    condition     = can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", var.trusted_ref)) && !strcontains(var.trusted_ref, "*")
-    error_message = "trusted_ref must be one branch or tag ref, without wildcards."
-  }
 }
 
 variable "plan_on_pull_requests" {

@@ -2,20 +2,33 @@
 
 Built-in CKV_AWS_358 accepts `StringLike` with wildcards such as
 `repo:org/repo:*`, which lets any branch, tag or pull request assume the
-role. And `repo:ORG/REPO:environment:<env>` alone lets any branch whose
-workflow declares that environment in: the environment's protection rules
-are settings outside the repository. So the repository customises GitHub's
-subject to carry the calling workflow and its ref (include_claim_keys repo,
-context, job_workflow_ref), and the trust names them.
+role. `repo:ORG/REPO:environment:<env>` alone lets any branch whose workflow
+declares that environment in. And the workflow file alone
+(`job_workflow_ref:.../deploy-environment.yml@refs/heads/main`) is not enough
+either: any branch can call main's copy of a reusable workflow (finding 1 of
+the review). So the repository customises GitHub's subject to carry the
+caller's ref as well (include_claim_keys repo, context, ref,
+job_workflow_ref), and the trust names all of them.
 
 For GitHub's provider (`token.actions.githubusercontent.com:` keys):
 - `aud` is pinned by StringEquals to exactly ["sts.amazonaws.com"];
-- every `sub` value is `repo:R:<context>:job_workflow_ref:R/<workflow file>@<ref>`
-  with context `environment:<name>` or `ref:<ref>` (StringEquals, no
-  wildcard, ref `refs/heads/...` or `refs/tags/...`), or
-  `repo:R:pull_request:job_workflow_ref:R/<workflow file>@refs/pull/*/merge`
-  (StringLike; that `*` is the only wildcard allowed). R, the names, the
-  file and the ref may be Terraform references.
+- every `sub` value is one of (R the same repository in both places):
+  - `repo:R:environment:<name>:ref:refs/heads/main:job_workflow_ref:R/<file>@refs/heads/main`
+    (StringEquals), <file> deploy-environment.yml or smoke-environment.yml;
+  - `repo:R:ref:refs/heads/main:ref:refs/heads/main:job_workflow_ref:R/<file>@refs/heads/main`
+    (StringEquals; also with the ref written once), <file> deploy-environment.yml:
+    the promotion workflow's plan job, which declares no environment;
+  - `repo:R:pull_request:ref:refs/pull/*/merge:job_workflow_ref:R/<file>@refs/pull/*/merge`
+    (StringLike; those `*` are the only wildcards allowed), <file> plan.yml;
+- the right jobs for the role, by its Terraform name: a trust named *plan*
+  takes only the plan job on main and pull requests (never an environment's
+  job); one named *smoke* only smoke-environment.yml in an environment; any
+  other (deploy, Terraform) only deploy-environment.yml in an environment. So
+  the deploy job cannot assume the smoke role, the smoke job cannot assume
+  the deploy or Terraform roles, and the plan job (no environment, so no
+  reviewers) reaches none of them.
+R and the environment's name may be Terraform references; the refs and the
+files are written out, so that this check can read them.
 Other web-identity providers need aud and sub pinned by StringEquals.
 """
 
@@ -47,19 +60,30 @@ WEB_IDENTITY = ("sts:AssumeRoleWithWebIdentity",)
 
 GITHUB = "token.actions.githubusercontent.com:"
 GITHUB_AUDIENCE = ["sts.amazonaws.com"]
+DEPLOY_WORKFLOW = ".github/workflows/deploy-environment.yml"
+SMOKE_WORKFLOW = ".github/workflows/smoke-environment.yml"
+PLAN_WORKFLOW = ".github/workflows/plan.yml"
 _REF = r"(?:var|local)\.[A-Za-z0-9_.]+"
 _REPO = rf"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+|{_REF})"
 _NAME = rf"(?:[A-Za-z0-9_.-]+|{_REF})"
-_WORKFLOW = rf"(?:\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml|{_REF})"
-_GIT_REF = rf"(?:refs/(?:heads|tags)/[A-Za-z0-9_./-]+|{_REF})"
-GITHUB_SUBJECT = re.compile(
-    rf"^repo:{_REPO}:(?:environment:{_NAME}|ref:{_GIT_REF})"
-    rf":job_workflow_ref:{_REPO}/{_WORKFLOW}@{_GIT_REF}$"
+_FILE = r"(?P<file>\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml)"
+_MAIN = "refs/heads/main"
+# A job that declares an environment: context `environment:<name>`, then `ref`.
+ENVIRONMENT_SUBJECT = re.compile(
+    rf"^repo:(?P<repo>{_REPO}):environment:{_NAME}:ref:{_MAIN}"
+    rf":job_workflow_ref:(?P=repo)/{_FILE}@{_MAIN}$"
+)
+# A job without one: context `ref:<ref>`, then `ref` again (or once).
+MAIN_SUBJECT = re.compile(
+    rf"^repo:(?P<repo>{_REPO}):ref:{_MAIN}(?::ref:{_MAIN})?"
+    rf":job_workflow_ref:(?P=repo)/{_FILE}@{_MAIN}$"
 )
 # Pull requests: any merge ref, but only through one workflow file (StringLike).
-GITHUB_PULL_REQUEST_SUBJECT = re.compile(
-    rf"^repo:{_REPO}:pull_request:job_workflow_ref:{_REPO}/{_WORKFLOW}@refs/pull/\*/merge$"
+PULL_REQUEST_SUBJECT = re.compile(
+    rf"^repo:(?P<repo>{_REPO}):pull_request:ref:refs/pull/\*/merge"
+    rf":job_workflow_ref:(?P=repo)/{_FILE}@refs/pull/\*/merge$"
 )
+ENVIRONMENT_WORKFLOWS = (DEPLOY_WORKFLOW, SMOKE_WORKFLOW)
 
 
 def _claim_values(statement: Statement, claim: str) -> list[str] | None:
@@ -79,12 +103,35 @@ def _claim_values(statement: Statement, claim: str) -> list[str] | None:
                 operator == "StringLike"
                 and key.startswith(GITHUB)
                 and claim == "sub"
-                and all(GITHUB_PULL_REQUEST_SUBJECT.match(t) for t in texts)
+                and all(PULL_REQUEST_SUBJECT.match(t) for t in texts)
             )
             if not pull_requests and (operator != "StringEquals" or any(map(has_wildcard, texts))):
                 return None  # StringLike/ForAnyValue or a wildcard widens the trust
             exact.extend(texts)
     return exact
+
+
+def _is_github(statement: Statement) -> bool:
+    return any(
+        key.startswith(GITHUB) for entries in conditions(statement).values() for key in entries
+    )
+
+
+def github_subject(subject: str) -> tuple[str, str] | None:
+    """(kind, workflow file) of an allowed GitHub subject, or None.
+
+    kind is "environment", "main" or "pull_request"; the file must be the one
+    that kind of job runs in this repository.
+    """
+    for kind, pattern, files in (
+        ("environment", ENVIRONMENT_SUBJECT, ENVIRONMENT_WORKFLOWS),
+        ("main", MAIN_SUBJECT, (DEPLOY_WORKFLOW,)),
+        ("pull_request", PULL_REQUEST_SUBJECT, (PLAN_WORKFLOW,)),
+    ):
+        match = pattern.match(subject)
+        if match:
+            return (kind, match["file"]) if match["file"] in files else None
+    return None
 
 
 def trust_is_pinned(statement: Statement) -> bool:
@@ -95,23 +142,57 @@ def trust_is_pinned(statement: Statement) -> bool:
     sub = _claim_values(statement, "sub")
     if not aud or not sub or not all(aud) or not all(sub):
         return False
-    github = any(
-        key.startswith(GITHUB) for entries in conditions(statement).values() for key in entries
-    )
-    if not github:
+    if not _is_github(statement):
         return True
-    return sorted(set(aud)) == GITHUB_AUDIENCE and all(
-        GITHUB_SUBJECT.match(v) or GITHUB_PULL_REQUEST_SUBJECT.match(v) for v in sub
-    )
+    return sorted(set(aud)) == GITHUB_AUDIENCE and all(github_subject(v) for v in sub)
 
 
-def _result(statements: list[Statement]) -> CheckResult:
+def _subjects(statement: Statement) -> list[str]:
+    return [
+        normalise_expression(v)
+        for entries in conditions(statement).values()
+        for key, values in entries.items()
+        if key.startswith(GITHUB) and key.endswith(":sub")
+        for v in values
+    ]
+
+
+def trust_fits_its_role(statements: list[Statement], name: str) -> bool:
+    """The whole trust (every federated statement) names the right jobs for `name`.
+
+    A trust named *plan* takes the plan job on main and pull requests, never an
+    environment's job; one named *smoke* only smoke-environment.yml in an
+    environment; any other (deploy, Terraform) only deploy-environment.yml in
+    an environment. Trusts without GitHub subjects are not concerned.
+    """
+    found = [github_subject(s) for st in statements for s in _subjects(st)]
+    if not found:
+        return True
+    if None in found:
+        return False
+    kinds = {kind for kind, _ in filter(None, found)}
+    files = {file for kind, file in filter(None, found) if kind == "environment"}
+    lowered = name.lower()
+    if "plan" in lowered:
+        return kinds <= {"main", "pull_request"}
+    wanted = SMOKE_WORKFLOW if "smoke" in lowered else DEPLOY_WORKFLOW
+    return kinds == {"environment"} and files == {wanted}
+
+
+def _block_name(conf: dict[str, Any]) -> str:
+    """The Terraform name of the checked block (`deploy` of `...aws_iam_role.deploy`)."""
+    return str(conf.get("__address__", "")).rsplit(".", 1)[-1]
+
+
+def _result(statements: list[Statement], name: str) -> CheckResult:
     federated = [
         s for s in statements if is_allow(s) and any_action_matches(actions(s), WEB_IDENTITY)
     ]
     if not federated:
         return CheckResult.UNKNOWN
-    return CheckResult.PASSED if all(trust_is_pinned(s) for s in federated) else CheckResult.FAILED
+    pinned = all(trust_is_pinned(s) for s in federated)
+    fits = trust_fits_its_role(federated, name)
+    return CheckResult.PASSED if pinned and fits else CheckResult.FAILED
 
 
 class RoleTrust(BaseResourceCheck):
@@ -128,8 +209,10 @@ class RoleTrust(BaseResourceCheck):
         policy = parse_policy(raw)
         if policy is None and isinstance(raw, str) and "AssumeRoleWithWebIdentity" in raw:
             return CheckResult.FAILED  # a federated trust we cannot read fails closed
-        return _result(policy_statements(policy) if policy else [])
+        return _result(policy_statements(policy) if policy else [], _block_name(conf))
 
 
 check = RoleTrust()
-data_check = PolicyDocumentCheck("CKV_SUP_5", NAME, lambda conf: _result(document_statements(conf)))
+data_check = PolicyDocumentCheck(
+    "CKV_SUP_5", NAME, lambda conf: _result(document_statements(conf), _block_name(dict(conf)))
+)

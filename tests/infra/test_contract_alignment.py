@@ -297,7 +297,6 @@ def test_workflow_assumes_the_terraform_role_in_the_environment() -> None:
     assert roles == [
         "${{ vars.AWS_TERRAFORM_ROLE_ARN }}",
         "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
-        "${{ vars.AWS_SMOKE_ROLE_ARN }}",
     ]
     assert job["environment"] == "${{ inputs.environment }}"
 
@@ -311,10 +310,11 @@ def test_terraform_role_trusts_exactly_the_github_environment() -> None:
     )
     main = (GITHUB_OIDC / "main.tf").read_text()
     assume = main[main.index('data "aws_iam_policy_document" "environment_assume"') :]
-    # The environment, and only the promotion workflow on the trusted ref.
+    # The environment, the caller's ref, and only the promotion workflow on main.
     subject = (
-        '"repo:${var.github_repository}:environment:${var.environment}'
-        ':job_workflow_ref:${var.github_repository}/${var.deploy_workflow}@${var.trusted_ref}"'
+        '"repo:${var.github_repository}:environment:${var.environment}:ref:refs/heads/main'
+        ':job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml'
+        '@refs/heads/main"'
     )
     assert subject in assume
     assert '["sts.amazonaws.com"]' in assume

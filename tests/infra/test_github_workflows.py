@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from gate.workflow_refs import refuses_other_refs
+
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
@@ -35,7 +37,13 @@ def _steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
 
 def test_there_are_workflows() -> None:
     names = {path.name for path in WORKFLOWS}
-    assert {"gate.yml", "plan.yml", "deploy.yml", "deploy-environment.yml"} <= names
+    assert {
+        "gate.yml",
+        "plan.yml",
+        "deploy.yml",
+        "deploy-environment.yml",
+        "smoke-environment.yml",
+    } <= names
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
@@ -43,8 +51,8 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None
     seen: dict[str, str] = {}
     for line in _uses_lines(path):
         reference = line.split("uses:", 1)[1].split("#", 1)[0].strip()
-        if reference.startswith("./"):
-            continue  # this repository, at this commit
+        if reference.startswith("$/"):
+            continue  # this repository, at the running commit
         match = PINNED.search(line)
         assert match, f"{path.name}: not pinned to a full SHA with a version comment: {line}"
         action, sha = match.group(1), match.group(2)
@@ -94,16 +102,60 @@ def test_run_scripts_take_context_through_env_only(path: Path) -> None:
 
 def test_promotion_runs_dev_then_stage_then_prod_with_the_same_digests() -> None:
     jobs = _load(GITHUB / "workflows" / "deploy.yml")["jobs"]
-    assert jobs["stage"]["needs"] == ["build", "dev"]
-    assert jobs["prod"]["needs"] == ["build", "stage"]
+    assert jobs["dev"]["needs"] == "build"
+    assert jobs["stage"]["needs"] == ["build", "smoke-dev"]
+    assert jobs["prod"]["needs"] == ["build", "smoke-stage"]
     for env in ("dev", "stage", "prod"):
-        assert jobs[env]["uses"] == "./.github/workflows/deploy-environment.yml"
+        assert jobs[env]["uses"] == "$/.github/workflows/deploy-environment.yml"
         assert jobs[env]["with"] == {
             "environment": env,
             "upload-api-digest": "${{ needs.build.outputs.upload-api-digest }}",
             "processor-digest": "${{ needs.build.outputs.processor-digest }}",
         }
         assert "secrets" not in jobs[env]
+
+
+def test_each_environment_is_smoke_tested_by_its_own_workflow_before_the_next() -> None:
+    jobs = _load(GITHUB / "workflows" / "deploy.yml")["jobs"]
+    assert set(jobs) == {"build", "dev", "stage", "prod", "smoke-dev", "smoke-stage", "smoke-prod"}
+    for env in ("dev", "stage", "prod"):
+        smoke = jobs[f"smoke-{env}"]
+        assert smoke["needs"] == env
+        assert smoke["uses"] == "$/.github/workflows/smoke-environment.yml"
+        assert smoke["with"] == {"environment": env}
+        assert smoke["permissions"] == {"contents": "read", "id-token": "write"}
+        assert "secrets" not in smoke
+    # The deploy job no longer holds the smoke role or runs the smoke test.
+    deploy_text = (GITHUB / "workflows" / "deploy-environment.yml").read_text()
+    assert "AWS_SMOKE_ROLE_ARN }}" not in deploy_text
+    assert "make smoke" not in deploy_text
+    workflow = _load(GITHUB / "workflows" / "smoke-environment.yml")
+    assert set(workflow[True]) == {"workflow_call"}  # PyYAML reads the `on` key as a boolean
+    assert set(workflow[True]["workflow_call"]["inputs"]) == {"environment"}
+    assert set(workflow["jobs"]) == {"smoke"}
+    job = workflow["jobs"]["smoke"]
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    roles = [
+        step["with"]["role-to-assume"]
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
+    ]
+    assert roles == ["${{ vars.AWS_SMOKE_ROLE_ARN }}"]
+    assert job["steps"][-1]["run"] == 'make smoke ENV="$ENVIRONMENT"'
+
+
+def test_reusable_calls_pass_exactly_the_inputs_the_called_workflow_declares() -> None:
+    # actionlint checks the inputs of `./` calls only; these are `$/` calls.
+    for path in WORKFLOWS:
+        for name, job in _load(path)["jobs"].items():
+            if "uses" not in job:
+                continue
+            called = ROOT / str(job["uses"]).removeprefix("$/")
+            assert called.is_file(), f"{path.name}: job {name} calls a missing workflow"
+            inputs = _load(called)[True]["workflow_call"]["inputs"]
+            required = {key for key, spec in inputs.items() if spec.get("required")}
+            assert required <= set(job.get("with", {})) <= set(inputs), f"{path.name}: {name}"
 
 
 def test_the_deploying_job_declares_its_environment_and_never_cancels() -> None:
@@ -207,10 +259,113 @@ def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> No
         *(f"environments/{root}" for root in ("bootstrap", "dev", "stage", "prod", "local")),
         *(str(p.parent.relative_to(ROOT)) for p in ROOT.glob("modules/*/main.tf")),
     }
-    assert sorted(p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")) == [
+    assert sorted({p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")}) == [
+        "audit-trail",
+        "auth",
         "malware-protection",
         "metadata-table",
+        "permissions-boundary",
         "pipeline",
         "platform",
         "secure-bucket",
     ]
+
+
+# ------------------------------------------------- credentials only for main (finding 1)
+
+REUSABLE = ("deploy-environment.yml", "smoke-environment.yml")
+PROMOTION = "$GITHUB_REPOSITORY/.github/workflows/deploy.yml@refs/heads/main"
+REFUSAL = [
+    '[[ $GITHUB_REF == "refs/heads/main" ]] || { echo "::error::only main deploys"; exit 1; }',
+    f'[[ $GITHUB_WORKFLOW_REF == "{PROMOTION}" ]] ||',
+    '{ echo "::error::only deploy.yml deploys"; exit 1; }',
+    '[[ $GITHUB_EVENT_NAME == "push" ]] || '
+    '{ echo "::error::only a push to main deploys"; exit 1; }',
+]
+
+
+def _credentialed_jobs(path: Path) -> dict[str, dict[str, Any]]:
+    return {
+        name: job
+        for name, job in _load(path)["jobs"].items()
+        if job.get("permissions", {}).get("id-token") == "write" and "steps" in job
+    }
+
+
+def test_the_promotion_workflow_runs_only_for_pushes_to_main() -> None:
+    # The reusable workflows' first step accepts exactly this trigger.
+    assert _load(GITHUB / "workflows" / "deploy.yml")[True] == {"push": {"branches": ["main"]}}
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_reusable_jobs_refuse_every_caller_but_main_before_anything_else(name: str) -> None:
+    workflow = _load(GITHUB / "workflows" / name)
+    jobs = _credentialed_jobs(GITHUB / "workflows" / name)
+    assert set(jobs) == set(workflow["jobs"])  # every job holds a token
+    for job_name, job in jobs.items():
+        first = job["steps"][0]
+        assert first["name"] == "Refuse any caller but the promotion workflow on main", job_name
+        assert set(first) == {"name", "run"}  # no if, no continue-on-error, no env overrides
+        assert [line.strip() for line in first["run"].splitlines()] == REFUSAL
+        assert refuses_other_refs(first, job, workflow)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_job_with_an_oidc_token_runs_a_repository_action(path: Path) -> None:
+    for name, job in _credentialed_jobs(path).items():
+        for step in job["steps"]:
+            uses = str(step.get("uses", ""))
+            assert not uses.startswith(("./", "$/")), f"{path.name}: job {name} runs {uses}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_zizmor_finding_is_silenced(path: Path) -> None:
+    assert "zizmor" + ":" not in path.read_text()
+
+
+def test_python_and_uv_are_the_versions_the_makefile_expects() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    uv_version = re.search(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE)
+    assert uv_version
+    seen = 0
+    for path in WORKFLOWS:
+        credentialed = _credentialed_jobs(path)
+        for name, job in _load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.startswith("actions/setup-python@"):
+                    assert step["with"]["python-version"] == "3.11"
+                if uses.startswith("astral-sh/setup-uv@"):
+                    seen += 1
+                    assert step["with"]["version"] == uv_version.group(1)
+                    # A job with a token never restores a cache another run wrote.
+                    expected = "false" if name in credentialed else step["with"]["enable-cache"]
+                    assert step["with"]["enable-cache"] == expected, f"{path.name}: {name}"
+    assert seen == 5  # gate, plan, the plan and deploy jobs, the smoke job
+
+
+def test_the_roles_trust_these_workflow_files_on_main_in_the_documented_subject() -> None:
+    oidc = ROOT / "modules" / "github-oidc"
+    readme = (oidc / "README.md").read_text()
+    keys = re.search(r"'include_claim_keys\[\]=(\w+)'.*", readme)
+    assert keys
+    claim_keys = re.findall(r"'include_claim_keys\[\]=(\w+)'", keys.group(0))
+    assert claim_keys == ["repo", "context", "ref", "job_workflow_ref"]
+    subjects = re.findall(r'"(repo:\$\{var\.github_repository\}:[^"]+)"', (
+        (oidc / "main.tf").read_text() + (oidc / "plan.tf").read_text()
+    ))  # fmt: skip
+    repo = "${var.github_repository}"
+    main = "refs/heads/main"
+    workflow = f"{repo}/.github/workflows"
+    assert sorted(subjects) == sorted([
+        f"repo:{repo}:environment:${{var.environment}}:ref:{main}"
+        f":job_workflow_ref:{workflow}/deploy-environment.yml@{main}",
+        f"repo:{repo}:environment:${{var.environment}}:ref:{main}"
+        f":job_workflow_ref:{workflow}/smoke-environment.yml@{main}",
+        f"repo:{repo}:ref:{main}:ref:{main}:job_workflow_ref:{workflow}/deploy-environment.yml@{main}",
+        f"repo:{repo}:ref:{main}:job_workflow_ref:{workflow}/deploy-environment.yml@{main}",
+        f"repo:{repo}:pull_request:ref:refs/pull/*/merge"
+        f":job_workflow_ref:{workflow}/plan.yml@refs/pull/*/merge",
+    ])  # fmt: skip
+    for name in ("deploy-environment.yml", "smoke-environment.yml", "plan.yml"):
+        assert (GITHUB / "workflows" / name).is_file()

@@ -14,6 +14,8 @@ const STALE = [
   /^label "(ubuntu-24\.04|ubuntu-24\.04-arm|ubuntu-22\.04-arm)" is unknown\./,
   // The `vars` context (configuration variables), added to GitHub in 2023.
   /^undefined variable "vars"\./,
+  // GitHub's self-repository syntax (`uses: $/...`), which zizmor's self-repository audit asks for.
+  /^reusable workflow call "\$\/\.github\/workflows\/[\w.-]+\.ya?ml" at "uses" is not following the format /,
 ];
 
 const dir = process.argv[2] ?? ".github/workflows";

@@ -53,10 +53,11 @@ from gate.tools import (
     offline_env,
     tool,
 )
+from gate.workflow_refs import workflow_refs_result
 
 REPORTS = REPO_ROOT / "reports"
 TOOL_DIRS = ("checkov", "cfn-lint", "sam-validate", "zizmor", "hadolint", "bandit",
-             "detect-secrets", "suppressions")  # fmt: skip
+             "detect-secrets", "suppressions", "workflow-refs")  # fmt: skip
 # Not environments/local: it is the emulator's root (loopback endpoints, moto's
 # dummy credentials), never deployed; the module it calls is scanned here
 # through the three AWS roots.
@@ -290,8 +291,9 @@ def main() -> int:
             result = future.result()
             results.append(result)
             print(f"{result.name:<42} {result.headline()}  {result.seconds:5.1f}s", flush=True)
-    results.append(suppressions_result())
-    print(f"{results[-1].name:<42} {results[-1].headline()}  {results[-1].seconds:5.1f}s")
+    for local_check in (suppressions_result, workflow_refs_result):
+        results.append(local_check())
+        print(f"{results[-1].name:<42} {results[-1].headline()}  {results[-1].seconds:5.1f}s")
     order = {job.name: i for i, job in enumerate(all_jobs)}
     results.sort(key=lambda r: order.get(r.name, len(order)))
     total = time.monotonic() - started
