@@ -63,9 +63,10 @@ variable "object_reader_role_arns" {
 }
 
 variable "malware_scan" {
-  description = "GuardDuty Malware Protection's verdict tag on uploads and its scanner's role (see modules/secure-bucket); null when uploads are not scanned."
+  description = "GuardDuty Malware Protection's verdict tag on uploads (key, clean and threats-found values, from the data contract) and its scanner's role (see modules/secure-bucket): the bucket policy lets nobody but the scanner read an object not tagged clean. null when uploads are not scanned."
   type = object({
     tag_key          = string
+    clean            = string
     threats_found    = string
     scanner_role_arn = string
   })

@@ -167,6 +167,8 @@ def test_runtime_environment_matches_the_contract(template: dict[str, Any]) -> N
     assert api["AWS_LWA_READINESS_CHECK_PATH"] == "/health"
     assert processor["POWERTOOLS_SERVICE_NAME"] == "processor"
     assert processor["POWERTOOLS_METRICS_NAMESPACE"] == "SecureUpload"
+    # Both functions take the bucket from Terraform's parameter, never from an item.
+    assert processor["UPLOAD_BUCKET"] == api["UPLOAD_BUCKET"]
     assert "AWS_ENDPOINT_URL" not in api  # local stack only
 
 

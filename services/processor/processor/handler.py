@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from processor.models import FileStreamRecord
-from processor.service import FAILED, PROCESSED, QUARANTINED, FileProcessor
+from processor.service import FAILED, LOCATION_REFUSED, PROCESSED, QUARANTINED, FileProcessor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,7 +32,13 @@ def _processor() -> FileProcessor:
     # cached so warm invocations reuse the connections.
     s3: S3Client = boto3.client("s3", config=_BOTO_CONFIG)
     dynamodb: DynamoDBClient = boto3.client("dynamodb", config=_BOTO_CONFIG)
-    return FileProcessor(s3=s3, dynamodb=dynamodb, table_name=os.environ["FILES_TABLE"])
+    return FileProcessor(
+        s3=s3,
+        dynamodb=dynamodb,
+        table_name=os.environ["FILES_TABLE"],
+        # The one bucket objects are read from; an item naming another is refused.
+        bucket=os.environ["UPLOAD_BUCKET"],
+    )
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -56,6 +62,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="FilesProcessed", unit=MetricUnit.Count, value=1)
     elif outcome.status == FAILED:
         metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+        if outcome.failure_reason == LOCATION_REFUSED:
+            # An item pointing at a location not its own: worth an alarm of its own.
+            metrics.add_metric(name="StoredLocationsRefused", unit=MetricUnit.Count, value=1)
     elif outcome.status == QUARANTINED:
         metrics.add_metric(name="FilesQuarantined", unit=MetricUnit.Count, value=1)
     logger.info("File processed", extra=outcome.as_dict())

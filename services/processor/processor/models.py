@@ -17,6 +17,9 @@ class FileImage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     file_id: str = Field(min_length=1)
+    # The object's key derives from these; an item without them is refused unread.
+    owner: str = ""
+    file_name: str = ""
     bucket: str = Field(min_length=3)
     s3_key: str = Field(min_length=1)
     size_bytes: int = Field(ge=0)
@@ -32,6 +35,8 @@ class FileImage(BaseModel):
             size_bytes=self.size_bytes,
             sha256=self.sha256,
             content_type=self.content_type,
+            owner=self.owner,
+            file_name=self.file_name,
         )
 
 

@@ -78,6 +78,10 @@ class UploadedFile:
     size_bytes: int
     sha256: str
     content_type: str
+    # What the object's key derives from; bucket and s3_key above are only compared
+    # with it. Empty ones derive no key, so the service refuses the file unread.
+    owner: str = ""
+    file_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,12 @@
 
 The AWS clients are passed in (nothing here builds one or knows about
 Lambda); the rules themselves are pure functions in rules.py.
+
+No stored location is trusted: the object is read in the configured bucket at
+the key derived from the item's owner, file id and name (upload_contract's
+object_key), and an item whose stored bucket or key differ is marked FAILED
+without a byte being read. Anyone able to write the files table could otherwise
+point an item at another user's object and learn its size, hash or type.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from processor.rules import (
     UploadedFile,
     detect_content_type,
 )
-from upload_contract import ScanVerdict, Status, timestamp
+from upload_contract import ScanVerdict, Status, object_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -36,6 +42,8 @@ FAILED: Final = Status.FAILED.value
 QUARANTINED: Final = Status.QUARANTINED.value
 READ_CHUNK_BYTES: Final = 1024 * 1024
 MAX_REASON_CHARS: Final = 1000
+# The failure reason of an item whose stored bucket or key is not the derived one.
+LOCATION_REFUSED: Final = "stored location refused: it is not where this file's key derives to"
 
 # Error codes AWS documents as retryable; anything 5xx counts as well.
 _TRANSIENT_CODES: Final = frozenset(
@@ -163,7 +171,7 @@ def _read_failed(error: ClientError | BotoCoreError, bucket: str, key: str, what
 
 def scan_verdict(s3: S3Client, bucket: str, key: str) -> tuple[str, str | None]:
     """The malware scan verdict of the object's current version, and that version's id
-    (None in an unversioned bucket); MalwareScanNotFinishedError while it has none."""
+    (None only from an unversioned bucket); MalwareScanNotFinishedError while it has none."""
     try:
         tagging = s3.get_object_tagging(Bucket=bucket, Key=key)
     except (ClientError, BotoCoreError) as error:
@@ -206,6 +214,8 @@ class FileProcessor:
     s3: S3Client
     dynamodb: DynamoDBClient
     table_name: str
+    # The upload bucket, from configuration: the only bucket the processor reads.
+    bucket: str
     checks: Sequence[Check] = DEFAULT_CHECKS
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -217,13 +227,26 @@ class FileProcessor:
             # A redelivery: the work was done before, report what was recorded.
             return _outcome_from_item(file.file_id, existing, duplicate=True)
 
+        key = self._derived_key(file)
+        if key is None:
+            return self._record(file.file_id, FAILED, failure_reason=LOCATION_REFUSED)
+        return self._check(file, key)
+
+    def _check(self, file: UploadedFile, key: str) -> Outcome:
+        """Verdict, then the bytes of the version it is for, then the checks."""
         try:
-            # The verdict first: a quarantined object is never read (its reads are denied).
-            verdict, version_id = scan_verdict(self.s3, file.bucket, file.s3_key)
+            # The verdict first: only a version the scan cleared is read (the bucket
+            # policy denies reads of every other one).
+            verdict, version_id = scan_verdict(self.s3, self.bucket, key)
             if verdict != ScanVerdict.CLEAN:
                 return self._record_not_clean(file.file_id, verdict)
+            if version_id is None:
+                # Downloads are pinned to the version recorded here: without one there
+                # is nothing to pin (the bucket is not versioned). Not the file's fault.
+                logger.error("No version id for a scanned object", extra={"s3_key": key})
+                raise ProcessingConfigurationError("the upload bucket returned no version id")
             # The version the verdict is for: the bytes checked are the bytes scanned.
-            facts = inspect_object(self.s3, file.bucket, file.s3_key, version_id)
+            facts = inspect_object(self.s3, self.bucket, key, version_id)
         except ObjectUnreadableError as error:
             return self._record(file.file_id, FAILED, failure_reason=str(error))
 
@@ -235,7 +258,37 @@ class FileProcessor:
                 detected=facts.detected_content_type,
                 failure_reason="; ".join(reasons),
             )
-        return self._record(file.file_id, PROCESSED, detected=facts.detected_content_type)
+        return self._record(
+            file.file_id,
+            PROCESSED,
+            detected=facts.detected_content_type,
+            scanned_version_id=version_id,
+        )
+
+    def _derived_key(self, file: UploadedFile) -> str | None:
+        """The object's key, derived from owner, file id and name; None (logged) when the
+        item cannot derive one or its stored bucket or key is not the derived location."""
+        try:
+            key = object_key(file.owner, file.file_id, file.file_name)
+        except ValueError as error:
+            key, problem = None, str(error)
+        else:
+            problem = "stored bucket or key differs from the derived location"
+            if (file.bucket, file.s3_key) == (self.bucket, key):
+                return key
+        # Someone wrote the item who should not have, or a bug did: a security event.
+        logger.error(
+            "Refusing a file whose stored location is not its own",
+            extra={
+                "problem": problem,
+                "owner": file.owner,
+                "stored_bucket": file.bucket,
+                "stored_s3_key": file.s3_key,
+                "expected_bucket": self.bucket,
+                "expected_s3_key": key,
+            },
+        )
+        return None
 
     def _record_not_clean(self, file_id: str, verdict: str) -> Outcome:
         if verdict == ScanVerdict.THREATS_FOUND:
@@ -263,6 +316,7 @@ class FileProcessor:
         *,
         detected: str | None = None,
         failure_reason: str | None = None,
+        scanned_version_id: str | None = None,
     ) -> Outcome:
         now = timestamp(self.clock())
         sets = ["#status = :status", "processed_at = :now", "updated_at = :now"]
@@ -278,6 +332,11 @@ class FileProcessor:
             failure_reason = failure_reason[:MAX_REASON_CHARS]
             sets.append("failure_reason = :reason")
             values[":reason"] = {"S": failure_reason}
+        if scanned_version_id is not None:
+            # In the same conditional write as PROCESSED: a downloadable file always
+            # names the version that was scanned and checked.
+            sets.append("scanned_version_id = :version")
+            values[":version"] = {"S": scanned_version_id}
         try:
             self.dynamodb.update_item(
                 TableName=self.table_name,

@@ -17,9 +17,11 @@ table naming the upstream change that would remove it:
   a map and crashes. `"*"` is read as `{"AWS": "*"}`, which IAM treats alike.
 - S3 bucket-policy checks on object requests: moto evaluates them without the
   request's context, so every Deny with a Condition (TLS only, SSE-KMS with
-  our key) denies every request. The emulator skips conditional statements
-  and evaluates the rest as moto does; the policy itself is applied and read
-  back unchanged, and checkov checks its conditions.
+  our key, reads only of objects tagged clean by the malware scan) denies
+  every request. The emulator skips conditional statements and evaluates the
+  rest as moto does; the policy itself is applied and read back unchanged,
+  and `terraform test`, checkov and the end-to-end read-back check its
+  conditions. Nothing in the local stack relies on moto enforcing them.
 - IAM `GetAccountAuthorizationDetails` leaves out each managed policy's
   `PolicyName` and `PolicyId` (moto names them `name` and `id`), which the
   IAM escalation analysis reads.
@@ -57,7 +59,11 @@ table naming the upstream change that would remove it:
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
 
 Everything else is moto's own behaviour, switched on by configuration:
-executing state machines, no Docker for Lambda.
+executing state machines, no Docker for Lambda. Some of it the platform
+relies on and test_emulator.py pins, so an upgrade that loses it fails there:
+`If-None-Match: *` on PutObject (presigned too) and CompleteMultipartUpload
+answers 412 `PreconditionFailed` when the key has a current version, as S3
+does (a delete marker does not count), so no upload replaces an object.
 """
 
 from __future__ import annotations

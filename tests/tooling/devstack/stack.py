@@ -413,6 +413,8 @@ class DevStack:
         table = ssm["files_table_name"]
         function_environment = {
             "FILES_TABLE": table,
+            # The processor reads and checks objects only in this bucket.
+            "UPLOAD_BUCKET": ssm["upload_bucket_name"],
             "POWERTOOLS_SERVICE_NAME": "processor",
             "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
         }

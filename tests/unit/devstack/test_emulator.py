@@ -414,6 +414,115 @@ def test_a_part_whose_sha256_does_not_match_the_body_is_refused(endpoint: str, b
     s3.upload_part(**part, ChecksumSHA256=sha256(DATA))
 
 
+# ------------------------------------------------------------ conditional writes
+# moto's own behaviour, pinned: an upload never replaces an existing object.
+
+
+def precondition_failed(error: ClientError) -> bool:
+    return (
+        error.response["Error"]["Code"] == "PreconditionFailed"
+        and error.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    )
+
+
+def versions(s3: Any, bucket: str, key: str) -> list[str]:
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    return [v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key]
+
+
+@pytest.fixture
+def versioned(endpoint: str, bucket: str) -> str:
+    client(endpoint, "s3").put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    return bucket
+
+
+def test_a_put_if_none_match_refuses_an_existing_key(endpoint: str, versioned: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.put_object(Bucket=versioned, Key="k", Body=DATA, IfNoneMatch="*")
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket=versioned, Key="k", Body=b"other", IfNoneMatch="*")
+    assert precondition_failed(raised.value)
+    assert stored(s3, versioned, "k") == DATA
+    assert len(versions(s3, versioned, "k")) == 1
+
+
+def test_a_presigned_put_signed_with_if_none_match_cannot_replace(
+    endpoint: str, versioned: str
+) -> None:
+    s3 = client(endpoint, "s3")
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": versioned, "Key": "uploads/once", "IfNoneMatch": "*"}
+    )
+    assert "if-none-match" in url  # a signed header: the client must send it
+    first = httpx.put(url, content=DATA, headers={"If-None-Match": "*"})
+    assert first.status_code == 200, first.text
+
+    again = httpx.put(url, content=b"other", headers={"If-None-Match": "*"})
+    assert again.status_code == 412
+    assert error_code(again) == "PreconditionFailed"
+    without = httpx.put(url, content=b"other")
+    assert without.status_code == 403
+    assert error_code(without) == "SignatureDoesNotMatch"
+    assert stored(s3, versioned, "uploads/once") == DATA
+    assert len(versions(s3, versioned, "uploads/once")) == 1
+
+
+def test_a_multipart_completion_if_none_match_refuses_an_existing_key(
+    endpoint: str, versioned: str
+) -> None:
+    s3 = client(endpoint, "s3")
+    s3.put_object(Bucket=versioned, Key="big", Body=DATA)
+    upload_id = s3.create_multipart_upload(Bucket=versioned, Key="big")["UploadId"]
+    etag = s3.upload_part(
+        Bucket=versioned, Key="big", UploadId=upload_id, PartNumber=1, Body=b"other"
+    )["ETag"]
+    with pytest.raises(ClientError) as raised:
+        s3.complete_multipart_upload(
+            Bucket=versioned,
+            Key="big",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+            IfNoneMatch="*",
+        )
+    assert precondition_failed(raised.value)
+    assert stored(s3, versioned, "big") == DATA
+    assert len(versions(s3, versioned, "big")) == 1
+
+
+def test_a_put_if_none_match_may_follow_a_delete_marker(endpoint: str, versioned: str) -> None:
+    """As S3: a key whose current version is a delete marker has no object."""
+    s3 = client(endpoint, "s3")
+    s3.put_object(Bucket=versioned, Key="k", Body=b"old")
+    s3.delete_object(Bucket=versioned, Key="k")
+    s3.put_object(Bucket=versioned, Key="k", Body=DATA, IfNoneMatch="*")
+    assert stored(s3, versioned, "k") == DATA
+
+
+def test_the_clean_only_read_gate_is_not_enforced_locally(endpoint: str, bucket: str) -> None:
+    """The production statement is conditional, so the emulator skips it: nothing in the local
+    stack may depend on it (terraform test, checkov and the e2e read-back prove the policy)."""
+    s3 = client(endpoint, "s3")
+    gate = {
+        "Sid": "ReadsOnlyOfObjectsScannedClean",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {
+            "StringNotEquals": {
+                "s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "NO_THREATS_FOUND"
+            },
+            "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/scanner"},
+        },
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=tls_only_policy(bucket, [gate]))
+    s3.put_object(Bucket=bucket, Key="unscanned", Body=DATA)
+    assert stored(s3, bucket, "unscanned") == DATA
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][1] == gate
+
+
 # ------------------------------------------------------------ EventBridge to Lambda
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:processor"

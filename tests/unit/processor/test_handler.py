@@ -13,13 +13,14 @@ from aws_lambda_powertools.utilities.parser import ValidationError
 
 from processor import handler as handler_module
 from tests.support.aws import UploadResources, client, create_upload_resources, tag_scanned
-from upload_contract import ScanVerdict
+from upload_contract import ScanVerdict, object_key
 
 
 @pytest.fixture
 def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[UploadResources]:
     created = create_upload_resources()
     monkeypatch.setenv("FILES_TABLE", created.table)
+    monkeypatch.setenv("UPLOAD_BUCKET", created.bucket)
     handler_module._processor.cache_clear()
     yield created
     handler_module._processor.cache_clear()
@@ -33,7 +34,7 @@ def stream_record(
 ) -> dict[str, Any]:
     """A record as the Pipe hands it over: DynamoDB JSON, epoch creation time."""
     file_id = str(uuid.uuid4())
-    key = f"uploads/user-1/{file_id}/note.txt"
+    key = object_key("user-1", file_id, "note.txt")
     client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType="text/plain")
     tag_scanned(resources.bucket, key, verdict)
     image = {
@@ -108,6 +109,44 @@ def test_each_outcome_is_counted(
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     (metrics,) = [m for m in emitted if "CloudWatchMetrics" in m["_aws"]]
     assert metrics[metric] == [1.0]
+
+
+def test_a_record_pointing_at_another_users_object_is_failed_and_counted(
+    resources: UploadResources,
+    lambda_context: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    victim = stream_record(resources, b"the victim's bytes")
+    record = stream_record(resources, b"hello")
+    image = record["dynamodb"]["NewImage"]
+    image["s3_key"] = victim["dynamodb"]["NewImage"]["s3_key"]
+    client("dynamodb").put_item(TableName=resources.table, Item=image)
+
+    result = handler_module.handler(record, lambda_context)
+
+    assert result["status"] == "FAILED"
+    assert result["failure_reason"].startswith("stored location refused")
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (metrics,) = [m for m in emitted if "CloudWatchMetrics" in m.get("_aws", {})]
+    assert metrics["StoredLocationsRefused"] == [1.0]
+    (refusal,) = [r for r in caplog.records if r.getMessage().startswith("Refusing a file")]
+    assert refusal.levelname == "ERROR"
+    assert refusal.__dict__["stored_s3_key"] == image["s3_key"]["S"]
+
+
+def test_the_bucket_comes_from_the_environment(
+    resources: UploadResources, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = stream_record(resources, b"hello")
+    monkeypatch.setenv("UPLOAD_BUCKET", "another-bucket")
+    handler_module._processor.cache_clear()
+
+    result = handler_module.handler(record, lambda_context)
+
+    # The item names the real bucket, which is not the configured one: refused.
+    assert result["status"] == "FAILED"
+    assert result["failure_reason"].startswith("stored location refused")
 
 
 def test_a_redelivery_is_reported_as_duplicate(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from processor.models import FileImage
 from processor.rules import (
     OCTET_STREAM,
     UploadedFile,
@@ -22,6 +23,7 @@ from processor.rules import (
 )
 from processor.service import (
     FAILED,
+    LOCATION_REFUSED,
     PROCESSED,
     QUARANTINED,
     FileProcessor,
@@ -31,9 +33,11 @@ from processor.service import (
 )
 from tests.support.api import Api
 from tests.support.aws import UploadResources, client, create_upload_resources, tag_scanned
-from upload_contract import ScanVerdict
+from upload_contract import ScanVerdict, object_key
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+OWNER = "user-1"
+FILE_NAME = "file"
 FIXED_NOW = datetime(2026, 11, 26, 19, 12, 24, 123456, tzinfo=UTC)
 
 
@@ -50,9 +54,12 @@ def store(
     item_overrides: dict[str, Any] | None = None,
     verdict: str | None = ScanVerdict.CLEAN,
 ) -> UploadedFile:
-    """An uploaded file: object, item and (unless verdict is None) the malware scan's tag."""
+    """An uploaded file: object, item and (unless verdict is None) the malware scan's tag.
+
+    The object is stored at its derived key; item_overrides change only the item.
+    """
     file_id = str(uuid.uuid4())
-    key = f"uploads/user-1/{file_id}/file"
+    key = object_key(OWNER, file_id, FILE_NAME)
     client("s3").put_object(Bucket=resources.bucket, Key=key, Body=data, ContentType=content_type)
     if verdict is not None:
         tag_scanned(resources.bucket, key, verdict)
@@ -63,6 +70,8 @@ def store(
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         content_type=content_type,
+        owner=OWNER,
+        file_name=FILE_NAME,
     )
     for name, value in (item_overrides or {}).items():
         file = UploadedFile(**{**file.__dict__, name: value})
@@ -70,9 +79,10 @@ def store(
         TableName=resources.table,
         Item={
             "file_id": {"S": file_id},
-            "owner": {"S": "user-1"},
+            "owner": {"S": file.owner},
+            "file_name": {"S": file.file_name},
             "bucket": {"S": file.bucket},
-            "s3_key": {"S": key},
+            "s3_key": {"S": file.s3_key},
             "size_bytes": {"N": str(file.size_bytes)},
             "sha256": {"S": file.sha256},
             "content_type": {"S": file.content_type},
@@ -89,6 +99,7 @@ def processor(resources: UploadResources, **kwargs: Any) -> FileProcessor:
         s3=kwargs.pop("s3", client("s3")),
         dynamodb=kwargs.pop("dynamodb", client("dynamodb")),
         table_name=resources.table,
+        bucket=resources.bucket,
         clock=lambda: FIXED_NOW,
         **kwargs,
     )
@@ -113,6 +124,147 @@ def test_a_good_file_is_processed(resources: UploadResources) -> None:
     assert stored["detected_content_type"] == "text/plain"
     assert stored["processed_at"] == stored["updated_at"] == "2026-11-26T19:12:24.123456Z"
     assert "failure_reason" not in stored
+
+
+def test_processed_records_the_scanned_version_in_the_same_conditional_write(
+    resources: UploadResources,
+) -> None:
+    file = store(resources, b"hello world\n")
+    scanned = client("s3").get_object_tagging(Bucket=file.bucket, Key=file.s3_key)["VersionId"]
+    dynamodb = Recording(client("dynamodb"))
+
+    outcome = processor(resources, dynamodb=dynamodb).process(file)
+
+    assert outcome.status == PROCESSED
+    assert item(resources, file.file_id)["scanned_version_id"] == scanned
+    (update,) = dynamodb.calls_of("update_item")
+    assert update["ConditionExpression"] == "#status = :uploaded"
+    assert "scanned_version_id = :version" in update["UpdateExpression"]
+    assert update["ExpressionAttributeValues"][":status"] == {"S": PROCESSED}
+    assert update["ExpressionAttributeValues"][":version"] == {"S": scanned}
+
+
+@pytest.mark.parametrize(
+    ("verdict", "overrides"),
+    [
+        (ScanVerdict.THREATS_FOUND, {}),
+        ("UNSUPPORTED", {}),
+        (ScanVerdict.CLEAN, {"sha256": "0" * 64}),
+    ],
+    ids=["quarantined", "not-cleared", "failed-check"],
+)
+def test_only_a_processed_file_names_a_scanned_version(
+    resources: UploadResources, verdict: str, overrides: dict[str, Any]
+) -> None:
+    file = store(resources, b"hello world\n", verdict=verdict, item_overrides=overrides)
+
+    assert processor(resources).process(file).status in {FAILED, QUARANTINED}
+
+    assert "scanned_version_id" not in item(resources, file.file_id)
+
+
+def test_a_clean_verdict_without_a_version_id_is_a_configuration_error(
+    resources: UploadResources,
+) -> None:
+    """Downloads pin the recorded version: with none to record, nothing is marked."""
+    file = store(resources, b"hello world\n")
+    real = client("s3")
+
+    class Unversioned:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def get_object_tagging(self, **kwargs: Any) -> Any:
+            return {k: v for k, v in real.get_object_tagging(**kwargs).items() if k != "VersionId"}
+
+    with pytest.raises(ProcessingConfigurationError):
+        processor(resources, s3=Unversioned()).process(file)
+
+    assert item(resources, file.file_id)["status"] == "UPLOADED"
+
+
+# --- No stored location is trusted ---------------------------------------------------------
+
+
+def test_a_forged_item_pointing_at_another_users_object_is_failed_unread(
+    resources: UploadResources,
+) -> None:
+    """Finding 2 of the security review: an item rewritten to name the victim's key."""
+    victim = store(resources, b"the victim's secret\n")
+    assert victim.owner == OWNER
+    forged = store(
+        resources,
+        b"the attacker's own file\n",
+        item_overrides={
+            "owner": "attacker",
+            "s3_key": victim.s3_key,
+            # The victim's size and type, so that only the location gives it away.
+            "size_bytes": victim.size_bytes,
+            "sha256": victim.sha256,
+        },
+    )
+    s3 = Recording(client("s3"))
+
+    outcome = processor(resources, s3=s3).process(forged)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, LOCATION_REFUSED)
+    stored_item = item(resources, forged.file_id)
+    assert (stored_item["status"], stored_item["failure_reason"]) == (FAILED, LOCATION_REFUSED)
+    assert "scanned_version_id" not in stored_item
+    assert s3.keys_touched() == set(), "no request may name the victim's (or any) object"
+    assert item(resources, victim.file_id)["status"] == "UPLOADED"
+
+
+def test_a_forged_item_naming_another_bucket_is_failed_unread(resources: UploadResources) -> None:
+    other = f"{resources.bucket}-other"
+    client("s3").create_bucket(Bucket=other)
+    file = store(resources, b"hello world\n", item_overrides={"bucket": other})
+    client("s3").put_object(Bucket=other, Key=file.s3_key, Body=b"hello world\n")
+    tag_scanned(other, file.s3_key)
+    s3 = Recording(client("s3"))
+
+    outcome = processor(resources, s3=s3).process(file)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, LOCATION_REFUSED)
+    assert s3.calls == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"owner": "", "s3_key": "uploads//{file_id}/file"},
+        {"owner": "user-1/../victim", "s3_key": "uploads/user-1/../victim/{file_id}/file"},
+        {"file_name": "../other/file", "s3_key": "uploads/user-1/{file_id}/../other/file"},
+        {"file_name": "renamed.txt"},
+    ],
+    ids=["no-owner", "owner-with-a-slash", "name-with-a-slash", "name-not-in-the-key"],
+)
+def test_an_item_whose_key_does_not_derive_is_failed_unread(
+    resources: UploadResources, overrides: dict[str, Any]
+) -> None:
+    file = store(resources, b"hello world\n")
+    forged = UploadedFile(
+        **{
+            **file.__dict__,
+            **{k: v.format(file_id=file.file_id) for k, v in overrides.items()},
+        }
+    )
+    s3 = Recording(client("s3"))
+
+    outcome = processor(resources, s3=s3).process(forged)
+
+    assert (outcome.status, outcome.failure_reason) == (FAILED, LOCATION_REFUSED)
+    assert s3.calls == []
+
+
+def test_the_configured_bucket_is_read_not_the_items(resources: UploadResources) -> None:
+    file = store(resources, b"hello world\n")
+    s3 = Recording(client("s3"))
+
+    assert processor(resources, s3=s3).process(file).status == PROCESSED
+
+    assert {call["Bucket"] for _, call in s3.calls} == {resources.bucket}
+    assert s3.keys_touched() == {file.s3_key}
 
 
 def test_a_file_with_a_threat_is_quarantined_unread(resources: UploadResources) -> None:
@@ -167,6 +319,9 @@ def test_the_bytes_checked_are_the_version_the_scan_cleared(resources: UploadRes
     outcome = processor(resources, s3=NewVersionAfterTheScan()).process(file)
 
     assert (outcome.status, outcome.failure_reason) == (PROCESSED, None)
+    versions = client("s3").list_object_versions(Bucket=file.bucket, Prefix=file.s3_key)
+    scanned = [v["VersionId"] for v in versions["Versions"] if not v["IsLatest"]]
+    assert item(resources, file.file_id)["scanned_version_id"] == scanned[0]
 
 
 def test_a_clean_verdict_still_needs_the_other_checks(resources: UploadResources) -> None:
@@ -280,6 +435,29 @@ def test_a_deleted_item_is_not_recreated(resources: UploadResources) -> None:
     assert "Item" not in client("dynamodb").get_item(
         TableName=resources.table, Key={"file_id": {"S": file.file_id}}
     )
+
+
+class Recording:
+    """A client that records each call (operation, keyword arguments) and makes it."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self._real, name)
+
+        def record(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return operation(**kwargs)
+
+        return record
+
+    def calls_of(self, operation: str) -> list[dict[str, Any]]:
+        return [kwargs for name, kwargs in self.calls if name == operation]
+
+    def keys_touched(self) -> set[str]:
+        return {str(kwargs["Key"]) for _, kwargs in self.calls if "Key" in kwargs}
 
 
 class Failing:
@@ -493,17 +671,15 @@ def test_text_uploaded_through_the_api_is_processed(api: Api, data: bytes, decla
         TableName=api.resources.table, Key={"file_id": {"S": response.json()["file_id"]}}
     )["Item"]
     tag_scanned(api.resources.bucket, raw["s3_key"]["S"])
-    file = UploadedFile(
-        file_id=raw["file_id"]["S"],
-        bucket=raw["bucket"]["S"],
-        s3_key=raw["s3_key"]["S"],
-        size_bytes=int(raw["size_bytes"]["N"]),
-        sha256=raw["sha256"]["S"],
-        content_type=raw["content_type"]["S"],
-    )
+    file = FileImage.model_validate(
+        {name: next(iter(value.values())) for name, value in raw.items()}
+    ).to_uploaded_file()
 
     outcome = FileProcessor(
-        s3=client("s3"), dynamodb=client("dynamodb"), table_name=api.resources.table
+        s3=client("s3"),
+        dynamodb=client("dynamodb"),
+        table_name=api.resources.table,
+        bucket=api.resources.bucket,
     ).process(file)
 
     assert (outcome.status, outcome.failure_reason) == (PROCESSED, None)
