@@ -1,7 +1,7 @@
 # Once per account: the Terraform state bucket (with its key and access-log
-# bucket) and the GitHub OIDC provider. Everything else lives in the
-# environment roots. Its state stays local until the bucket exists (see
-# README.md).
+# bucket), the GitHub OIDC provider, the break-glass role and the audit trail
+# (audit-trail.tf). Everything else lives in the environment roots. Its state
+# stays local until the bucket exists (see README.md).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -131,7 +131,8 @@ resource "aws_s3_account_public_access_block" "this" {
 # The break-glass role the environments' key and bucket policies allow to
 # read upload data (secure-upload-break-glass): assumable by this account's
 # administrators with MFA only, and with no policy until an incident needs
-# one. Every use is in CloudTrail; see the README's security model.
+# one. Every use is in the audit trail (audit-trail.tf); see the README's
+# security model.
 data "aws_iam_policy_document" "break_glass_assume" {
   statement {
     actions = ["sts:AssumeRole"]

@@ -7,7 +7,10 @@
 resource "aws_s3_bucket" "this" {
   bucket        = var.name
   force_destroy = var.force_destroy
-  tags          = var.tags
+  # Object Lock can only be turned on when the bucket is created; null leaves
+  # buckets made without it as they are.
+  object_lock_enabled = var.object_lock == null ? null : true
+  tags                = var.tags
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
@@ -43,8 +46,25 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
       kms_master_key_id = var.kms_key_arn
     }
     # Bucket keys cut KMS requests (and cost) per object.
-    bucket_key_enabled = var.kms_key_arn != null
+    bucket_key_enabled = var.kms_key_arn != null && var.bucket_key_enabled
   }
+}
+
+# Every new object version is locked for the default retention: in COMPLIANCE
+# mode nobody (the account root included) can delete or overwrite it early.
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  count = var.object_lock == null ? 0 : 1
+
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    default_retention {
+      mode = var.object_lock.mode
+      days = var.object_lock.days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_logging" "this" {
@@ -197,7 +217,43 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # A quarantined object is unreadable, whoever asks and whatever their IAM says.
+  # Only what the scanner cleared is readable: every read of an object (the
+  # version asked for) whose verdict tag is not the clean value is denied, so an
+  # object not yet scanned, one the scan could not clear and a quarantined one
+  # alike. IAM condition operators that negate (StringNotEquals) match when the
+  # tag is absent. The one exception is the scanner's role, which must read an
+  # object to scan it; break-glass is bound too. Reading the tag
+  # (s3:GetObjectTagging) is another action, so the processor reads the verdict
+  # first and then only the version it cleared.
+  dynamic "statement" {
+    for_each = var.malware_scan == null ? [] : ["ReadsOnlyOfObjectsScannedClean"]
+    content {
+      sid       = statement.value
+      effect    = "Deny"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringNotEquals"
+        variable = "s3:ExistingObjectTag/${var.malware_scan.tag_key}"
+        values   = [var.malware_scan.clean]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = [var.malware_scan.scanner_role_arn]
+      }
+    }
+  }
+
+  # A quarantined object is unreadable, whoever asks (the scanner included) and
+  # whatever their IAM says.
   dynamic "statement" {
     for_each = var.malware_scan == null ? [] : ["NoReadsOfQuarantinedObjects"]
     content {
@@ -270,6 +326,94 @@ data "aws_iam_policy_document" "this" {
         test     = "StringEquals"
         variable = "aws:SourceAccount"
         values   = [var.log_delivery_source.account_id]
+      }
+    }
+  }
+
+  # CloudTrail checks the bucket's ACL before it delivers; only for the named trail.
+  dynamic "statement" {
+    for_each = var.cloudtrail_delivery == null ? [] : ["CloudTrailAclCheck"]
+    content {
+      sid       = statement.value
+      actions   = ["s3:GetBucketAcl"]
+      resources = [aws_s3_bucket.this.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [var.cloudtrail_delivery.trail_arn]
+      }
+    }
+  }
+
+  # CloudTrail writes log and digest files of this account only, for the named
+  # trail only (aws:SourceArn: no other trail, of any account, can fill the bucket).
+  dynamic "statement" {
+    for_each = var.cloudtrail_delivery == null ? [] : ["CloudTrailWrite"]
+    content {
+      sid       = statement.value
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this.arn}/AWSLogs/${var.cloudtrail_delivery.account_id}/*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "s3:x-amz-acl"
+        values   = ["bucket-owner-full-control"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [var.cloudtrail_delivery.trail_arn]
+      }
+    }
+  }
+
+  # Only the listed administrators change what protects the bucket (its policy,
+  # versioning, lifecycle, logging, encryption, Object Lock) or shorten a
+  # retention, whatever an IAM policy says. The account root can still remove
+  # a bucket policy, so a wrong list cannot lock the bucket for good.
+  dynamic "statement" {
+    for_each = length(var.configuration_administrator_arns) == 0 ? [] : ["ConfigurationOnlyForAdministrators"]
+    content {
+      sid    = statement.value
+      effect = "Deny"
+      actions = [
+        "s3:BypassGovernanceRetention",
+        "s3:DeleteBucket",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketLogging",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+      ]
+      resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = var.configuration_administrator_arns
       }
     }
   }

@@ -9,3 +9,8 @@ output "arn" {
   description = "ARN of the bucket."
   value       = aws_s3_bucket.this.arn
 }
+
+output "object_lock" {
+  description = "The Object Lock default retention in force ({mode, days, years}), or null without Object Lock."
+  value       = one([for lock in aws_s3_bucket_object_lock_configuration.this : one(one(lock.rule).default_retention)])
+}

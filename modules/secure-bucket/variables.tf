@@ -47,13 +47,28 @@ variable "object_reader_arns" {
 }
 
 variable "malware_scan" {
-  description = "The bucket is scanned by GuardDuty Malware Protection (modules/malware-protection), which tags each object tag_key = its verdict: the policy then denies every read of an object tagged threats_found, and any change of an object's tags by anyone but scanner_role_arn (a verdict cannot be forged or removed). null for a bucket nobody scans."
+  description = "The bucket is scanned by GuardDuty Malware Protection (modules/malware-protection), which tags each object tag_key = its verdict: the policy then denies every read of an object not tagged clean to everyone but scanner_role_arn (which must read to scan), every read of an object tagged threats_found to everyone, and any change of an object's tags by anyone but scanner_role_arn (a verdict cannot be forged or removed). null for a bucket nobody scans."
   type = object({
     tag_key          = string
+    clean            = string
     threats_found    = string
     scanner_role_arn = string
   })
   default = null
+
+  validation {
+    condition = var.malware_scan == null || (
+      length(try(var.malware_scan.tag_key, "")) > 0 &&
+      length(try(var.malware_scan.clean, "")) > 0 &&
+      try(var.malware_scan.clean != var.malware_scan.threats_found, false)
+    )
+    error_message = "malware_scan needs a tag_key and a clean value that is not threats_found."
+  }
+
+  validation {
+    condition     = var.malware_scan == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[^*?]+$", try(var.malware_scan.scanner_role_arn, "")))
+    error_message = "malware_scan.scanner_role_arn must name one IAM role, without wildcards: it is the only principal that reads objects not scanned clean."
+  }
 }
 
 variable "access_logs" {
@@ -123,4 +138,64 @@ variable "tags" {
   description = "Tags for the bucket."
   type        = map(string)
   default     = {}
+}
+
+variable "bucket_key_enabled" {
+  description = "Use an S3 bucket key with kms_key_arn (fewer KMS calls). false for a bucket whose writer's key policy condition names its own encryption context, which a bucket key replaces with the bucket's ARN (CloudTrail: kms:EncryptionContext:aws:cloudtrail:arn)."
+  type        = bool
+  default     = true
+}
+
+variable "object_lock" {
+  description = "Object Lock default retention for every new object version: mode COMPLIANCE (nobody, the account root included, deletes or overwrites a version before days have passed) or GOVERNANCE (principals allowed s3:BypassGovernanceRetention can; requires configuration_administrator_arns, the only ones the policy lets bypass). Set only when the bucket is created. null: no Object Lock."
+  type = object({
+    mode = string
+    days = number
+  })
+  default = null
+
+  validation {
+    condition     = var.object_lock == null || contains(["COMPLIANCE", "GOVERNANCE"], try(var.object_lock.mode, ""))
+    error_message = "object_lock.mode must be COMPLIANCE or GOVERNANCE."
+  }
+
+  validation {
+    condition     = var.object_lock == null || (try(var.object_lock.days, 0) >= 1 && try(var.object_lock.days, 0) <= 36500)
+    error_message = "object_lock.days must be between 1 and 36500."
+  }
+
+  validation {
+    condition     = try(var.object_lock.mode, "") != "GOVERNANCE" || length(var.configuration_administrator_arns) > 0
+    error_message = "GOVERNANCE retention can be bypassed by whoever IAM lets: name the configuration_administrator_arns, the only principals the policy then lets bypass it."
+  }
+}
+
+variable "cloudtrail_delivery" {
+  description = "Makes this bucket a CloudTrail log bucket: the policy lets cloudtrail.amazonaws.com check its ACL and write under AWSLogs/<account_id>/ for the trail trail_arn only (aws:SourceArn). null for any other bucket."
+  type = object({
+    trail_arn  = string
+    account_id = string
+  })
+  default = null
+
+  validation {
+    condition     = var.cloudtrail_delivery == null || can(regex("^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]+$", try(var.cloudtrail_delivery.trail_arn, "")))
+    error_message = "cloudtrail_delivery.trail_arn must be one trail's ARN (no wildcard)."
+  }
+
+  validation {
+    condition     = var.cloudtrail_delivery == null || can(regex("^[0-9]{12}$", try(var.cloudtrail_delivery.account_id, "")))
+    error_message = "cloudtrail_delivery.account_id must be a 12-digit account id."
+  }
+}
+
+variable "configuration_administrator_arns" {
+  description = "When set, the only principals (ARN patterns allowed) that may change the bucket's policy, versioning, lifecycle, logging, encryption, ownership controls, public access block or Object Lock, set retention or legal holds, bypass governance retention or delete the bucket, enforced by the bucket policy. Empty: IAM alone decides."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.configuration_administrator_arns, "*")
+    error_message = "configuration_administrator_arns must name principals, never \"*\"."
+  }
 }

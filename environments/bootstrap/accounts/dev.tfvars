@@ -6,3 +6,6 @@ owner       = "platform-team"
 
 # CHANGE: the roles your administrators apply with (IAM Identity Center shown).
 state_administrator_role_arns = ["arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_AdministratorAccess_*"]
+
+# CHANGE: who the audit alarms e-mail (each address confirms its subscription once).
+audit_alert_email_addresses = ["security@example.com"]

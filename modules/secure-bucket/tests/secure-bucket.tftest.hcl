@@ -91,6 +91,83 @@ run "data_bucket_is_kms_only_tls_only_and_names_its_readers" {
   }
 }
 
+run "a_scanned_bucket_serves_only_objects_scanned_clean" {
+  command = plan
+
+  variables {
+    malware_scan = {
+      tag_key          = "GuardDutyMalwareScanStatus"
+      clean            = "NO_THREATS_FOUND"
+      threats_found    = "THREATS_FOUND"
+      scanner_role_arn = "arn:aws:iam::111111111111:role/scanner"
+    }
+  }
+
+  assert {
+    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
+      "ObjectReadsOnlyForListedRoles", "ReadsOnlyOfObjectsScannedClean",
+      "NoReadsOfQuarantinedObjects", "OnlyTheScannerTagsObjects",
+    ]
+    error_message = "A scanned bucket adds the clean-only read gate, the quarantine and the scanner-only tagging to a data bucket's policy."
+  }
+
+  # Finding 7 of the security review: denying reads of THREATS_FOUND alone left
+  # unscanned objects (and those the scan could not clear) readable.
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this.statement : (
+        s.effect == "Deny" &&
+        toset(s.actions) == toset(["s3:GetObject", "s3:GetObjectVersion"]) &&
+        toset(s.resources) == toset(["arn:aws:s3:::example-bucket/*"]) &&
+        [for p in s.principals : [p.type, toset(p.identifiers)]] == [["AWS", toset(["*"])]] &&
+        toset([for c in s.condition : "${c.test} ${c.variable} ${join(",", sort(c.values))}"]) == toset([
+          "StringNotEquals s3:ExistingObjectTag/GuardDutyMalwareScanStatus NO_THREATS_FOUND",
+          "ArnNotEquals aws:PrincipalArn arn:aws:iam::111111111111:role/scanner",
+        ])
+      ) if s.sid == "ReadsOnlyOfObjectsScannedClean"
+    ])
+    error_message = "Every read of an object version not tagged clean is denied to every principal but the scanner."
+  }
+
+  assert {
+    condition = flatten([
+      for s in data.aws_iam_policy_document.this.statement : [for c in s.condition : "${c.test} ${c.variable} ${join(",", sort(c.values))}"] if s.sid == "NoReadsOfQuarantinedObjects"
+    ]) == ["StringEquals s3:ExistingObjectTag/GuardDutyMalwareScanStatus THREATS_FOUND"]
+    error_message = "A quarantined object is unreadable to everyone, the scanner included."
+  }
+}
+
+run "a_clean_verdict_must_differ_from_threats_found" {
+  command = plan
+
+  variables {
+    malware_scan = {
+      tag_key          = "GuardDutyMalwareScanStatus"
+      clean            = "THREATS_FOUND"
+      threats_found    = "THREATS_FOUND"
+      scanner_role_arn = "arn:aws:iam::111111111111:role/scanner"
+    }
+  }
+
+  expect_failures = [var.malware_scan]
+}
+
+run "the_scanner_exception_names_one_role" {
+  command = plan
+
+  variables {
+    malware_scan = {
+      tag_key          = "GuardDutyMalwareScanStatus"
+      clean            = "NO_THREATS_FOUND"
+      threats_found    = "THREATS_FOUND"
+      scanner_role_arn = "arn:aws:iam::111111111111:role/*"
+    }
+  }
+
+  expect_failures = [var.malware_scan]
+}
+
 run "log_target_is_sse_s3_and_admits_only_log_delivery_from_its_source" {
   command = plan
 
@@ -167,4 +244,125 @@ run "readers_are_never_everyone" {
   }
 
   expect_failures = [var.object_reader_arns]
+}
+
+run "cloudtrail_bucket_is_locked_and_admits_only_its_trail" {
+  command = plan
+
+  variables {
+    name                             = "secure-upload-audit-logs-111111111111"
+    object_reader_arns               = ["arn:aws:iam::111111111111:role/admin"]
+    configuration_administrator_arns = ["arn:aws:iam::111111111111:role/admin"]
+    bucket_key_enabled               = false
+    object_lock                      = { mode = "COMPLIANCE", days = 365 }
+    cloudtrail_delivery = {
+      trail_arn  = "arn:aws:cloudtrail:us-east-1:111111111111:trail/secure-upload-audit-trail"
+      account_id = "111111111111"
+    }
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this.object_lock_enabled == true
+    error_message = "Object Lock is turned on when the bucket is created."
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_object_lock_configuration.this) == 1 &&
+      one(one(aws_s3_bucket_object_lock_configuration.this[0].rule).default_retention).mode == "COMPLIANCE" &&
+      one(one(aws_s3_bucket_object_lock_configuration.this[0].rule).default_retention).days == 365
+    )
+    error_message = "Every new version is locked in the given mode for the given days."
+  }
+
+  assert {
+    condition     = output.object_lock.mode == "COMPLIANCE" && output.object_lock.days == 365
+    error_message = "The retention in force is an output, for the modules that build on the bucket."
+  }
+
+  assert {
+    condition     = !one(aws_s3_bucket_server_side_encryption_configuration.this.rule).bucket_key_enabled
+    error_message = "No bucket key when asked: it would replace the writer's encryption context."
+  }
+
+  assert {
+    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
+      "ObjectReadsOnlyForListedRoles", "CloudTrailAclCheck", "CloudTrailWrite",
+      "ConfigurationOnlyForAdministrators",
+    ]
+    error_message = "A CloudTrail bucket admits its trail and keeps configuration changes to the administrators."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this.statement : alltrue([
+        for c in s.condition : c.values == tolist([var.cloudtrail_delivery.trail_arn]) if c.variable == "aws:SourceArn"
+      ]) && length([for c in s.condition : c if c.variable == "aws:SourceArn"]) == 1
+      if startswith(coalesce(s.sid, ""), "CloudTrail")
+    ])
+    error_message = "CloudTrail's statements are pinned to the one trail (aws:SourceArn)."
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "CloudTrailWrite"]) == toset(["arn:aws:s3:::example-bucket/AWSLogs/111111111111/*"])
+    error_message = "CloudTrail writes under AWSLogs/<account>/ only."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this.statement : (
+        s.effect == "Deny" && contains(s.actions, "s3:PutBucketPolicy") && contains(s.actions, "s3:PutBucketObjectLockConfiguration") &&
+        contains(s.actions, "s3:BypassGovernanceRetention") && one(s.condition).values == var.configuration_administrator_arns
+      ) if s.sid == "ConfigurationOnlyForAdministrators"
+    ])
+    error_message = "Only the administrators change the bucket's protections or bypass its retention."
+  }
+}
+
+run "buckets_without_the_new_inputs_are_unchanged" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket.this.object_lock_enabled != true && length(aws_s3_bucket_object_lock_configuration.this) == 0 && output.object_lock == null
+    error_message = "No Object Lock unless asked for (it cannot be added to an existing bucket in place)."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.this.rule).bucket_key_enabled
+    error_message = "Data buckets keep their bucket key by default."
+  }
+}
+
+run "governance_retention_needs_named_administrators" {
+  command = plan
+
+  variables {
+    object_lock = { mode = "GOVERNANCE", days = 30 }
+  }
+
+  expect_failures = [var.object_lock]
+}
+
+run "object_lock_mode_is_checked" {
+  command = plan
+
+  variables {
+    object_lock = { mode = "compliance", days = 30 }
+  }
+
+  expect_failures = [var.object_lock]
+}
+
+run "cloudtrail_delivery_names_one_trail" {
+  command = plan
+
+  variables {
+    cloudtrail_delivery = {
+      trail_arn  = "arn:aws:cloudtrail:us-east-1:111111111111:trail/*"
+      account_id = "111111111111"
+    }
+  }
+
+  expect_failures = [var.cloudtrail_delivery]
 }
