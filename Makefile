@@ -234,8 +234,12 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 	    "UploadApiImageUri=$$api_repo@$$UPLOAD_API_DIGEST" "ProcessorImageUri=$$processor_repo@$$PROCESSOR_DIGEST"
 
 .PHONY: smoke
-smoke: check-env .venv/.synced ## End-to-end check of deployed ENV: Cognito test user, POST /upload, wait for PROCESSED
+smoke: check-env .venv/.synced ## End-to-end check of deployed ENV as its smoke user: sign in (SRP, TOTP), POST /upload, wait for PROCESSED, delete it
 	$(RUN) python -m smoke --env $(ENV)
+
+.PHONY: smoke-user
+smoke-user: check-env .venv/.synced ## Create ENV's smoke user, credentials into Secrets Manager (administrator credentials, once; REPLACE=1 re-creates it)
+	$(RUN) python -m smoke.enroll --env $(ENV) $(if $(REPLACE),--replace)
 
 # ---------------------------------------------------------------- housekeeping
 .PHONY: clean

@@ -13,9 +13,10 @@ state_kms_key_alias = "alias/secure-upload-tfstate"
 deletion_protection   = false
 force_destroy_buckets = true
 
-# Developers sign in from the CLI (initiate-auth USER_PASSWORD_AUTH). The
-# smoke test signs in with ADMIN_USER_PASSWORD_AUTH, which only IAM principals
-# allowed cognito-idp:AdminInitiateAuth on this pool (the deploy role) can use.
+# Developers sign in from the CLI (initiate-auth USER_PASSWORD_AUTH), or with
+# the usage guide's ADMIN_USER_PASSWORD_AUTH, which only IAM principals allowed
+# cognito-idp:AdminInitiateAuth on this pool can use (no CI role is). The smoke
+# test signs its smoke user in with SRP and TOTP, as users of every pool do.
 mfa_configuration   = "OPTIONAL"
 explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 

@@ -13,11 +13,9 @@ deletion_protection   = true
 force_destroy_buckets = false
 
 # Every user must sign in with a TOTP factor; users sign in with SRP (no
-# password on the wire). ADMIN_USER_PASSWORD_AUTH is for the smoke test: only
-# IAM principals allowed cognito-idp:AdminInitiateAuth on this pool (the deploy
-# role) can call it, over TLS, and MFA still applies to it.
+# password on the wire), the smoke user too; no admin sign-in flow.
 mfa_configuration   = "ON"
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 log_retention_days                 = 365
 access_log_retention_days          = 365

@@ -13,11 +13,10 @@ state_kms_key_alias = "alias/secure-upload-tfstate"
 deletion_protection   = true
 force_destroy_buckets = false
 
-# Users sign in with SRP. The smoke test signs in with ADMIN_USER_PASSWORD_AUTH,
-# which only IAM principals allowed cognito-idp:AdminInitiateAuth on this pool
-# (the deploy role) can use.
+# Users sign in with SRP (no password on the wire), the smoke user too (with
+# a TOTP code); no admin sign-in flow.
 mfa_configuration   = "OPTIONAL"
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 log_retention_days                 = 90
 access_log_retention_days          = 90

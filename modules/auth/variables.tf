@@ -49,7 +49,7 @@ variable "password_minimum_length" {
 }
 
 variable "explicit_auth_flows" {
-  description = "Authentication flows of the app client. ALLOW_ADMIN_USER_PASSWORD_AUTH (callable only with IAM credentials allowed cognito-idp:AdminInitiateAuth on the pool, e.g. for a smoke test) is accepted; ALLOW_CUSTOM_AUTH is not."
+  description = "Authentication flows of the app client. ALLOW_ADMIN_USER_PASSWORD_AUTH (callable only with IAM credentials allowed cognito-idp:AdminInitiateAuth on the pool; no CI role is) is accepted for dev and the local stack; ALLOW_CUSTOM_AUTH is not."
   type        = list(string)
   default     = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -59,6 +59,12 @@ variable "explicit_auth_flows" {
       contains(["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], f)
     ])
     error_message = "explicit_auth_flows may hold ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH (IAM-signed AdminInitiateAuth only) and ALLOW_REFRESH_TOKEN_AUTH; ALLOW_CUSTOM_AUTH is not accepted."
+  }
+
+  # The smoke user signs in with SRP (make smoke), in every environment.
+  validation {
+    condition     = contains(var.explicit_auth_flows, "ALLOW_USER_SRP_AUTH")
+    error_message = "explicit_auth_flows must hold ALLOW_USER_SRP_AUTH: users and the smoke test sign in with SRP."
   }
 }
 

@@ -3,9 +3,10 @@
 - Region: every environment's tfvars, backend and bootstrap settings use the
   region services/samconfig.toml deploys that environment to.
 - Cognito: the app client allows the flow the smoke client signs in with.
-- IAM: the deploy role allows what `make deploy`, the image push and the smoke
-  client call; the Terraform role exists for the workflow's
-  AWS_TERRAFORM_ROLE_ARN; the Lambda execution roles allow what the code calls.
+- IAM: the deploy role allows what `make deploy` and the image push call, and
+  neither it nor the smoke role holds a Cognito permission; the Terraform role
+  exists for the workflow's AWS_TERRAFORM_ROLE_ARN; the Lambda execution roles
+  allow what the code calls.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 import hcl2
 import pytest
 import yaml
@@ -26,7 +26,7 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 # A module of several files (one per role): read as one document.
 GITHUB_OIDC = ROOT / "modules" / "github-oidc"
 LAMBDA_ROLES = ROOT / "modules" / "lambda-roles" / "main.tf"
-SMOKE_CLIENT = ROOT / "tests" / "tooling" / "smoke" / "client.py"
+SMOKE_SIGNIN = ROOT / "tests" / "tooling" / "smoke" / "signin.py"
 
 Statement = dict[str, Any]
 
@@ -165,8 +165,8 @@ def test_bootstrap_account_settings_match_the_environment(env: str) -> None:
 
 
 def _smoke_auth_flow() -> str:
-    match = re.search(r'AuthFlow="([A-Z_]+)"', SMOKE_CLIENT.read_text())
-    assert match, "the smoke client no longer names its AuthFlow"
+    match = re.search(r'AuthFlow="([A-Z_]+)"', SMOKE_SIGNIN.read_text())
+    assert match, "the smoke sign-in no longer names its AuthFlow"
     return match.group(1)
 
 
@@ -177,7 +177,7 @@ def test_app_client_allows_the_smoke_client_sign_in(env: str) -> None:
     assert "ALLOW_CUSTOM_AUTH" not in flows
 
 
-def test_auth_module_accepts_the_admin_flow_and_not_custom_auth() -> None:
+def test_auth_module_accepts_the_smoke_flow_and_not_custom_auth() -> None:
     text = (ROOT / "modules" / "auth" / "variables.tf").read_text()
     block = text[text.index('variable "explicit_auth_flows"') :]
     accepted = re.search(r"contains\(\[([^\]]*)\]", block)
@@ -189,62 +189,13 @@ def test_auth_module_accepts_the_admin_flow_and_not_custom_auth() -> None:
 
 # ------------------------------------------------------------------ deploy role
 
-# The smoke client's boto3 calls, as IAM actions.
-_CLIENT = re.compile(r'client\("([a-z-]+)"\)')
-_CALL = re.compile(r"\.(admin_[a-z_]+|get_parameter|describe_stacks)\(")
-_SERVICE_OF_CALL = {"admin": "cognito-idp", "get": "ssm", "describe": "cloudformation"}
 
-
-def _smoke_actions() -> set[str]:
-    text = SMOKE_CLIENT.read_text()
-    services = set(_CLIENT.findall(text))
-    actions = set()
-    for call in _CALL.findall(text):
-        service = _SERVICE_OF_CALL[call.split("_", 1)[0]]
-        assert service in services, f"{call}: the smoke client has no {service} client"
-        actions.add(f"{service}:" + "".join(part.title() for part in call.split("_")))
-    return actions
-
-
-def test_smoke_client_calls_are_the_known_ones() -> None:
-    assert _smoke_actions() == {
-        "cloudformation:DescribeStacks",
-        "ssm:GetParameter",
-        "cognito-idp:AdminCreateUser",
-        "cognito-idp:AdminSetUserPassword",
-        "cognito-idp:AdminInitiateAuth",
-        "cognito-idp:AdminRespondToAuthChallenge",
-        "cognito-idp:AdminDeleteUser",
-    }
-
-
-def test_smoke_client_calls_iam_does_not_see_are_unsigned() -> None:
-    # MFA setup (associate/verify_software_token) is authorised by the sign-in session:
-    # botocore sends those calls unsigned, so no IAM action stands for them.
-    model = boto3.client("cognito-idp", region_name="us-east-1").meta.service_model
-    calls = set(re.findall(r"cognito\.([a-z_]+)\(", SMOKE_CLIENT.read_text()))
-    others = {call for call in calls if not call.startswith("admin_")}
-    assert others == {"associate_software_token", "verify_software_token"}
-    for call in others:
-        name = "".join(part.title() for part in call.split("_"))
-        assert model.operation_model(name).auth_type == "none", call
-
-
-def test_smoke_role_allows_every_smoke_client_call_on_scoped_resources() -> None:
-    allowed = _allowed(_policy_statements(GITHUB_OIDC, "smoke"))
-    expected_resource = {
-        "cloudformation": "${local.stack_arn}",
-        "ssm": "${local.ssm_arn}",
-        "cognito-idp": "${var.user_pool_arn}",
-    }
-    for action in _smoke_actions():
-        assert action in allowed, action
-        for statement in allowed[action]:
-            assert statement["resources"] == [expected_resource[action.split(":")[0]]], action
-    assert set(allowed) == _smoke_actions(), "the smoke role holds nothing else"
-    # ...and the deploy role no longer holds the pool's Admin* calls.
-    deploy = _allowed(_policy_statements(GITHUB_OIDC, "deploy"))
-    assert not [a for a in deploy if a.startswith("cognito-idp:")]
+def test_neither_the_deploy_nor_the_smoke_role_holds_cognito_permissions() -> None:
+    # The smoke user signs in publicly (tests/unit/smoke pins the smoke role's exact grants);
+    # a person creates it with `make smoke-user`.
+    for role in ("deploy", "smoke"):
+        allowed = _allowed(_policy_statements(GITHUB_OIDC, role))
+        assert not [a for a in allowed if a.startswith("cognito-idp:")], role
 
 
 ECR_PUSH_PULL = {
@@ -313,7 +264,7 @@ def test_terraform_role_trusts_exactly_the_github_environment() -> None:
     # The environment, the caller's ref, and only the promotion workflow on main.
     subject = (
         '"repo:${var.github_repository}:environment:${var.environment}:ref:refs/heads/main'
-        ':job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml'
+        ":job_workflow_ref:${var.github_repository}/.github/workflows/deploy-environment.yml"
         '@refs/heads/main"'
     )
     assert subject in assume

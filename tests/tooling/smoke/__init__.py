@@ -1,1 +1,4 @@
-"""`make smoke ENV=<env>`: an end-to-end check of a deployed environment (python -m smoke)."""
+"""`make smoke ENV=<env>` (python -m smoke): an end-to-end check of a deployed environment.
+
+`make smoke-user ENV=<env>` (python -m smoke.enroll) creates the environment's smoke user once.
+"""

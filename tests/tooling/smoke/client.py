@@ -1,14 +1,16 @@
 """Smoke test of a deployed environment, run by `make smoke ENV=<env>` and by CI after each deploy.
 
 1. GET /health answers without a token; POST /upload without one is refused (401).
-2. A throw-away Cognito user is created with the admin API (no e-mail is sent), given a
-   random permanent password, and signed in with ADMIN_USER_PASSWORD_AUTH for an IdToken.
-   Where the pool requires MFA (prod), the sign-in answers MFA_SETUP by registering a
-   software token (TOTP, RFC 6238) for the user, and SOFTWARE_TOKEN_MFA with its next code.
-   Neither the token's secret nor a code is ever printed.
+2. The environment's smoke user signs in as any user does, through the public flow:
+   USER_SRP_AUTH (the password never leaves this process) and a TOTP code. Its username,
+   password and TOTP seed come from the secret `<project>-<env>-smoke-user` (Secrets Manager,
+   the environment key), written once by an operator with `make smoke-user ENV=<env>`.
+   No Cognito call here needs IAM: the smoke role holds no cognito-idp permission at all.
 3. POST /upload with a small file, then GET /uploads/{file_id} until the processor has
-   marked it PROCESSED (FAILED or a timeout fails the check).
-4. The user is deleted whatever happened. Timings of each step are printed.
+   marked it PROCESSED (FAILED, QUARANTINED or a timeout fails the check).
+4. DELETE /uploads/{file_id}, whatever happened after the upload, so nothing accumulates;
+   smoke files an interrupted run left behind are deleted first. The sign-in's tokens are
+   revoked at the end. Timings of each step are printed; no secret, token or code is.
 
 Where to look comes from the same places a deploy uses: region and stack name from
 services/samconfig.toml, the user pool and app client from Terraform's SSM parameters,
@@ -31,22 +33,27 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
-import pyotp
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from smoke.signin import SignInError, SmokeUser, TotpDevice, sign_in
 
 PROJECT = "secure-upload"
 ENVIRONMENTS = ("dev", "stage", "prod")
 SAMCONFIG = Path(__file__).resolve().parents[3] / "services" / "samconfig.toml"
 EXIT_FAILED = 1
 EXIT_CANNOT_RUN = 2
-TOTP_STEP_SECONDS = 30
-TOTP_DIGITS = 6
-# A code computed in the last moments of its window may reach Cognito after the window turned.
-TOTP_MIN_SECONDS_LEFT = 2.0
+# The two SSM parameters the smoke role may read (modules/github-oidc/smoke.tf).
+POOL_PARAMETER = "cognito-user-pool-id"
+CLIENT_PARAMETER = "cognito-app-client-id"
+SMOKE_FILE_NAME = "smoke-test.txt"
+SMOKE_COMMENT = "make smoke"
+# Older smoke files are leftovers of an interrupted run (a run takes minutes).
+LEFTOVER_AFTER = timedelta(hours=1)
 
 
 class SmokeCheckError(Exception):
@@ -92,39 +99,9 @@ class Timings:
         return "\n".join(lines)
 
 
-def totp(secret_b32: str, at: float) -> str:
-    """RFC 6238 code of a base32 secret at Unix time `at` (pyotp: HMAC-SHA1, 30 s, 6 digits).
-
-    Cognito hands out the secret unpadded; case and spaces are forgiven.
-    """
-    secret = "".join(secret_b32.split()).upper()
-    return pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS).at(int(at))
-
-
-@dataclass
-class _TotpDevice:
-    """The test user's authenticator app. The secret stays out of repr() and of every message."""
-
-    secret: str = field(repr=False)
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
-    last_step: int | None = None
-
-    def code(self) -> str:
-        """A code of a window no earlier code came from, with some of the window left.
-
-        Cognito accepts a code once: a second one (SOFTWARE_TOKEN_MFA right after the
-        MFA_SETUP verification) waits for the next 30 s window.
-        """
-        while True:
-            now = self.clock()
-            step = int(now // TOTP_STEP_SECONDS)
-            left = (step + 1) * TOTP_STEP_SECONDS - now
-            if (self.last_step is None or step > self.last_step) and left >= TOTP_MIN_SECONDS_LEFT:
-                break
-            self.sleep(left + 0.1)
-        self.last_step = step
-        return totp(self.secret, now)
+def smoke_user_secret_name(environment: str) -> str:
+    """The secret modules/github-oidc/smoke.tf creates (`<name_prefix>-smoke-user`)."""
+    return f"{PROJECT}-{environment}-smoke-user"
 
 
 def load_target(environment: str, samconfig: Path = SAMCONFIG) -> Target:
@@ -171,12 +148,7 @@ def _expect(response: Response, status: int, what: str) -> Any:
     return response.body
 
 
-def _random_password() -> str:
-    # Random part plus one character of each class Cognito's password policy may require.
-    return secrets.token_urlsafe(24) + "Aa1!"
-
-
-def _ssm(session: boto3.session.Session, target: Target, name: str) -> str:
+def ssm_parameter(session: boto3.session.Session, target: Target, name: str) -> str:
     path = f"/{PROJECT}/{target.environment}/{name}"
     value: str = session.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
     return value
@@ -192,22 +164,38 @@ def _api_endpoint(session: boto3.session.Session, target: Target) -> str:
     return outputs["ApiEndpoint"].rstrip("/")
 
 
+def read_smoke_user(session: boto3.session.Session, target: Target) -> SmokeUser:
+    name = smoke_user_secret_name(target.environment)
+    try:
+        value = session.client("secretsmanager").get_secret_value(SecretId=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise SmokeCheckError(
+                f"no smoke user for {target.environment} ({name} is missing or empty): "
+                f"an administrator runs `make smoke-user ENV={target.environment}` once"
+            ) from error
+        raise
+    return SmokeUser.from_secret(value["SecretString"])
+
+
 def run_smoke(
     session: boto3.session.Session,
     target: Target,
     *,
     transport: Transport = https_transport,
     timeout_seconds: float = 180.0,
+    clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = print,
     timings: Timings | None = None,
 ) -> Timings:
-    """The whole check; raises SmokeCheckError (or a boto error) on the first problem."""
+    """The whole check; raises SmokeCheckError, SignInError or a boto error on the first problem."""
     timings = timings if timings is not None else Timings()
     with timings.step("discover"):
-        pool_id = _ssm(session, target, "cognito-user-pool-id")
-        client_id = _ssm(session, target, "cognito-app-client-id")
+        pool_id = ssm_parameter(session, target, POOL_PARAMETER)
+        client_id = ssm_parameter(session, target, CLIENT_PARAMETER)
         api = _api_endpoint(session, target)
+        user = read_smoke_user(session, target)
     log(f"smoke: {target.environment} ({target.region}) {api}")
 
     with timings.step("health, no token"):
@@ -216,25 +204,20 @@ def run_smoke(
         _expect(transport("POST", f"{api}/upload", payload={}), 401, "POST /upload without token")
 
     cognito = session.client("cognito-idp")
-    username = f"smoke-{secrets.token_hex(8)}@example.com"
-    with timings.step("create test user"):
-        cognito.admin_create_user(
-            UserPoolId=pool_id,
-            Username=username,
-            TemporaryPassword=_random_password(),
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "email", "Value": username},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+    with timings.step("sign in (SRP, TOTP)"):
+        tokens = sign_in(
+            cognito,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            username=user.username,
+            password=user.password,
+            device=TotpDevice(user.totp_secret, clock, sleep),
+            now=lambda: datetime.fromtimestamp(clock(), UTC),
         )
+    token = tokens["IdToken"]
     try:
-        with timings.step("sign in (IdToken)"):
-            password = _random_password()
-            cognito.admin_set_user_password(
-                UserPoolId=pool_id, Username=username, Password=password, Permanent=True
-            )
-            token = _sign_in(cognito, pool_id, client_id, username, password, sleep=sleep, log=log)
+        with timings.step("delete leftovers"):
+            _delete_leftovers(transport, api=api, token=token, now=clock(), log=log)
         _upload_and_wait(
             transport,
             api=api,
@@ -245,87 +228,38 @@ def run_smoke(
             log=log,
         )
     finally:
-        cognito.admin_delete_user(UserPoolId=pool_id, Username=username)
+        sign_out(cognito, tokens["AccessToken"], log)
     return timings
 
 
-def _sign_in(
-    cognito: Any,
-    pool_id: str,
-    client_id: str,
-    username: str,
-    password: str,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    log: Callable[[str], None] = print,
-) -> str:
+def sign_out(cognito: Any, access_token: str, log: Callable[[str], None]) -> None:
+    """Revoke the sign-in's refresh and access tokens: nothing of a run stays usable past the
+    ID token's own expiry. A failure is reported, not raised: it must not hide the result."""
     try:
-        result = cognito.admin_initiate_auth(
-            UserPoolId=pool_id,
-            ClientId=client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        cognito.global_sign_out(AccessToken=access_token)
+    except (BotoCoreError, ClientError) as error:
+        log(f"smoke: could not revoke the sign-in's tokens: {error}")
+
+
+def _delete_leftovers(
+    transport: Transport, *, api: str, token: str, now: float, log: Callable[[str], None]
+) -> None:
+    """Delete smoke files an interrupted run left (the smoke user owns nothing else)."""
+    listed = _expect(transport("GET", f"{api}/uploads?limit=100", token=token), 200, "GET /uploads")
+    cutoff = datetime.fromtimestamp(now, UTC) - LEFTOVER_AFTER
+    for item in listed.get("items", []):
+        try:
+            created = datetime.fromisoformat(str(item.get("created_at")))
+        except ValueError:
+            continue
+        if item.get("comment") != SMOKE_COMMENT or created.astimezone(UTC) >= cutoff:
+            continue
+        log(f"smoke: deleting the leftover {item['file_id']} of {item['created_at']}")
+        _expect(
+            transport("DELETE", f"{api}/uploads/{item['file_id']}", token=token),
+            204,
+            "DELETE /uploads/{id} (leftover)",
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "InvalidParameterException":
-            raise SmokeCheckError(
-                "sign-in refused; the app client must allow ALLOW_ADMIN_USER_PASSWORD_AUTH "
-                f"(a flow only IAM principals can use): {error}"
-            ) from error
-        raise
-    # A pool with MFA "ON" asks a new user for MFA_SETUP; Cognito may then ask for a
-    # code (SOFTWARE_TOKEN_MFA) before it hands out tokens. Each challenge is answered once.
-    device: _TotpDevice | None = None
-    answered: set[str] = set()
-    while "AuthenticationResult" not in result:
-        challenge = result.get("ChallengeName")
-        parameters = result.get("ChallengeParameters") or {}
-        if challenge in answered or challenge not in ("MFA_SETUP", "SOFTWARE_TOKEN_MFA"):
-            raise SmokeCheckError(f"sign-in asked for a challenge: {challenge}")
-        answered.add(challenge)
-        responses = {"USERNAME": parameters.get("USER_ID_FOR_SRP", username)}
-        if challenge == "MFA_SETUP":
-            offered = str(parameters.get("MFAS_CAN_SETUP", "SOFTWARE_TOKEN_MFA"))
-            if "SOFTWARE_TOKEN_MFA" not in offered:
-                raise SmokeCheckError(f"sign-in needs MFA the smoke test cannot set up: {offered}")
-            log("smoke: the pool requires MFA; registering a software token for the test user")
-            device, session = _register_software_token(cognito, result["Session"], clock, sleep)
-        else:
-            if device is None:
-                raise SmokeCheckError("sign-in asked for SOFTWARE_TOKEN_MFA before MFA_SETUP")
-            session = result["Session"]
-            responses["SOFTWARE_TOKEN_MFA_CODE"] = device.code()
-        result = cognito.admin_respond_to_auth_challenge(
-            UserPoolId=pool_id,
-            ClientId=client_id,
-            ChallengeName=challenge,
-            Session=session,
-            ChallengeResponses=responses,
-        )
-    token: str = result["AuthenticationResult"]["IdToken"]
-    return token
-
-
-def _register_software_token(
-    cognito: Any, session: str, clock: Callable[[], float], sleep: Callable[[float], None]
-) -> tuple[_TotpDevice, str]:
-    """MFA_SETUP: associate a TOTP secret with the sign-in session and prove it with a code.
-
-    Both calls are authorised by the session, not by IAM (botocore sends them unsigned, and
-    Cognito does not evaluate IAM policies for them): the deploy role needs no permission
-    for them, only cognito-idp:AdminRespondToAuthChallenge for the answer that follows.
-    """
-    associated = cognito.associate_software_token(Session=session)
-    device = _TotpDevice(associated["SecretCode"], clock, sleep)
-    verified = cognito.verify_software_token(
-        Session=associated.get("Session", session),
-        UserCode=device.code(),
-        FriendlyDeviceName="smoke",
-    )
-    if verified.get("Status") != "SUCCESS":
-        raise SmokeCheckError(f"the software token was not verified: {verified.get('Status')}")
-    return device, verified["Session"]
 
 
 def _upload_and_wait(
@@ -340,8 +274,8 @@ def _upload_and_wait(
 ) -> None:
     content = f"secure-upload smoke test {secrets.token_hex(16)}\n".encode()
     payload = {
-        "file_name": "smoke-test.txt",
-        "comment": "make smoke",
+        "file_name": SMOKE_FILE_NAME,
+        "comment": SMOKE_COMMENT,
         "file_data": base64.b64encode(content).decode(),
     }
     with timings.step("POST /upload"):
@@ -349,26 +283,84 @@ def _upload_and_wait(
             transport("POST", f"{api}/upload", token=token, payload=payload), 201, "POST /upload"
         )
     file_id = created["file_id"]
+    try:
+        _check_digest(created, content)
+        log(f"smoke: uploaded {file_id}, waiting for PROCESSED")
+        with timings.step("wait for PROCESSED"):
+            _wait_for_processed(
+                transport,
+                api=api,
+                token=token,
+                file_id=file_id,
+                timeout_seconds=timeout_seconds,
+                sleep=sleep,
+            )
+    except BaseException:
+        # The check already failed: report the delete's failure, not instead of the first one.
+        try:
+            deleted = transport("DELETE", f"{api}/uploads/{file_id}", token=token)
+        except Exception as error:  # logged; the first failure is raised below
+            log(f"smoke: could not delete {file_id}: {error}")
+        else:
+            if deleted.status != 204:
+                log(f"smoke: could not delete {file_id}: HTTP {deleted.status}: {deleted.body}")
+        raise
+    with timings.step("DELETE /uploads/{id}"):
+        _expect(
+            transport("DELETE", f"{api}/uploads/{file_id}", token=token),
+            204,
+            "DELETE /uploads/{id}",
+        )
+
+
+def _check_digest(created: dict[str, Any], content: bytes) -> None:
     if created.get("sha256") != hashlib.sha256(content).hexdigest():
         raise SmokeCheckError(f"POST /upload returned the wrong sha256: {created}")
-    log(f"smoke: uploaded {file_id}, waiting for PROCESSED")
 
-    with timings.step("wait for PROCESSED"):
-        deadline = time.monotonic() + timeout_seconds
-        delay = 0.5
-        while True:
-            item = _expect(
-                transport("GET", f"{api}/uploads/{file_id}", token=token), 200, "GET /uploads/{id}"
-            )
-            status = item.get("status")
-            if status == "PROCESSED":
-                break
-            if status in {"FAILED", "QUARANTINED"}:
-                raise SmokeCheckError(f"{status}: {item.get('failure_reason')}")
-            if time.monotonic() >= deadline:
-                raise SmokeCheckError(f"still {status} after {timeout_seconds:.0f} s")
-            sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+def _wait_for_processed(
+    transport: Transport,
+    *,
+    api: str,
+    token: str,
+    file_id: str,
+    timeout_seconds: float,
+    sleep: Callable[[float], None],
+) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    delay = 0.5
+    while True:
+        item = _expect(
+            transport("GET", f"{api}/uploads/{file_id}", token=token), 200, "GET /uploads/{id}"
+        )
+        status = item.get("status")
+        if status == "PROCESSED":
+            return
+        if status in {"FAILED", "QUARANTINED"}:
+            raise SmokeCheckError(f"{status}: {item.get('failure_reason')}")
+        if time.monotonic() >= deadline:
+            raise SmokeCheckError(f"still {status} after {timeout_seconds:.0f} s")
+        sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def aws_session(environment: str, program: str) -> tuple[Target, boto3.session.Session] | None:
+    """The environment's target and a session with credentials, or None (reason printed)."""
+    target = load_target(environment)
+    session = boto3.session.Session(region_name=target.region)
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as error:  # e.g. an expired SSO session
+        credentials = None
+        print(f"{program}: {error}", file=sys.stderr)
+    if credentials is None:
+        print(
+            f"{program}: no AWS credentials; sign in to the {environment} account first "
+            "(e.g. AWS_PROFILE=... or aws sso login). Nothing was done.",
+            file=sys.stderr,
+        )
+        return None
+    return target, session
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,27 +373,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    target = load_target(args.env)
-    session = boto3.session.Session(region_name=target.region)
-    try:
-        credentials = session.get_credentials()
-    except BotoCoreError as error:  # e.g. an expired SSO session
-        credentials = None
-        print(f"smoke: {error}", file=sys.stderr)
-    if credentials is None:
-        print(
-            f"smoke: no AWS credentials; sign in to the {args.env} account first "
-            "(e.g. AWS_PROFILE=... or aws sso login). Nothing was checked.",
-            file=sys.stderr,
-        )
+    found = aws_session(args.env, "smoke")
+    if found is None:
         return EXIT_CANNOT_RUN
+    target, session = found
     timings = Timings()
     try:
         run_smoke(session, target, timeout_seconds=args.timeout, timings=timings)
     except (NoCredentialsError, NoRegionError) as error:
         print(f"smoke: cannot run: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    except (SmokeCheckError, BotoCoreError, ClientError) as error:
+    except (SmokeCheckError, SignInError, BotoCoreError, ClientError) as error:
         print(f"smoke: {args.env} FAILED: {error}\n{timings.report()}", file=sys.stderr)
         return EXIT_FAILED
     print(f"smoke: {args.env} passed\n{timings.report()}")
