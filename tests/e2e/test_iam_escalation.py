@@ -1,10 +1,13 @@
-"""The IAM that Terraform applied has no escalation path: principalmapper plus our checks.
+"""The IAM that Terraform applied: each CI principal's closure keeps the threat model.
 
 The analysis reads the emulator's authorization details, the bucket and key
-policies and the functions, as it would read an AWS account. The second test
-restores finding 1 of the security review (the Terraform role could create or
-re-trust roles under our prefix without a permissions boundary) and shows the
-analysis turns red on it.
+policies, the state machines, Pipes and functions, as it would read an AWS
+account, and asserts the invariants over what each CI principal can reach
+itself and through what it can create or change (gate/iam_analysis.py). Its
+findings must be none; the README's security model must be the table it
+generates. The restore test brings back finding 1 of the previous review (the
+Terraform role could create or re-trust roles under our prefix without a
+permissions boundary) and shows the analysis turns red on it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pytest
 
 from devstack import definitions as d
 from gate.iam_analysis import (
+    ADMIN,
     MODEL_END,
     MODEL_START,
     Analysis,
@@ -38,6 +42,11 @@ def applied(stack: RunningStack) -> dict[str, Any]:
     return read_environment(stack.client, PREFIX, d.PARAMETER_PATH)
 
 
+@pytest.fixture(scope="module")
+def analysis(applied: dict[str, Any]) -> Analysis:
+    return run(applied)
+
+
 def run(applied: dict[str, Any], details: dict[str, Any] | None = None) -> Analysis:
     return analyse(
         details or applied["details"],
@@ -48,27 +57,41 @@ def run(applied: dict[str, Any], details: dict[str, Any] | None = None) -> Analy
     )
 
 
-def test_no_escalation_path_in_the_applied_iam(applied: dict[str, Any]) -> None:
-    analysis = run(applied)
+def test_no_ci_principal_reaches_what_the_threat_model_forbids(analysis: Analysis) -> None:
     assert analysis.findings == [], report(analysis)
-    # The analysis saw the roles Terraform created, boundaries included.
+
+
+def test_the_analysis_read_the_applied_environment(
+    applied: dict[str, Any], analysis: Analysis
+) -> None:
+    env = applied["env"]
+    # The CI principals, their closures, and the roles Terraform created, boundaries included.
+    assert analysis.principals == [
+        "github-deploy",
+        "github-plan",
+        "github-smoke",
+        "github-terraform",
+    ]
     names = {node.arn.rsplit("/", 1)[-1] for node in analysis.nodes}
     assert {f"{PREFIX}-github-terraform", f"{PREFIX}-upload-api", f"{PREFIX}-processor"} <= names
     bounded = {n.arn.rsplit("/", 1)[-1] for n in analysis.nodes if n.permissions_boundary}
     assert f"{PREFIX}-upload-api" in bounded
-
-
-def test_only_the_workload_roles_reach_upload_data(applied: dict[str, Any]) -> None:
-    analysis = run(applied)
-    readers = {f.source for f, _ in analysis.accepted} | {f.source for f in analysis.findings}
-    data = [f for f in analysis.findings if f.target == "upload-data"]
-    assert data == [], report(analysis)
-    assert applied["env"].data_roles == {
+    assert env.data_roles == {
         f"{PREFIX}-upload-api",
         f"{PREFIX}-processor",
         f"{PREFIX}-malware-scan",
     }
-    assert readers <= {f"{PREFIX}-github-deploy"}
+    assert env.function_roles == {f"{PREFIX}-upload-api", f"{PREFIX}-processor"}
+    # What runs as a role: the state machine, the Pipe and the processor function.
+    runners = {(r.service, r.name, r.role_arn.rsplit("/", 1)[-1]) for r in env.runners}
+    assert {
+        ("states", f"{PREFIX}-processing", f"{PREFIX}-processing-sfn"),
+        ("pipes", f"{PREFIX}-files-stream", f"{PREFIX}-files-stream-pipe"),
+        ("lambda", f"{PREFIX}-processor", f"{PREFIX}-processor"),
+    } <= runners
+    assert env.files_stream_arn.startswith(f"{env.table_arn}/stream/")
+    assert set(env.tables) == {"files", "pending-uploads", "user-usage"}
+    assert applied["key_policy"]["Statement"]
 
 
 def restore_finding_1(details: dict[str, Any]) -> dict[str, Any]:
@@ -91,8 +114,9 @@ def restore_finding_1(details: dict[str, Any]) -> dict[str, Any]:
     )
     # ...and the guard rails as they were: without the denies the fix added.
     added = {"DenyBoundaryRemoval", "DenyTrustChanges", "DenyDataRoleReplacement"}
-    (guard_rails,) = [p for p in restored["Policies"] if p["Arn"].endswith("-guard-rails")]
-    for version in guard_rails["PolicyVersionList"]:
+    guard_rails = [p for p in restored["Policies"] if p["Arn"].endswith("-guard-rails")]
+    assert guard_rails, "the Terraform role's guard rails are managed policies"
+    for version in (v for policy in guard_rails for v in policy["PolicyVersionList"]):
         document = version["Document"]
         document = json.loads(document) if isinstance(document, str) else document
         document["Statement"] = [s for s in document["Statement"] if s.get("Sid") not in added]
@@ -103,16 +127,20 @@ def restore_finding_1(details: dict[str, Any]) -> dict[str, Any]:
 def test_restoring_finding_1_turns_the_analysis_red(applied: dict[str, Any]) -> None:
     analysis = run(applied, restore_finding_1(applied["details"]))
     found = {(f.source, f.target, f.how) for f in analysis.findings}
-    terraform = f"{PREFIX}-github-terraform"
-    assert (terraform, "admin", "can create a role without the permissions boundary") in found
+    terraform = "github-terraform"
+    assert (terraform, ADMIN, "can create a role without the permissions boundary") in found
     for workload in ("upload-api", "processor", "processing-sfn", "files-stream-pipe"):
-        edge = (terraform, f"{PREFIX}-{workload}", "can update the trust document to access")
+        edge = (terraform, workload, f"{workload}: can update the trust document to access")
         assert edge in found, report(analysis)
+    # The closure says the same: a role without the boundary can do anything.
+    created = "github-terraform → creates role (no boundary + any policy) → any action"
+    assert any(str(f).startswith(created) for f in analysis.findings), report(analysis)
     assert json.dumps(applied["details"], default=str).count("restored") == 0  # untouched
 
 
-def test_the_readme_security_model_is_the_applied_iam(applied: dict[str, Any]) -> None:
-    analysis = run(applied)
+def test_the_readme_security_model_is_the_applied_iam(
+    applied: dict[str, Any], analysis: Analysis
+) -> None:
     generated = security_model(applied["details"], applied["env"], analysis)
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index(MODEL_START) + len(MODEL_START)
@@ -176,6 +204,12 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
         "s3:GetEncryptionConfiguration",
     ),
     "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
+    # The smoke user's password (a generated secret only the smoke role reads).
+    "aws_secretsmanager_secret": ("secretsmanager:CreateSecret", "secretsmanager:DescribeSecret"),
+    "aws_secretsmanager_secret_policy": (
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:GetResourcePolicy",
+    ),
     "aws_sfn_state_machine": ("states:CreateStateMachine", "states:DescribeStateMachine"),
     "aws_sns_topic": ("sns:CreateTopic", "sns:GetTopicAttributes"),
     "aws_sns_topic_policy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
