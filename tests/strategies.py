@@ -145,3 +145,42 @@ encoded_texts = st.one_of(
     st.tuples(st.just("latin-1"), st.text(alphabet=LATIN_1_PRINTABLE, max_size=5_000)),
     st.tuples(st.just("cp1252"), st.text(alphabet=WINDOWS_1252_PRINTABLE, max_size=5_000)),
 ).map(lambda sample: (sample[0], sample[1].encode(sample[0])))
+
+# --- Forged locations: what a writer of the files table could put in an item ---------
+
+OWN = "<own-key>"
+OWN_PREFIX = "<own-prefix>"
+_KEY_TRICKS = st.sampled_from(
+    ["", "/", "..", "../", "uploads/", "uploads//", "uploads/../", "%2e%2e/", "\\", "\x00"]
+)
+
+
+def forged_locations(victim_key: str, bucket: str) -> st.SearchStrategy[dict[str, str]]:
+    """Item attributes rewritten to point elsewhere: at the victim's key or prefix, at
+    path tricks, at another bucket, or a name that is not a sanitised one.
+
+    OWN and OWN_PREFIX stand for the forging user's own derived key and prefix
+    (known only once the test has uploaded), so near misses are tried too.
+    """
+    victim_prefix = victim_key.rsplit("/", 1)[0] + "/"
+    victim_user = victim_key.split("/")[1]
+    keys = st.one_of(
+        st.just(victim_key),
+        st.text(max_size=40).map(lambda name: victim_prefix + name),
+        st.tuples(_KEY_TRICKS, st.sampled_from([victim_key, victim_prefix, victim_user])).map(
+            "".join
+        ),
+        st.tuples(st.just(OWN_PREFIX), _KEY_TRICKS, st.just(victim_key)).map("".join),
+        st.text(min_size=1, max_size=40).map(lambda name: OWN_PREFIX + name),
+        st.sampled_from([OWN, OWN + " ", OWN + "/", "/" + OWN]),
+        st.text(min_size=1, max_size=80),
+    )
+    buckets = st.one_of(
+        st.just(bucket),
+        st.sampled_from([bucket + "-other", bucket.upper(), "", " " + bucket, "victim-bucket"]),
+        st.text(min_size=1, max_size=63),
+    )
+    names = st.one_of(file_names, st.sampled_from(["../secret.txt", ".", "..", "a/b"]))
+    return st.fixed_dictionaries(
+        {}, optional={"s3_key": keys, "bucket": buckets, "file_name": names}
+    ).filter(bool)

@@ -50,13 +50,15 @@ resource "aws_iam_role" "upload_api" {
 
 data "aws_iam_policy_document" "upload_api" {
   # Put the upload (and sign URLs that put it: single PUT, and multipart's
-  # create, part and complete calls are all s3:PutObject); Get for presigned
-  # downloads and to head a direct upload; when the metadata write fails,
-  # delete the exact version just written (DeleteObjectVersion), or the key
+  # create, part and complete calls are all s3:PutObject); GetObjectVersion
+  # signs the presigned download of the version the malware scan cleared
+  # (GetObject stays for a bucket without versions); delete every version
+  # under a file's prefix (delete, discard, erasure) or the exact version a
+  # failed metadata write leaves (DeleteObjectVersion), or the key
   # (DeleteObject) should S3 return no version id.
   statement {
     sid       = "UploadObjects"
-    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = [local.objects_arn]
   }
 
@@ -80,6 +82,17 @@ data "aws_iam_policy_document" "upload_api" {
     sid       = "MultipartUploads"
     actions   = ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
     resources = [local.objects_arn]
+  }
+
+  # Delete, discard and erasure abort every open multipart upload under the
+  # file's (or user's) prefix, not only the one a record names. S3 offers no
+  # s3:prefix condition key for this action, so it is the bucket: it reveals
+  # keys and upload ids of in-flight uploads, never bytes (the code always
+  # lists one prefix; AbortMultipartUpload stays on the upload prefix above).
+  statement {
+    sid       = "OpenMultipartUploads"
+    actions   = ["s3:ListBucketMultipartUploads"]
+    resources = [var.bucket_arn]
   }
 
   # Put and read file items; mark one DELETING (UpdateItem) and delete it

@@ -20,7 +20,7 @@ from botocore.config import Config
 
 from devstack.guide_user import guide_sign_in
 from devstack.stack import stack_client
-from tests.e2e.conftest import RunningStack, executions_for
+from tests.e2e.conftest import RunningStack, executions_for, wait_for
 from tests.e2e.test_flow import wait_final
 
 MIB = 1024 * 1024
@@ -176,7 +176,7 @@ def test_an_expired_url_is_refused(
 ) -> None:
     data = b"too late"
     started = start(api, "late.txt", data)
-    # The API's URLs live 900 s; one signed the same way for 1 s shows S3's refusal.
+    # The API's URLs live 300 s; one signed the same way for 1 s shows S3's refusal.
     s3 = stack_client(stack.state, "s3", Config(signature_version="s3v4"))
     url = s3.generate_presigned_url(
         "put_object",
@@ -203,4 +203,59 @@ def test_another_user_cannot_see_complete_or_abort_my_upload(
         assert other.delete(f"/uploads/{file_id}").status_code == 404
 
     assert api.delete(f"/uploads/{file_id}").status_code == 204
+    assert api.post(f"/uploads/{file_id}/complete").status_code == 404
+
+
+def versions_under(stack: RunningStack, prefix: str) -> list[dict[str, Any]]:
+    listing = stack.client("s3").list_object_versions(Bucket=stack.state.bucket, Prefix=prefix)
+    return [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+
+
+def test_a_put_url_lives_minutes_and_never_replaces_its_object(
+    stack: RunningStack, api: httpx.Client, s3_http: httpx.Client
+) -> None:
+    """Finding 5 of the review: the re-PUTs that left 3.0 MB against 600 KB counted."""
+    data = os.urandom(600 * 1024)
+    started = start(api, "once.bin", data)
+    upload = started["upload"]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(upload["url"]).query)
+    assert query["X-Amz-Expires"] == ["300"]
+    assert upload["headers"]["If-None-Match"] == "*"
+    prefix = key_of(started).rsplit("/", 1)[0] + "/"
+
+    first = s3_http.put(upload["url"], content=data, headers=upload["headers"])
+    again = s3_http.put(upload["url"], content=data, headers=upload["headers"])
+
+    assert first.status_code == 200, first.text
+    assert again.status_code == 412, again.text
+    assert len(versions_under(stack, prefix)) == 1
+    assert wait_final(api, started["file_id"], timeout=60)["status"] == "PROCESSED"
+
+
+@pytest.mark.parametrize("gone", ["discarded", "deleted"])
+def test_a_put_url_used_after_its_upload_is_gone_leaves_no_bytes(
+    stack: RunningStack, api: httpx.Client, s3_http: httpx.Client, gone: str
+) -> None:
+    """A URL may still be valid for a few minutes after DELETE: whatever it writes then is
+    removed by the object's own event, and nothing stays under the upload's prefix."""
+    data = os.urandom(600 * 1024)
+    started = start(api, f"{gone}.bin", data)
+    upload, file_id = started["upload"], started["file_id"]
+    prefix = key_of(started).rsplit("/", 1)[0] + "/"
+    if gone == "deleted":
+        sent = s3_http.put(upload["url"], content=data, headers=upload["headers"])
+        assert sent.status_code == 200, sent.text
+        assert wait_final(api, file_id, timeout=60)["status"] == "PROCESSED"
+    assert api.delete(f"/uploads/{file_id}").status_code == 204
+    assert versions_under(stack, prefix) == []
+
+    late = s3_http.put(upload["url"], content=data, headers=upload["headers"])
+
+    assert late.status_code == 200, late.text  # the key was free: S3 takes it...
+    wait_for(  # ...and the object-created event removes it at once
+        lambda: versions_under(stack, prefix) == [],
+        timeout=20,
+        what="the late object to be removed",
+    )
+    assert api.get(f"/uploads/{file_id}").status_code == 404
     assert api.post(f"/uploads/{file_id}/complete").status_code == 404

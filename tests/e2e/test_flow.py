@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import time
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from devstack import definitions as d
+from devstack.guide_user import guide_sign_in
 from devstack.malware_scan import EICAR
 from devstack.pipe_runner import to_pipe_record
 from devstack.stack import published_parameters
@@ -98,6 +100,13 @@ def test_upload_is_stored_indexed_and_processed(stack: RunningStack, api: httpx.
     assert final["status"] == "PROCESSED", final
     assert final["detected_content_type"] == "text/plain"
     assert final["processed_at"] >= final["created_at"]
+    # The download is pinned to the version the malware scan cleared.
+    scanned = stack.client("dynamodb").get_item(
+        TableName=stack.state.table, Key={"file_id": {"S": created["file_id"]}}
+    )["Item"]["scanned_version_id"]["S"]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(final["download_url"]).query)
+    assert query["versionId"] == [scanned]
+    assert httpx.get(final["download_url"]).content == data
 
     (execution,) = wait_executions_done(stack, created["file_id"])
     assert execution["status"] == "SUCCEEDED"
@@ -385,6 +394,42 @@ def test_delete_leaves_no_version_of_the_file(stack: RunningStack, api: httpx.Cl
     listing = stack.client("s3").list_object_versions(Bucket=stack.state.bucket, Prefix=key)
     assert listing.get("Versions", []) == []
     assert listing.get("DeleteMarkers", []) == []
+
+
+def test_a_forged_item_gets_no_url_and_deletes_nothing(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    """Finding 2 of the review, as demonstrated: an attacker's own item rewritten (by
+    anyone who can write the files table) to point at the victim's key."""
+    victim = upload(api, "victim.txt", b"the victim's bytes")
+    assert wait_final(api, victim["file_id"])["status"] == "PROCESSED"
+    bucket, victim_key = victim["s3_path"].removeprefix("s3://").split("/", 1)
+    s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
+    before = s3.list_object_versions(Bucket=bucket, Prefix=victim_key)["Versions"]
+    with stack.api(guide_sign_in(stack.state, "attacker@example.com")) as attacker:
+        own = upload(attacker, "own.txt", b"the attacker's bytes")
+        assert wait_final(attacker, own["file_id"])["status"] == "PROCESSED"
+        dynamodb.update_item(
+            TableName=stack.state.table,
+            Key={"file_id": {"S": own["file_id"]}},
+            UpdateExpression="SET s3_key = :key, scanned_version_id = :version",
+            ExpressionAttributeValues={
+                ":key": {"S": victim_key},
+                ":version": {"S": before[0]["VersionId"]},
+            },
+        )
+
+        shown = attacker.get(f"/uploads/{own['file_id']}")
+        deleted = attacker.delete(f"/uploads/{own['file_id']}")
+
+    assert (shown.status_code, shown.json()["error"]) == (404, "not_found")
+    assert "download_url" not in shown.text
+    assert (deleted.status_code, deleted.json()["error"]) == (404, "not_found")
+    after = s3.list_object_versions(Bucket=bucket, Prefix=victim_key)
+    assert after["Versions"] == before
+    assert after.get("DeleteMarkers", []) == []
+    detail = api.get(f"/uploads/{victim['file_id']}").json()
+    assert httpx.get(detail["download_url"]).content == b"the victim's bytes"
 
 
 def test_each_outcome_is_published_once_on_the_file_events_bus(

@@ -7,10 +7,12 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import httpx
+import pytest
+from ops import erase_user
 from ops.environment import local_environment
-from ops.erase_user import erase_user
 from ops.runbook import pipeline, redrive, reprocess, rerun_failed, sweep_orphans
 
 from devstack.guide_user import guide_sign_in
@@ -18,9 +20,11 @@ from tests.e2e.conftest import FAULT_PREFIX, RunningStack, executions_for
 from tests.e2e.test_flow import upload, wait_executions_done, wait_final
 
 
-def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
-    stack: RunningStack, api: httpx.Client
+def test_erase_user_removes_every_file_upload_and_byte_of_that_user_only(
+    stack: RunningStack, api: httpx.Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Finding 5 of the review: erasure worked from the items, and 4 versions (1.8 MB)
+    stayed under the user's prefix. Now it works on the prefix and says what it removed."""
     keep = upload(api, "keep.txt", b"someone else's")
     with stack.api(guide_sign_in(stack.state, "erase-me@example.com")) as user:
         files = [upload(user, f"mine-{n}.txt", b"mine %d" % n) for n in range(3)]
@@ -36,20 +40,33 @@ def test_erase_user_removes_every_file_and_pending_upload_of_that_user_only(
             },
         ).json()
         sub = files[0]["s3_path"].split("/")[4]
-        state = stack.state
-        removed = erase_user(sub, local_environment(state))
+        prefix = f"uploads/{sub}/"
+        s3, bucket = stack.client("s3"), stack.state.bucket
+        # What no item names: an older version, a stray object, an open multipart upload.
+        s3.put_object(Bucket=bucket, Key=files[0]["s3_path"].split("/", 3)[3], Body=b"v2")
+        stray = f"{prefix}{uuid.uuid4()}/stray.bin"
+        s3.put_object(Bucket=bucket, Key=stray, Body=b"stray bytes")
+        s3.create_multipart_upload(Bucket=bucket, Key=f"{prefix}{uuid.uuid4()}/open.bin")
+        capsys.readouterr()
 
-        assert sorted(line.split()[-2] for line in removed) == sorted(
-            [f["file_id"] for f in files] + [pending["file_id"]]
-        )
+        with patch.object(erase_user, "environment", lambda _: local_environment(stack.state)):
+            assert erase_user.main(["local", sub]) == 0
+
+        printed = capsys.readouterr().out
         for created in files:
+            assert f"removed file {created['file_id']}" in printed
             assert user.get(f"/uploads/{created['file_id']}").status_code == 404
+        assert f"removed upload {pending['file_id']}" in printed
         assert user.get(f"/uploads/{pending['file_id']}/parts").status_code == 404
-    listing = stack.client("s3").list_object_versions(
-        Bucket=stack.state.bucket, Prefix=f"uploads/{sub}/"
-    )
+    sizes = sum(len(b"mine %d" % n) for n in range(3)) + len(b"v2") + len(b"stray bytes")
+    assert (
+        f"erased {sub}: 3 file(s), 1 upload record(s), 5 object version(s) ({sizes} bytes), "
+        "0 delete marker(s), 1 multipart upload(s) aborted, usage counters removed in local"
+    ) in printed
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
     assert listing.get("Versions", []) == []
     assert listing.get("DeleteMarkers", []) == []
+    assert s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", []) == []
     assert api.get(f"/uploads/{keep['file_id']}").status_code == 200
 
 
@@ -139,19 +156,28 @@ def test_redrive_starts_a_dead_lettered_batch_again(stack: RunningStack, api: ht
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_sweep_removes_objects_no_file_owns_and_keeps_the_rest(
+def test_sweep_removes_every_prefix_no_file_owns_and_keeps_the_rest(
     stack: RunningStack, api: httpx.Client
 ) -> None:
     kept = upload(api, "owned.txt", b"a file with an item")
-    orphan = f"uploads/{uuid.uuid4()}/{uuid.uuid4()}/orphan.txt"
-    s3 = stack.client("s3")
-    s3.put_object(Bucket=stack.state.bucket, Key=orphan, Body=b"left by a killed function")
+    orphan_prefix = f"uploads/{uuid.uuid4()}/{uuid.uuid4()}/"
+    s3, bucket = stack.client("s3"), stack.state.bucket
+    first, second = b"left by a killed function", b"and again"
+    s3.put_object(Bucket=bucket, Key=f"{orphan_prefix}orphan.txt", Body=first)
+    s3.delete_object(Bucket=bucket, Key=f"{orphan_prefix}orphan.txt")
+    s3.put_object(Bucket=bucket, Key=f"{orphan_prefix}orphan.txt", Body=second)
+    s3.create_multipart_upload(Bucket=bucket, Key=f"{orphan_prefix}parts.bin")
 
     done = sweep_orphans(local_environment(stack.state), timedelta(0))
 
-    assert any(orphan in line for line in done)
+    assert (
+        f"swept s3://{bucket}/{orphan_prefix}: 2 object version(s) "
+        f"({len(first) + len(second)} bytes), "
+        "1 delete marker(s), 1 multipart upload(s) aborted"
+    ) in done
     assert not any(kept["file_id"] in line for line in done)
-    listing = s3.list_object_versions(Bucket=stack.state.bucket, Prefix=orphan)
-    assert listing.get("Versions", []) == []
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=orphan_prefix)
+    assert listing.get("Versions", []) == listing.get("DeleteMarkers", []) == []
+    assert s3.list_multipart_uploads(Bucket=bucket, Prefix=orphan_prefix).get("Uploads", []) == []
     key = kept["s3_path"].split("/", 3)[3]
-    assert s3.list_object_versions(Bucket=stack.state.bucket, Prefix=key)["Versions"]
+    assert s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]

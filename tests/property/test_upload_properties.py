@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import unicodedata
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,23 +18,26 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from tests.strategies import (
+    OWN,
+    OWN_PREFIX,
     cursors,
     file_bytes,
     file_data_texts,
     file_names,
+    forged_locations,
     header_values,
     json_values,
     limits,
     path_segments,
     query_texts,
 )
-from tests.support.api import ALICE, Api, app_settings
+from tests.support.api import ALICE, BOB, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.core.domain import FileTooLargeError, InvalidUploadError
 from upload_api.core.files import MAX_NAME_BYTES, decode_base64_strict, sanitise_file_name
 from upload_api.main import create_app
-from upload_api.service import object_key
+from upload_contract import object_key
 
 FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -66,6 +70,16 @@ def test_any_name_stays_inside_the_callers_prefix(raw: str) -> None:
     assert len(name.encode()) <= MAX_NAME_BYTES
     assert len(key.encode()) <= 1024  # S3's key limit
     assert name == unicodedata.normalize("NFC", name)
+
+
+@given(file_names)
+def test_sanitising_is_idempotent(raw: str) -> None:
+    """A stored name sanitises to itself: the API re-derives keys from stored names."""
+    try:
+        name = sanitise_file_name(raw)
+    except InvalidUploadError:
+        return
+    assert sanitise_file_name(name) == name
 
 
 @given(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=40))
@@ -335,3 +349,159 @@ def test_the_usage_counter_is_the_sum_of_the_files_kept_and_stays_within_the_quo
     )
     assert int(item.get("bytes", {}).get("N", 0)) == sum(s for _, s in kept)
     assert int(item.get("files", {}).get("N", 0)) == len(kept)
+
+
+# ------------------------------------------------------------------ finding 2 of the review
+
+
+def _versions(api: Api, prefix: str) -> list[tuple[str, str]]:
+    listing = client("s3").list_object_versions(Bucket=api.resources.bucket, Prefix=prefix)
+    entries = [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+    return sorted((v["Key"], v["VersionId"]) for v in entries)
+
+
+@pytest.fixture(scope="module")
+def victim(module_api: Api) -> tuple[str, list[tuple[str, str]]]:
+    """Bob's file (two versions and a delete marker): its key and every version under it."""
+    payload = {"file_name": "secret.txt", "file_data": base64.b64encode(b"bob's").decode()}
+    created = module_api.client.post("/upload", json=payload, headers=module_api.auth(BOB))
+    key = created.json()["s3_path"].split("/", 3)[3]
+    client("s3").put_object(Bucket=module_api.resources.bucket, Key=key, Body=b"v2")
+    client("s3").delete_object(Bucket=module_api.resources.bucket, Key=key)
+    return key, _versions(module_api, key.rsplit("/", 1)[0] + "/")
+
+
+@given(data=st.data())
+def test_no_forged_location_leads_to_another_users_bytes(
+    module_api: Api, victim: tuple[str, list[tuple[str, str]]], data: st.DataObject
+) -> None:
+    """Any rewrite of an item's bucket, key or name: the item is refused (no URL, nothing
+    deleted), unless it still names exactly the location the API derives itself."""
+    victim_key, victim_versions = victim
+    bucket = module_api.resources.bucket
+    payload = {"file_name": "mine.txt", "file_data": base64.b64encode(b"alice's").decode()}
+    mine = module_api.client.post("/upload", json=payload, headers=module_api.auth()).json()
+    file_id = mine["file_id"]
+    own_key = object_key(ALICE, file_id, "mine.txt")
+    forged = {
+        name: value.replace(OWN, own_key).replace(OWN_PREFIX, f"uploads/{ALICE}/{file_id}/")
+        for name, value in data.draw(forged_locations(victim_key, bucket)).items()
+    }
+    item = {"bucket": bucket, "s3_key": own_key, "file_name": "mine.txt", **forged}
+    names = {f"#n{i}": name for i, name in enumerate(item)}
+    values = {f":v{i}": {"S": value} for i, value in enumerate(item.values())}
+    client("dynamodb").update_item(
+        TableName=module_api.resources.table,
+        Key={"file_id": {"S": file_id}},
+        UpdateExpression="SET #s = :processed, scanned_version_id = :version, "
+        + ", ".join(f"#n{i} = :v{i}" for i in range(len(item))),
+        ExpressionAttributeNames={"#s": "status", **names},
+        ExpressionAttributeValues={
+            ":processed": {"S": "PROCESSED"},
+            ":version": {"S": victim_versions[0][1]},
+            **values,
+        },
+    )
+    try:
+        derived = object_key(ALICE, file_id, item["file_name"])
+    except ValueError:
+        derived = None
+    honest = (
+        item["bucket"] == bucket
+        and item["s3_key"] == derived
+        and sanitise_file_name(item["file_name"]) == item["file_name"]
+    )
+    event("honest" if honest else "forged")
+
+    shown = module_api.client.get(f"/uploads/{file_id}", headers=module_api.auth())
+    deleted = module_api.client.delete(f"/uploads/{file_id}", headers=module_api.auth())
+
+    if honest:
+        assert shown.status_code == 200, shown.text
+        url = shown.json()["download_url"]
+        assert f"/uploads/{ALICE}/{file_id}/" in urllib.parse.unquote(url)
+        assert deleted.status_code == 204
+    else:
+        assert (shown.status_code, shown.json()["error"]) == (404, "not_found")
+        assert (deleted.status_code, deleted.json()["error"]) == (404, "not_found")
+    assert _versions(module_api, victim_key.rsplit("/", 1)[0] + "/") == victim_versions
+
+
+# ------------------------------------------------------------------ finding 5 of the review
+
+direct_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("upload"), st.integers(1, 400)),
+        st.tuples(st.just("start"), st.integers(0, 400)),
+        st.tuples(st.sampled_from(["complete", "abort", "delete"]), st.integers(0, 10)),
+    ),
+    max_size=12,
+)
+
+
+@given(steps=direct_steps)
+def test_the_usage_counter_is_the_files_kept_plus_the_uploads_pending(
+    quota_api: Api, steps: list[tuple[str, int]]
+) -> None:
+    """Whatever the mix of uploads, direct starts, completions, aborts and deletes, the
+    counter is exactly the files kept plus the direct uploads still pending, and never
+    more than the quota: started uploads cannot hold more than the quota."""
+    sub = str(uuid.uuid4())
+    auth = quota_api.auth(sub)
+    kept: list[tuple[str, int]] = []
+    pending: list[tuple[dict[str, Any], int]] = []
+    for action, value in steps:
+        room = sum(s for _, s in kept) + sum(s for _, s in pending) + value <= 1000
+        fits = room and len(kept) + len(pending) < 4
+        if action == "upload":
+            data = b"q" * value
+            response = quota_api.client.post(
+                "/upload",
+                json={"file_name": "q.bin", "file_data": base64.b64encode(data).decode()},
+                headers=auth,
+            )
+            assert response.status_code == (201 if fits else 403), response.text
+            if fits:
+                kept.append((response.json()["file_id"], value))
+        elif action == "start":
+            data = b"d" * value
+            response = quota_api.client.post(
+                "/uploads",
+                json={
+                    "file_name": "d.bin",
+                    "size_bytes": value,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                },
+                headers=auth,
+            )
+            assert response.status_code == (201 if fits else 403), response.text
+            if fits:
+                pending.append((response.json(), value))
+        elif action in {"complete", "abort"} and pending:
+            started, size = pending.pop(value % len(pending))
+            file_id = started["file_id"]
+            if action == "complete":
+                key = started["s3_path"].split("/", 3)[3]
+                client("s3").put_object(
+                    Bucket=quota_api.resources.bucket, Key=key, Body=b"d" * size
+                )
+                done = quota_api.client.post(f"/uploads/{file_id}/complete", headers=auth)
+                assert done.status_code == 200, done.text
+                kept.append((file_id, size))
+            else:
+                gone = quota_api.client.delete(f"/uploads/{file_id}", headers=auth)
+                assert gone.status_code == 204
+        elif action == "delete" and kept:
+            file_id, _ = kept.pop(value % len(kept))
+            assert quota_api.client.delete(f"/uploads/{file_id}", headers=auth).status_code == 204
+    item = (
+        client("dynamodb")
+        .get_item(TableName=quota_api.resources.usage_table, Key={"owner": {"S": sub}})
+        .get("Item", {})
+    )
+    counted = int(item.get("bytes", {}).get("N", 0)), int(item.get("files", {}).get("N", 0))
+    expected = sum(s for _, s in kept) + sum(s for _, s in pending), len(kept) + len(pending)
+    assert counted == expected
+    assert counted[0] <= 1000
+    reserved = sum(int(v["N"]) for k, v in item.items() if k.startswith("reserved_bytes_"))
+    assert reserved == sum(s for _, s in pending)

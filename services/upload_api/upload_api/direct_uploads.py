@@ -1,25 +1,38 @@
 """Direct-to-S3 uploads: presigned URLs for the bytes, a pending record until they arrive.
 
-`POST /uploads` writes a pending record (its own table, so it never reaches the
-files table's stream) and hands out URLs that can only write this upload's
-key, with its size, SSE-KMS under the environment key and, for a single PUT,
-its SHA-256. Completion, by the S3 object-created event or by the client's
-`complete`, moves the record into the files table in one transaction whose
-conditions let exactly one of them create the file item. The INSERT of that
-item starts the pipeline, as for `POST /upload`; the processor then verifies
-the declared size and SHA-256 against the bytes.
+`POST /uploads` reserves the file's bytes (and one file) in the owner's quota
+and writes a pending record (its own table, so it never reaches the files
+table's stream) in one transaction, and hands out URLs that can only write
+this upload's key: its size, SSE-KMS under the environment key,
+`If-None-Match: *` (S3 refuses to replace an object that exists) and, for a
+single PUT, its SHA-256. The URLs live minutes; GET .../parts signs fresh ones
+for the parts S3 has not received. Completion, by the S3 object-created event
+or by the client's `complete`, moves the record into the files table in one
+transaction whose conditions let exactly one of them create the file item. The
+INSERT of that item starts the pipeline, as for `POST /upload`; the processor
+then verifies the declared size and SHA-256 against the bytes.
+
+Completion and discard both *close* the record: it stays, without its details,
+until every URL signed for it has expired. An object a leftover URL writes
+after a discard or a delete has an object-created event that finds the record
+closed and no file, and the whole prefix is removed at once (the runbook's
+sweep-orphans removes whatever an event missed).
+
+Every S3 call uses the configured bucket and the key derived from the owner,
+the file id and the stored name (storage.verified_key): a record that names
+anything else is refused as not found.
 """
 
 from __future__ import annotations
 
 import base64
 import math
-import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -30,7 +43,6 @@ from upload_api.core.domain import (
     FileTooLargeError,
     InvalidUploadError,
     NotFoundError,
-    StorageUnavailableError,
 )
 from upload_api.core.files import detect_content_type, sanitise_file_name
 from upload_api.quota import Quota, cancelled_by
@@ -40,14 +52,23 @@ from upload_api.service import (
     error_code,
     from_attributes,
     is_uuid,
-    object_key,
+    purge_file,
     to_attributes,
     unavailable,
 )
-from upload_contract import PENDING_TTL_ATTRIBUTE, FileItem, Status, timestamp
+from upload_api.storage import verified_key
+from upload_contract import (
+    PENDING_TTL_ATTRIBUTE,
+    UPLOAD_PREFIX,
+    FileItem,
+    Status,
+    object_key,
+    timestamp,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_s3.client import S3Client
 
 MIB = 1024 * 1024
@@ -59,7 +80,11 @@ S3_MAX_PARTS = 10_000
 S3_MAX_PUT_BYTES = 5 * GIB
 SINGLE = "PUT"
 MULTIPART = "MULTIPART"
-_OBJECT_KEY = re.compile(r"uploads/(?P<owner>[^/]+)/(?P<file_id>[0-9a-f-]{36})/[^/]+")
+# A closed record has this attribute (when it was closed) and no upload details.
+CLOSED = "closed_at"
+# Clocks differ a little: a closed record outlives the URLs signed for it by this much.
+CLOCK_MARGIN_SECONDS = 60
+_TTL = PENDING_TTL_ATTRIBUTE
 
 
 @dataclass(frozen=True)
@@ -155,18 +180,21 @@ class DirectUploadService:
     ) -> PendingUpload:
         plan = self._plan(size_bytes)
         safe_name = sanitise_file_name(file_name)
-        # Refused now rather than after gigabytes went up; completion enforces it.
+        now = time.time()
+        # Expired reservations go back first; refused now rather than after a
+        # multipart upload was created. The transaction below is what enforces it.
         try:
-            self._quota.check_room(self._dynamodb, owner, size_bytes)
+            self._quota.make_room(self._dynamodb, owner, size_bytes, now)
         except AWS_ERRORS as error:
             raise unavailable() from error
         file_id = str(uuid.uuid4())
-        now = time.time()
+        key = object_key(owner, file_id, safe_name)
+        expires_at = int(now) + self._pending_ttl
         record: dict[str, Any] = {
             "file_id": file_id,
             "owner": owner,
             "bucket": self._bucket,
-            "s3_key": object_key(owner, file_id, safe_name),
+            "s3_key": key,
             "file_name": safe_name,
             "size_bytes": size_bytes,
             "sha256": sha256,
@@ -175,33 +203,45 @@ class DirectUploadService:
             "created_at": timestamp(),
             "method": plan.method,
             "part_size": plan.part_size,
-            PENDING_TTL_ATTRIBUTE: int(now) + self._pending_ttl,
+            _TTL: expires_at,
         }
         if plan.method == MULTIPART:
-            record["upload_id"] = self._create_multipart(record)
+            record["upload_id"] = self._create_multipart(record, key)
         try:
-            self._dynamodb.put_item(
-                TableName=self._pending_table,
-                Item=to_attributes(record),
-                ConditionExpression="attribute_not_exists(file_id)",
+            # The record and its reservation: both or neither. The token makes the
+            # SDK's retry of a committed attempt a success.
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._pending_table,
+                            "Item": to_attributes(record),
+                            "ConditionExpression": "attribute_not_exists(file_id)",
+                        }
+                    },
+                    self._quota.reserve(owner, size_bytes, expires_at),
+                ],
+                ClientRequestToken=file_id,
             )
         except AWS_ERRORS as error:
-            self._logger.exception("pending record write failed", extra={"file_id": file_id})
+            over_quota = isinstance(error, ClientError) and cancelled_by(error, 1)
+            if not over_quota:
+                self._logger.exception("pending record write failed", extra={"file_id": file_id})
             if plan.method == MULTIPART:
-                self._abort_multipart(record)
-            raise unavailable() from error
-        upload = self._instructions(record, plan, missing=range(1, plan.part_count + 1))
+                self._abort_multipart(record, key)
+            raise (self._quota.exceeded() if over_quota else unavailable()) from error
+        upload = self._instructions(record, key, plan, missing=range(1, plan.part_count + 1))
         self._logger.info(
             "direct upload started",
             extra={"file_id": file_id, "size_bytes": size_bytes, "method": plan.method},
         )
         return PendingUpload(record, upload, _expiry(now, self._url_ttl))
 
-    def _create_multipart(self, record: Mapping[str, Any]) -> str:
+    def _create_multipart(self, record: Mapping[str, Any], key: str) -> str:
         try:
             created = self._s3.create_multipart_upload(
                 Bucket=self._bucket,
-                Key=record["s3_key"],
+                Key=key,
                 ContentType=record["content_type"],
                 ServerSideEncryption="aws:kms",
                 SSEKMSKeyId=self._kms_key_id,
@@ -214,7 +254,7 @@ class DirectUploadService:
         return created["UploadId"]
 
     def _instructions(
-        self, record: Mapping[str, Any], plan: UploadPlan, *, missing: Sequence[int]
+        self, record: Mapping[str, Any], key: str, plan: UploadPlan, *, missing: Sequence[int]
     ) -> dict[str, Any]:
         """What the client sends: one signed PUT with its exact headers, or one URL a part."""
         try:
@@ -223,13 +263,15 @@ class DirectUploadService:
                 url = self._s3.generate_presigned_url(
                     "put_object",
                     Params={
-                        "Bucket": record["bucket"],
-                        "Key": record["s3_key"],
+                        "Bucket": self._bucket,
+                        "Key": key,
                         "ContentLength": record["size_bytes"],
                         "ContentType": headers["Content-Type"],
                         "ChecksumSHA256": headers["x-amz-checksum-sha256"],
                         "ServerSideEncryption": "aws:kms",
                         "SSEKMSKeyId": self._kms_key_id,
+                        # Signed, so the URL can only create the object, never replace it.
+                        "IfNoneMatch": "*",
                     },
                     ExpiresIn=self._url_ttl,
                 )
@@ -240,8 +282,8 @@ class DirectUploadService:
                     "url": self._s3.generate_presigned_url(
                         "upload_part",
                         Params={
-                            "Bucket": record["bucket"],
-                            "Key": record["s3_key"],
+                            "Bucket": self._bucket,
+                            "Key": key,
                             "UploadId": record["upload_id"],
                             "PartNumber": number,
                             "ContentLength": plan.part_bytes(number),
@@ -263,37 +305,41 @@ class DirectUploadService:
             "x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(record["sha256"])).decode(),
             "x-amz-server-side-encryption": "aws:kms",
             "x-amz-server-side-encryption-aws-kms-key-id": self._kms_key_id,
+            "If-None-Match": "*",
         }
 
     # ------------------------------------------------------------ parts (resume)
 
     def parts(self, owner: str, file_id: str) -> tuple[Mapping[str, Any], list[dict[str, Any]],
                                                       PendingUpload]:  # fmt: skip
-        """The parts S3 holds, and fresh URLs for the others."""
-        record = self._owned_pending(owner, file_id)
+        """The parts S3 holds, and freshly signed URLs for the others."""
+        record, key = self._live(owner, file_id)
         if record["method"] != MULTIPART:
             raise ConflictError("not_multipart", "this upload is a single PUT; it has no parts")
         plan = _multipart_plan(record)
-        received = self._received_parts(record)
+        received = self._received_parts(record, key)
         if received is None:
             raise ConflictError("upload_gone", "the multipart upload was completed or aborted")
         missing = [n for n in range(1, plan.part_count + 1) if n not in received]
-        upload = self._instructions(record, plan, missing=missing)
+        now = time.time()
+        upload = self._instructions(record, key, plan, missing=missing)
         listed = [
             {"part_number": n, "etag": part["ETag"].strip('"'), "size_bytes": part["Size"]}
             for n, part in sorted(received.items())
         ]
-        return record, listed, PendingUpload(record, upload, _expiry(time.time(), self._url_ttl))
+        return record, listed, PendingUpload(record, upload, _expiry(now, self._url_ttl))
 
-    def _received_parts(self, record: Mapping[str, Any]) -> dict[int, dict[str, Any]] | None:
+    def _received_parts(
+        self, record: Mapping[str, Any], key: str
+    ) -> dict[int, dict[str, Any]] | None:
         """Part number -> S3's part; None once the multipart upload is completed or aborted."""
         received: dict[int, dict[str, Any]] = {}
         marker = 0
         try:
             while True:
                 page = self._s3.list_parts(
-                    Bucket=record["bucket"],
-                    Key=record["s3_key"],
+                    Bucket=self._bucket,
+                    Key=key,
                     UploadId=record["upload_id"],
                     PartNumberMarker=marker,
                 )
@@ -315,48 +361,63 @@ class DirectUploadService:
         self, owner: str, file_id: str, parts: Sequence[tuple[int, str]] | None
     ) -> StoredFile:
         """The client's signal: completes the multipart upload, then the record, once."""
-        record = self._pending(file_id)
-        if record is None:
+        record = self._record(file_id)
+        if record is None or _closed(record) or _expired(record, time.time()):
             # Completed before (by the event, or an earlier call): answer with the file.
             return self._completed_file(owner, file_id)
-        if record["owner"] != owner:
+        if record.get("owner") != owner:
             raise _not_found()
+        key = self._verified(record, owner)
         # S3 has just assembled a multipart object: no need to ask whether it is there.
-        assembled = record["method"] == MULTIPART and self._complete_multipart(record, parts)
-        if not assembled and not self._bytes_arrived(record):
+        assembled = record["method"] == MULTIPART and self._complete_multipart(record, key, parts)
+        if not assembled and not self._bytes_arrived(key):
             raise ConflictError("upload_incomplete", "the file's bytes have not arrived yet")
-        try:
-            created = self._finalise(record)
-        except _OverQuotaError as over:
-            raise self._quota.exceeded() from over
-        return created or self._completed_file(owner, file_id)
+        return self._finalise(record, key) or self._completed_file(owner, file_id)
 
     def complete_object(self, bucket: str, key: str) -> str:
-        """The S3 object-created event's signal. Returns what happened, for the log."""
-        match = _OBJECT_KEY.fullmatch(key)
-        if bucket != self._bucket or match is None:
+        """The S3 object-created event's signal. Returns what happened, for the log.
+
+        The key is only believed once the pending record of its file id agrees
+        with it; an object under a closed or expired upload's prefix is no file's
+        and is removed with everything else under that prefix.
+        """
+        parsed = _upload_key(key)
+        if bucket != self._bucket or parsed is None:
             return "ignored: not an upload key"
-        record = self._pending(match["file_id"])
+        owner, file_id = parsed
+        record = self._record(file_id)
         if record is None:
-            # A POST /upload object, or an upload completed already.
+            # A POST /upload object (its item follows), or an upload long gone.
             return "ignored: no pending upload"
-        if record["s3_key"] != key or record["owner"] != match["owner"]:
-            self._logger.warning("object at a key no upload was given", extra={"s3_key": key})
+        ours = record.get("owner") == owner
+        if ours and (_closed(record) or _expired(record, time.time())):
+            return self._leftover(record, owner, file_id)
+        if not ours or verified_key(record, owner, self._bucket, self._logger) != key:
+            self._logger.warning("object at a key no upload was given", extra={"file_id": file_id})
             return "ignored: key does not match the pending upload"
-        if not self._bytes_arrived(record):
+        if not self._bytes_arrived(key):
             return "ignored: no object at the key"
-        try:
-            created = self._finalise(record)
-        except _OverQuotaError:
-            return "refused: over quota; upload discarded"
-        return "completed" if created else "ignored: completed already"
+        return "completed" if self._finalise(record, key) else "ignored: completed already"
+
+    def _leftover(self, record: Mapping[str, Any], owner: str, file_id: str) -> str:
+        """An object under a closed or expired upload: no file's, unless it became one."""
+        if _closed(record):
+            if self._file_exists(owner, file_id):
+                return "ignored: completed already"
+            # A URL used after its upload was discarded or its file deleted.
+            purge_file(self._s3, self._bucket, owner, file_id, self._logger)
+            return "removed: the upload was closed"
+        # Expired: it can no longer complete (its reservation goes back with its bucket).
+        if self._close(record, release=False):
+            purge_file(self._s3, self._bucket, owner, file_id, self._logger)
+        return "removed: the upload expired"
 
     def _complete_multipart(
-        self, record: Mapping[str, Any], claimed: Sequence[tuple[int, str]] | None
+        self, record: Mapping[str, Any], key: str, claimed: Sequence[tuple[int, str]] | None
     ) -> bool:
         """Assemble the parts; False when a concurrent complete did (or the upload is gone)."""
         plan = _multipart_plan(record)
-        received = self._received_parts(record)
+        received = self._received_parts(record, key)
         if received is None:
             return False  # _finalise settles which complete wins
         expected = set(range(1, plan.part_count + 1))
@@ -380,20 +441,24 @@ class DirectUploadService:
                 )
         try:
             self._s3.complete_multipart_upload(
-                Bucket=record["bucket"],
-                Key=record["s3_key"],
+                Bucket=self._bucket,
+                Key=key,
                 UploadId=record["upload_id"],
                 MultipartUpload={
                     "Parts": [
                         {"PartNumber": n, "ETag": received[n]["ETag"]} for n in sorted(expected)
                     ]
                 },
+                # Never replaces an object: only the first assembly can create it.
+                IfNoneMatch="*",
             )
         except ClientError as error:
-            # NoSuchUpload: a concurrent complete got there first; _finalise settles it.
-            if error_code(error) != "NoSuchUpload":
+            # NoSuchUpload: a concurrent complete got there first; PreconditionFailed:
+            # the object exists already (a retry of an assembly that succeeded).
+            # Either way whether the bytes are there decides, then _finalise.
+            if error_code(error) not in {"NoSuchUpload", "PreconditionFailed"}:
                 self._logger.exception(
-                    "multipart complete failed", extra={"s3_key": record["s3_key"]}
+                    "multipart complete failed", extra={"file_id": record["file_id"]}
                 )
                 raise ConflictError(
                     "upload_rejected", f"S3 refused to assemble the parts: {error_code(error)}"
@@ -403,41 +468,37 @@ class DirectUploadService:
             raise unavailable() from error
         return True
 
-    def _bytes_arrived(self, record: Mapping[str, Any]) -> bool:
-        return self._current_version(record) is not None
+    def _bytes_arrived(self, key: str) -> bool:
+        return self._current_version(key) is not None
 
-    def _current_version(self, record: Mapping[str, Any]) -> str | None:
-        """The version id of the object at the record's key, None if there is none.
+    def _current_version(self, key: str) -> str | None:
+        """The version id of the object at the key, None if there is none.
 
         Listed, not headed: HeadObject needs s3:GetObject, which the bucket policy
-        denies once the malware scan has tagged the object THREATS_FOUND.
+        denies until the malware scan has cleared the object.
         """
         try:
-            listing = self._s3.list_object_versions(
-                Bucket=record["bucket"], Prefix=record["s3_key"]
-            )
+            listing = self._s3.list_object_versions(Bucket=self._bucket, Prefix=key)
         except AWS_ERRORS as error:
             raise unavailable() from error
         current = [
-            v["VersionId"]
-            for v in listing.get("Versions", [])
-            if v["Key"] == record["s3_key"] and v["IsLatest"]
+            v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key and v["IsLatest"]
         ]
         return current[0] if current else None
 
-    def _finalise(self, record: Mapping[str, Any]) -> StoredFile | None:
-        """Pending record -> file item (its bytes are in S3), counted in the owner's usage,
-        in one transaction.
+    def _finalise(self, record: Mapping[str, Any], key: str) -> StoredFile | None:
+        """Pending record -> file item (its bytes are in S3), in one transaction that also
+        closes the record and turns its reservation into the file's count.
 
-        None when another signal won. Over quota, the upload is discarded (record and
-        bytes) and _OverQuotaError raised: nothing is left half-written."""
+        None when another signal won (or the upload was discarded meanwhile)."""
+        owner, size_bytes = record["owner"], int(record["size_bytes"])
         item: FileItem = {
             "file_id": record["file_id"],
-            "owner": record["owner"],
-            "bucket": record["bucket"],
-            "s3_key": record["s3_key"],
+            "owner": owner,
+            "bucket": self._bucket,
+            "s3_key": key,
             "file_name": record["file_name"],
-            "size_bytes": int(record["size_bytes"]),
+            "size_bytes": size_bytes,
             "sha256": record["sha256"],
             "content_type": record["content_type"],
             "comment": record["comment"],
@@ -445,7 +506,6 @@ class DirectUploadService:
             "created_at": record["created_at"],
             "updated_at": timestamp(),
         }
-        key = {"file_id": {"S": record["file_id"]}}
         try:
             self._dynamodb.transact_write_items(
                 TransactItems=[
@@ -456,30 +516,27 @@ class DirectUploadService:
                             "ConditionExpression": "attribute_not_exists(file_id)",
                         }
                     },
-                    {
-                        "Delete": {
-                            "TableName": self._pending_table,
-                            "Key": key,
-                            "ConditionExpression": "attribute_exists(file_id)",
-                        }
-                    },
-                    self._quota.count(record["owner"], int(record["size_bytes"])),
+                    self._closing(record, live=True),
+                    self._quota.settle(owner, size_bytes, int(record[_TTL])),
                 ]
             )
         except ClientError as error:
             if cancelled_by(error, 0) or cancelled_by(error, 1):
                 return None
-            if cancelled_by(error, 2):
-                self._discard(record)
-                raise _OverQuotaError from error
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
         self._logger.info("direct upload completed", extra={"file_id": record["file_id"]})
-        metrics.stored(int(record["size_bytes"]), "direct")
+        metrics.stored(size_bytes, "direct")
         return StoredFile(item)
 
     def _completed_file(self, owner: str, file_id: str) -> StoredFile:
+        item = self._file_item(owner, file_id)
+        if item is None or verified_key(item, owner, self._bucket, self._logger) is None:
+            raise _not_found()
+        return StoredFile(item)
+
+    def _file_item(self, owner: str, file_id: str) -> dict[str, Any] | None:
         try:
             raw = self._dynamodb.get_item(
                 TableName=self._files_table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
@@ -487,71 +544,105 @@ class DirectUploadService:
         except AWS_ERRORS as error:
             raise unavailable() from error
         if raw is None or raw.get("owner", {}).get("S") != owner:
-            raise _not_found()
-        return StoredFile(from_attributes(raw))
+            return None
+        return from_attributes(raw)
+
+    def _file_exists(self, owner: str, file_id: str) -> bool:
+        """Whether the upload became a file that is still there (not being deleted)."""
+        item = self._file_item(owner, file_id)
+        return item is not None and item.get("status") != Status.DELETING
 
     # ------------------------------------------------------------ abort
 
     def abort(self, owner: str, file_id: str) -> bool:
-        """Cancel a pending upload: the record first, so no signal can complete it after.
+        """Cancel a pending upload: the record is closed first (so no signal can complete
+        it after) and its reservation given back, then everything under its prefix goes.
 
-        False when there is no pending upload of that id (it may be a file)."""
-        record = self._pending(file_id)
+        False when there is no upload of that id to cancel (it may be a file)."""
+        record = self._record(file_id)
         if record is None:
             return False
-        if record["owner"] != owner:
+        if record.get("owner") != owner:
             raise _not_found()
-        if not self._discard(record):
+        if _closed(record):
+            if self._file_exists(owner, file_id):
+                return False  # completed: DELETE deletes the file
+            # Discarded before: purge again (idempotent), in case that purge failed.
+            purge_file(self._s3, self._bucket, owner, file_id, self._logger)
+            return True
+        key = self._verified(record, owner)
+        # An expired record's reservation goes back with its hour bucket, not here.
+        if not self._close(record, release=not _expired(record, time.time())):
             return False  # completed meanwhile: now a file
+        if record["method"] == MULTIPART:
+            self._abort_multipart(record, key)
+        purge_file(self._s3, self._bucket, owner, file_id, self._logger)
         self._logger.info("direct upload aborted", extra={"file_id": file_id})
         return True
 
-    def _discard(self, record: Mapping[str, Any]) -> bool:
-        """Remove the pending record, then its bytes. False if it was gone already."""
-        try:
-            self._dynamodb.delete_item(
-                TableName=self._pending_table,
-                Key={"file_id": {"S": record["file_id"]}},
-                ConditionExpression="attribute_exists(file_id)",
+    def _close(self, record: Mapping[str, Any], *, release: bool) -> bool:
+        """Close the record, giving its reservation back if `release`. False if it was
+        closed already (completed or discarded by another signal)."""
+        items = [self._closing(record, live=release)]
+        if release:
+            items.append(
+                self._quota.cancel(record["owner"], int(record["size_bytes"]), int(record[_TTL]))
             )
+        try:
+            self._dynamodb.transact_write_items(TransactItems=items)
         except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
+            if cancelled_by(error, 0):
                 return False
             raise unavailable() from error
         except AWS_ERRORS as error:
             raise unavailable() from error
-        if record["method"] == MULTIPART:
-            self._abort_multipart(record)
-        self._remove_put_object(record)
         return True
 
-    def _abort_multipart(self, record: Mapping[str, Any]) -> None:
+    def _closing(self, record: Mapping[str, Any], *, live: bool) -> TransactWriteItemTypeDef:
+        """The transaction item that replaces the record with its closed form, if it is
+        still the record that was read (and, when `live`, has not expired)."""
+        now = time.time()
+        closed = {
+            "file_id": record["file_id"],
+            "owner": record["owner"],
+            CLOSED: timestamp(),
+            # Every URL for it was signed before now: none outlives this.
+            _TTL: int(now) + self._url_ttl + CLOCK_MARGIN_SECONDS,
+        }
+        condition = "attribute_exists(file_id) AND attribute_not_exists(#closed) AND #ttl = :ttl"
+        values = {":ttl": {"N": str(int(record[_TTL]))}}
+        if live:
+            condition += " AND #ttl > :now"
+            values[":now"] = {"N": str(int(now))}
+        return {
+            "Put": {
+                "TableName": self._pending_table,
+                "Item": to_attributes(closed),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#closed": CLOSED, "#ttl": _TTL},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _abort_multipart(self, record: Mapping[str, Any], key: str) -> None:
+        """The recorded multipart upload; the purge after it aborts any other under the prefix."""
         try:
             self._s3.abort_multipart_upload(
-                Bucket=record["bucket"], Key=record["s3_key"], UploadId=record["upload_id"]
+                Bucket=self._bucket, Key=key, UploadId=record["upload_id"]
             )
         except ClientError as error:
-            if error_code(error) != "NoSuchUpload":  # assembled already: its object goes next
-                self._logger.exception("multipart abort failed", extra={"s3_key": record["s3_key"]})
-        except AWS_ERRORS:
-            # The bucket's lifecycle rule aborts it within a day.
-            self._logger.exception("multipart abort failed", extra={"s3_key": record["s3_key"]})
-
-    def _remove_put_object(self, record: Mapping[str, Any]) -> None:
-        """A PUT that arrived before the abort: remove that exact version."""
-        try:
-            version = self._current_version(record)
-            if version is not None:
-                self._s3.delete_object(
-                    Bucket=record["bucket"], Key=record["s3_key"], VersionId=version
+            if error_code(error) != "NoSuchUpload":  # assembled already: the purge removes it
+                self._logger.exception(
+                    "multipart abort failed", extra={"file_id": record["file_id"]}
                 )
-        except (StorageUnavailableError, *AWS_ERRORS):
-            # The sweeper (make sweep-orphans) removes an object no record owns.
-            self._logger.exception("object removal failed", extra={"s3_key": record["s3_key"]})
+        except AWS_ERRORS:
+            # The purge, or the bucket's lifecycle rule within a day, aborts it.
+            self._logger.exception("multipart abort failed", extra={"file_id": record["file_id"]})
 
     # ------------------------------------------------------------ records
 
-    def _pending(self, file_id: str) -> dict[str, Any] | None:
+    def _record(self, file_id: str) -> dict[str, Any] | None:
+        """The pending record of `file_id` as stored: live, closed or expired."""
         if not is_uuid(file_id):
             raise _not_found()
         try:
@@ -560,19 +651,63 @@ class DirectUploadService:
             ).get("Item")
         except AWS_ERRORS as error:
             raise unavailable() from error
-        if raw is None:
-            return None
-        record = from_attributes(raw)
-        # DynamoDB deletes expired items within days, not at once: expired is gone.
-        if int(record[PENDING_TTL_ATTRIBUTE]) <= time.time():
-            return None
-        return record
+        return None if raw is None else from_attributes(raw)
 
-    def _owned_pending(self, owner: str, file_id: str) -> dict[str, Any]:
-        record = self._pending(file_id)
-        if record is None or record["owner"] != owner:
+    def _live(self, owner: str, file_id: str) -> tuple[dict[str, Any], str]:
+        """The caller's pending upload that may still receive bytes, and its derived key."""
+        record = self._record(file_id)
+        # DynamoDB deletes expired items within days, not at once: expired is gone.
+        if (
+            record is None
+            or _closed(record)
+            or _expired(record, time.time())
+            or record.get("owner") != owner
+        ):
             raise _not_found()
-        return record
+        return record, self._verified(record, owner)
+
+    def _verified(self, record: Mapping[str, Any], owner: str) -> str:
+        """The record's derived key; a record that names another location, or is not the
+        shape start() writes, is not found."""
+        key = verified_key(record, owner, self._bucket, self._logger)
+        if key is None or not _well_formed(record):
+            raise _not_found()
+        return key
+
+
+def _closed(record: Mapping[str, Any]) -> bool:
+    return CLOSED in record
+
+
+def _expired(record: Mapping[str, Any], now: float) -> bool:
+    expires_at = record.get(_TTL)
+    # Numbers are read as Decimal; a record without a number here never was live.
+    return not isinstance(expires_at, int | Decimal) or expires_at <= Decimal(now)
+
+
+def _well_formed(record: Mapping[str, Any]) -> bool:
+    """The fields the upload's S3 calls and its file item are built from, as start() wrote them."""
+    text = ("sha256", "content_type", "comment", "created_at")
+    return (
+        all(isinstance(record.get(name), str) for name in text)
+        and record.get("method") in (SINGLE, MULTIPART)
+        and isinstance(record.get("size_bytes"), int)
+        and isinstance(record.get("part_size"), int | Decimal)
+        and int(record["part_size"]) > 0
+        and (record["method"] == SINGLE or isinstance(record.get("upload_id"), str))
+    )
+
+
+def _upload_key(key: str) -> tuple[str, str] | None:
+    """(owner, file_id) of a key shaped as the contract's object_key makes them."""
+    segments = key.removeprefix(UPLOAD_PREFIX).split("/")
+    if not key.startswith(UPLOAD_PREFIX) or len(segments) != 3 or not is_uuid(segments[1]):
+        return None
+    owner, file_id, name = segments
+    try:
+        return (owner, file_id) if object_key(owner, file_id, name) == key else None
+    except ValueError:
+        return None
 
 
 def _multipart_plan(record: Mapping[str, Any]) -> UploadPlan:
@@ -582,10 +717,6 @@ def _multipart_plan(record: Mapping[str, Any]) -> UploadPlan:
 
 def _expiry(now: float, ttl: int) -> str:
     return timestamp(datetime.fromtimestamp(now + ttl, UTC))
-
-
-class _OverQuotaError(Exception):
-    """Completion would take the owner over their quota."""
 
 
 def _not_found() -> NotFoundError:

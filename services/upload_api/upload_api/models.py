@@ -49,8 +49,8 @@ class FileMetadata(BaseModel):
 class FileDetail(FileMetadata):
     download_url: str | None = Field(
         default=None,
-        description="Only for a PROCESSED file: one that has not passed verification "
-        "is never handed out.",
+        description="Only for a PROCESSED file, and pinned to the object version the "
+        "malware scan cleared: a file that has not passed verification is never handed out.",
     )
     download_url_expires_in: int | None = None
 
@@ -104,7 +104,10 @@ class DirectUploadResponse(BaseModel):
     status: str
     s3_path: str
     upload: UploadInstructions
-    expires_at: str = Field(description="When the URLs expire; GET .../parts renews part URLs.")
+    expires_at: str = Field(
+        description="When the URLs expire (minutes from now); GET .../parts signs fresh part "
+        "URLs. A single PUT not sent by then is aborted (DELETE) and started again."
+    )
 
 
 class ReceivedPart(BaseModel):

@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import json
 import re
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,22 +23,26 @@ from upload_api.core import metrics
 from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
 from upload_api.core.files import detect_content_type, sanitise_file_name
 from upload_api.quota import Quota, cancelled_by
-from upload_contract import OWNER_INDEX, FileItem, Status, timestamp
+from upload_api.storage import (
+    PurgeIncompleteError,
+    Removed,
+    file_prefix,
+    purge_prefix,
+    verified_key,
+)
+from upload_contract import OWNER_INDEX, FileItem, Status, object_key, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
-def object_key(owner: str, file_id: str, safe_name: str) -> str:
-    return f"uploads/{owner}/{file_id}/{safe_name}"
-
-
 @dataclass(frozen=True)
 class StoredFile:
+    """A file item whose location was derived and checked (see storage.verified_key)."""
+
     item: Mapping[str, Any]
 
     @property
@@ -107,8 +112,32 @@ class UploadService:
                 "object write failed; nothing stored", extra={"file_id": file_id}
             )
             raise unavailable() from error
+        failure = self._write_item(item)
+        if failure is not None and _over_quota(failure) and self._released_expired(owner):
+            # Room held by expired direct uploads was given back: one more try.
+            failure = self._write_item(item, retry=True)
+        if failure is not None:
+            self._logger.info(
+                "metadata write refused or failed; removing object",
+                extra={"file_id": file_id, "over_quota": _over_quota(failure)},
+            )
+            self._remove_object(key, put.get("VersionId"))
+            raise (self._quota.exceeded() if _over_quota(failure) else unavailable()) from failure
+        self._logger.info(
+            "file stored",
+            extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
+        )
+        metrics.stored(len(data), "json")
+        return StoredFile(item)
+
+    def _write_item(self, item: FileItem, *, retry: bool = False) -> Exception | None:
+        """The item and the owner's usage in one transaction: both or neither.
+
+        None once the item is written; otherwise the error that stopped it.
+        """
+        # The first attempt's token makes the SDK's own retry of it idempotent.
+        token = {} if retry else {"ClientRequestToken": item["file_id"]}
         try:
-            # The item and the owner's usage in one transaction: both or neither.
             self._dynamodb.transact_write_items(
                 TransactItems=[
                     {
@@ -118,30 +147,24 @@ class UploadService:
                             "ConditionExpression": "attribute_not_exists(file_id)",
                         }
                     },
-                    self._quota.count(owner, len(data)),
+                    self._quota.count(item["owner"], item["size_bytes"]),
                 ],
-                ClientRequestToken=file_id,
+                **token,  # type: ignore[arg-type]
             )
         except AWS_ERRORS as error:
-            over_quota = isinstance(error, ClientError) and cancelled_by(error, 1)
             # A retried transaction whose first attempt did commit fails its own
             # condition: that write succeeded, and deleting the object would orphan it.
-            committed = (
-                isinstance(error, ClientError) and cancelled_by(error, 0) and self._item_is(item)
-            )
-            if not committed:
-                self._logger.info(
-                    "metadata write refused or failed; removing object",
-                    extra={"file_id": file_id, "over_quota": over_quota},
-                )
-                self._remove_object(key, put.get("VersionId"))
-                raise (self._quota.exceeded() if over_quota else unavailable()) from error
-        self._logger.info(
-            "file stored",
-            extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
-        )
-        metrics.stored(len(data), "json")
-        return StoredFile(item)
+            if isinstance(error, ClientError) and cancelled_by(error, 0) and self._item_is(item):
+                return None
+            return error
+        return None
+
+    def _released_expired(self, owner: str) -> bool:
+        try:
+            return self._quota.release_expired(self._dynamodb, owner, time.time())
+        except AWS_ERRORS:
+            self._logger.exception("releasing expired reservations failed")
+            return False
 
     def _item_is(self, item: Mapping[str, Any]) -> bool:
         try:
@@ -169,11 +192,17 @@ class UploadService:
                 self._s3.delete_object(Bucket=self._bucket, Key=key)
         except AWS_ERRORS:
             self._logger.exception(
-                "compensating delete failed: orphan object needs removal",
+                "compensating delete failed: orphan object needs removal (sweep-orphans)",
                 extra={"s3_key": key, "version_id": version_id},
             )
 
     def get(self, owner: str, file_id: str) -> StoredFile:
+        item = self._owned_item(owner, file_id)
+        if verified_key(item, owner, self._bucket, self._logger) is None:
+            raise _not_found()
+        return StoredFile(item)
+
+    def _owned_item(self, owner: str, file_id: str) -> dict[str, Any]:
         if not is_uuid(file_id):
             raise _not_found()
         try:
@@ -186,18 +215,29 @@ class UploadService:
         # Another user's file is indistinguishable from a missing one.
         if raw is None or raw.get("owner", {}).get("S") != owner:
             raise _not_found()
-        return StoredFile(from_attributes(raw))
+        return from_attributes(raw)
 
-    def download_url(self, stored: StoredFile) -> str:
+    def download_url(self, stored: StoredFile) -> str | None:
+        """A short-lived URL for the version the malware scan cleared; None without one.
+
+        Bucket and key are derived again here, never read from the item, and the
+        version pins the bytes: a later PUT at the key could never be what is served.
+        """
+        item = stored.item
+        key = verified_key(item, item["owner"], self._bucket, self._logger)
+        version_id = item.get("scanned_version_id")
+        if key is None or not isinstance(version_id, str) or not version_id:
+            return None
         try:
             return self._s3.generate_presigned_url(
                 "get_object",
                 Params={
-                    "Bucket": stored.item["bucket"],
-                    "Key": stored.item["s3_key"],
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "VersionId": version_id,
                     # Always a download, never rendered inline: uploaded HTML or SVG
                     # must not run in a browser under the bucket's origin.
-                    "ResponseContentDisposition": _attachment(stored.item["file_name"]),
+                    "ResponseContentDisposition": _attachment(item["file_name"]),
                 },
                 ExpiresIn=self._presigned_url_ttl,
             )
@@ -205,35 +245,44 @@ class UploadService:
             raise unavailable() from error
 
     def delete(self, owner: str, file_id: str) -> None:
-        """Every version of the object, then the item. A retry finishes what a crash left.
+        """Everything under the file's prefix, then the item. A retry finishes what a crash left.
 
         The item is marked DELETING first, under the condition that it is the
-        caller's: the pipeline's writes are conditional on UPLOADED, so a file
-        still being processed is not written back after its bytes are gone.
+        caller's and still names the location it was checked for: the pipeline's
+        writes are conditional on UPLOADED, so a file still being processed is
+        not written back after its bytes are gone. The bytes removed are every
+        version, delete marker and open multipart upload under
+        uploads/<caller's sub>/<file_id>/, whatever the item says.
         """
-        if not is_uuid(file_id):
+        item = self._owned_item(owner, file_id)
+        key = verified_key(item, owner, self._bucket, self._logger)
+        if key is None:
             raise _not_found()
-        key = {"file_id": {"S": file_id}}
         try:
             marked = self._dynamodb.update_item(
                 TableName=self._table,
-                Key=key,
+                Key={"file_id": {"S": file_id}},
                 UpdateExpression="SET #status = :deleting, updated_at = :now",
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#status": "status", "#owner": "owner"},
+                ConditionExpression="#owner = :owner AND #bucket = :bucket AND s3_key = :key",
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#owner": "owner",
+                    "#bucket": "bucket",
+                },
                 ExpressionAttributeValues={
                     ":deleting": {"S": Status.DELETING.value},
                     ":now": {"S": timestamp()},
                     ":owner": {"S": owner},
+                    ":bucket": {"S": self._bucket},
+                    ":key": {"S": key},
                 },
                 ReturnValues="ALL_NEW",
             )
         except AWS_ERRORS as error:
             if _is_condition_failure(error):
-                raise _not_found() from error  # missing, or someone else's
+                raise _not_found() from error  # gone, or rewritten since it was read
             raise unavailable() from error
-        attributes = marked["Attributes"]
-        self._delete_every_version(attributes["s3_key"]["S"])
+        purge_file(self._s3, self._bucket, owner, file_id, self._logger)
         try:
             # The item goes, and its bytes go back to the owner's quota, together.
             self._dynamodb.transact_write_items(
@@ -241,7 +290,7 @@ class UploadService:
                     {
                         "Delete": {
                             "TableName": self._table,
-                            "Key": key,
+                            "Key": {"file_id": {"S": file_id}},
                             "ConditionExpression": "#status = :deleting",
                             "ExpressionAttributeNames": {"#status": "status"},
                             "ExpressionAttributeValues": {
@@ -249,7 +298,7 @@ class UploadService:
                             },
                         }
                     },
-                    self._quota.release(owner, int(attributes["size_bytes"]["N"])),
+                    self._quota.release(owner, int(marked["Attributes"]["size_bytes"]["N"])),
                 ]
             )
         except AWS_ERRORS as error:
@@ -257,29 +306,6 @@ class UploadService:
             if not (isinstance(error, ClientError) and cancelled_by(error, 0)):
                 raise unavailable() from error
         self._logger.info("file deleted", extra={"file_id": file_id})
-
-    def _delete_every_version(self, s3_key: str) -> None:
-        """The bucket is versioned: a plain delete would only add a delete marker."""
-        try:
-            for page in self._s3.get_paginator("list_object_versions").paginate(
-                Bucket=self._bucket, Prefix=s3_key
-            ):
-                versions: list[ObjectIdentifierTypeDef] = [
-                    {"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-                    if v["Key"] == s3_key
-                ]
-                if not versions:
-                    continue
-                answer = self._s3.delete_objects(
-                    Bucket=self._bucket, Delete={"Objects": versions, "Quiet": True}
-                )
-                if answer.get("Errors"):
-                    raise StorageUnavailableError(
-                        "service_unavailable", "some versions could not be deleted; retry"
-                    )
-        except AWS_ERRORS as error:
-            raise unavailable() from error
 
     def list(
         self, owner: str, limit: int, cursor: str | None
@@ -299,9 +325,36 @@ class UploadService:
             response = self._dynamodb.query(**query)
         except AWS_ERRORS as error:
             raise unavailable() from error
-        files = [StoredFile(from_attributes(raw)) for raw in response.get("Items", [])]
+        # An item naming a location it cannot have is left out (and logged), never shown.
+        files = [
+            StoredFile(item)
+            for item in map(from_attributes, response.get("Items", []))
+            if verified_key(item, owner, self._bucket, self._logger) is not None
+        ]
         last_key = response.get("LastEvaluatedKey")
         return files, encode_cursor(last_key) if last_key else None
+
+
+def purge_file(s3: "S3Client", bucket: str, owner: str, file_id: str, logger: Any) -> Removed:
+    """Every version, delete marker and open multipart upload under the file's prefix
+    (derived from the owner and the file id), or a 503 to retry."""
+    try:
+        removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
+    except (PurgeIncompleteError, *AWS_ERRORS) as error:
+        logger.exception("purge failed; retry", extra={"file_id": file_id})
+        raise StorageUnavailableError(
+            "service_unavailable", "some of the file's bytes could not be deleted; retry"
+        ) from error
+    logger.info(
+        "file prefix purged",
+        extra={
+            "file_id": file_id,
+            "versions": removed.versions,
+            "delete_markers": removed.delete_markers,
+            "multipart_uploads": removed.multipart_uploads,
+        },
+    )
+    return removed
 
 
 _IMMUTABLE_FIELDS = ("file_id", "owner", "bucket", "s3_key", "size_bytes", "sha256", "created_at")
@@ -388,6 +441,10 @@ def _attachment(file_name: str) -> str:
     # RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name.
     fallback = file_name.encode("ascii", errors="replace").decode().replace('"', "_")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(file_name)}"
+
+
+def _over_quota(error: Exception) -> bool:
+    return isinstance(error, ClientError) and cancelled_by(error, 1)
 
 
 def error_code(error: ClientError) -> str:

@@ -1,87 +1,95 @@
-"""`make erase-user ENV=<env> SUB=<sub>`: erase every file and pending upload of one user.
+"""`make erase-user ENV=<env> SUB=<sub>`: erase every file, upload and byte of one user.
 
 For erasure requests. ENV=local works on the running local stack; dev, stage
 and prod use the caller's AWS credentials (an operator with the break-glass
 role: only it and the functions may read or delete upload data). Every name
-comes from the SSM parameters Terraform published for the environment. Each
-file is deleted the way `DELETE /uploads/{file_id}` does it (every version of
-the object, then the item), each pending upload is aborted, and every removal
-is printed.
+comes from the SSM parameters Terraform published for the environment.
+
+Erasure works on the user's S3 prefix, uploads/<sub>/, not on what the items
+name: every object version, every delete marker and every open multipart
+upload under it goes (the same purge DELETE /uploads/{file_id} runs on one
+file's prefix), then every file item, every pending or closed upload record
+and the usage counters. It prints each removal and the totals: files, uploads,
+object versions and their bytes, delete markers, multipart uploads aborted.
+
+Disable the user in Cognito first: a URL signed before erasure stays usable
+for its few minutes, and the object it may write then is removed by its
+object-created event only while the upload's record exists. Run erase-user
+again after those minutes (or sweep-orphans) to be certain.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import uuid
+from dataclasses import dataclass, field
 
 from ops.environment import ENVIRONMENTS, Environment, environment
-from upload_api.direct_uploads import DirectUploadService
-from upload_api.quota import Quota
-from upload_api.service import UploadService
-from upload_contract import OWNER_INDEX
-
-_log = logging.getLogger("erase-user")
+from upload_api.storage import Removed, purge_prefix
+from upload_contract import OWNER_INDEX, user_prefix
 
 
-def erase_user(sub: str, env: Environment) -> list[str]:
-    """Delete every file and abort every pending upload of `sub`; one line per removal."""
+@dataclass
+class Erasure:
+    """What erase_user removed."""
+
+    files: list[str] = field(default_factory=list)
+    uploads: list[str] = field(default_factory=list)
+    objects: Removed = field(default_factory=Removed)
+    usage: bool = False
+
+    def lines(self, sub: str) -> list[str]:
+        return [
+            *(f"removed file {file_id}" for file_id in self.files),
+            *(f"removed upload {file_id}" for file_id in self.uploads),
+            f"removed under {user_prefix(sub)}: {self.objects.summary()}",
+        ]
+
+    def totals(self, sub: str) -> str:
+        return (
+            f"erased {sub}: {len(self.files)} file(s), {len(self.uploads)} upload record(s), "
+            f"{self.objects.summary()}, usage counters {'removed' if self.usage else 'absent'}"
+        )
+
+
+def erase_user(sub: str, env: Environment) -> Erasure:
+    """Every byte under the user's prefix, then every item and record that names the user."""
     s3, dynamodb, parameters = env.client("s3"), env.client("dynamodb"), env.parameters
-    # Only releases are made here: the limits play no part.
-    quota = Quota(parameters["user_usage_table_name"], max_bytes=1, max_files=1)
-    files = UploadService(
-        s3=s3,
-        dynamodb=dynamodb,
-        bucket=parameters["upload_bucket_name"],
-        table=parameters["files_table_name"],
-        kms_key_id=parameters["kms_key_arn"],
-        presigned_url_ttl=1,
-        quota=quota,
-        logger=_log,
-    )
-    # Only abort() is used: the upload-planning limits play no part.
-    pending = DirectUploadService(
-        s3=s3,
-        dynamodb=dynamodb,
-        bucket=parameters["upload_bucket_name"],
-        files_table=parameters["files_table_name"],
-        pending_table=parameters["pending_uploads_table_name"],
-        kms_key_id=parameters["kms_key_arn"],
-        url_ttl=1,
-        pending_ttl=1,
-        single_put_max_bytes=0,
-        part_bytes=5 * 1024 * 1024,
-        max_bytes=0,
-        quota=quota,
-        logger=_log,
-    )
-    removed = []
+    erased = Erasure()
+    pending_table = parameters["pending_uploads_table_name"]
+    # Pending uploads have no owner index: an operator command may scan. Records go
+    # first, so no signal can complete an upload into a file behind the purge.
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=pending_table,
+        FilterExpression="#owner = :owner",
+        ExpressionAttributeNames={"#owner": "owner"},
+        ExpressionAttributeValues={":owner": {"S": sub}},
+        ProjectionExpression="file_id",
+        ConsistentRead=True,
+    ):
+        for record in page["Items"]:
+            dynamodb.delete_item(TableName=pending_table, Key={"file_id": record["file_id"]})
+            erased.uploads.append(record["file_id"]["S"])
+    erased.objects = purge_prefix(s3, parameters["upload_bucket_name"], user_prefix(sub))
+    files_table = parameters["files_table_name"]
     for page in dynamodb.get_paginator("query").paginate(
-        TableName=parameters["files_table_name"],
+        TableName=files_table,
         IndexName=OWNER_INDEX,
         KeyConditionExpression="#owner = :owner",
         ExpressionAttributeNames={"#owner": "owner"},
         ExpressionAttributeValues={":owner": {"S": sub}},
     ):
         for item in page["Items"]:
-            files.delete(sub, item["file_id"]["S"])
-            removed.append(
-                f"file {item['file_id']['S']} s3://{item['bucket']['S']}/{item['s3_key']['S']}"
-            )
-    # Pending uploads have no owner index: an operator command may scan.
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=parameters["pending_uploads_table_name"],
-        FilterExpression="#owner = :owner",
-        ExpressionAttributeNames={"#owner": "owner"},
-        ExpressionAttributeValues={":owner": {"S": sub}},
-    ):
-        for item in page["Items"]:
-            if pending.abort(sub, item["file_id"]["S"]):
-                removed.append(
-                    f"pending upload {item['file_id']['S']} s3://{item['bucket']['S']}/{item['s3_key']['S']}"
-                )
-    return removed
+            dynamodb.delete_item(TableName=files_table, Key={"file_id": item["file_id"]})
+            erased.files.append(item["file_id"]["S"])
+    answer = dynamodb.delete_item(
+        TableName=parameters["user_usage_table_name"],
+        Key={"owner": {"S": sub}},
+        ReturnValues="ALL_OLD",
+    )
+    erased.usage = "Attributes" in answer
+    return erased
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,13 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.sub!r} is not a Cognito sub (a UUID)", file=sys.stderr)
         return 2
     try:
-        removed = erase_user(args.sub, environment(args.env))
+        erased = erase_user(args.sub, environment(args.env))
     except Exception as error:  # an operator command: say what failed, in one line
         print(f"error: {error}", file=sys.stderr)
         return 1
-    for line in removed:
-        print(f"removed {line}")
-    print(f"{len(removed)} removed for {args.sub} in {args.env}", file=sys.stderr)
+    for line in erased.lines(args.sub):
+        print(line)
+    print(f"{erased.totals(args.sub)} in {args.env}")
     return 0
 
 

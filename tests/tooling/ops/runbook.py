@@ -3,7 +3,7 @@
     python -m ops.runbook redrive ENV            # the Pipe's dead-letter queue, back through
     python -m ops.runbook rerun-failed ENV       # failed executions, with their own input
     python -m ops.runbook reprocess ENV          # items stuck in UPLOADED
-    python -m ops.runbook sweep-orphans ENV      # objects no item or pending upload owns
+    python -m ops.runbook sweep-orphans ENV      # file prefixes no item or live upload owns
 
 Every command finds the environment's resources from what Terraform created
 (SSM parameters, the files table's stream, the Pipe reading it) and prints
@@ -24,7 +24,10 @@ from typing import Any
 
 from devstack.pipe_runner import to_pipe_record
 from ops.environment import ENVIRONMENTS, Environment, environment
-from upload_contract import Status
+from upload_api.direct_uploads import CLOSED
+from upload_api.quota import Quota
+from upload_api.storage import file_prefix, purge_prefix
+from upload_contract import PENDING_TTL_ATTRIBUTE, UPLOAD_PREFIX, Status
 
 # Step Functions refuses a larger execution input.
 MAX_EXECUTION_INPUT_BYTES = 256 * 1024
@@ -203,36 +206,116 @@ def _insert_record(item: dict[str, Any], stream_arn: str, region: str) -> dict[s
 
 
 def sweep_orphans(env: Environment, older_than: timedelta) -> list[str]:
-    """Objects under uploads/ that no file item and no pending upload owns: every version.
+    """Everything under a file's prefix, uploads/<sub>/<file_id>/, that no file and no
+    live upload owns: every object version, delete marker and open multipart upload.
 
     A function stopped between its S3 put and its item write (the item write
-    removes the object when it fails, but a killed process cannot) leaves such
-    an object. Only objects older than `older_than` count, so an upload in
-    flight is never taken for one.
+    removes the object when it fails, but a killed process cannot), a purge
+    that failed, or a URL used after its upload's record expired or was erased
+    leaves such a prefix. Only prefixes with no activity for `older_than`
+    count, so an upload in flight is never taken for one. Pending uploads
+    whose record expired are closed and purged too, and the quota their
+    owners reserved for them is given back.
     """
     s3, dynamodb = env.client("s3"), env.client("dynamodb")
     bucket = env.parameters["upload_bucket_name"]
     cutoff = datetime.now(UTC) - older_than
-    done = []
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix="uploads/"):
-        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-            key = version["Key"]
-            parts = key.split("/")
-            if len(parts) != 4 or version["LastModified"] > cutoff:
-                continue
-            if _owned(dynamodb, env.parameters, parts[2]):
-                continue
-            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
-            done.append(f"swept s3://{bucket}/{key} version {version['VersionId']}")
+    done = _expire_pending(env, s3, bucket)
+    latest: dict[tuple[str, str], datetime] = {}
+    for key, moment in _under_uploads(s3, bucket):
+        location = _file_of(key)
+        if location is None:
+            done.append(f"left s3://{bucket}/{key}: not an upload key (look at it)")
+            continue
+        latest[location] = max(moment, latest.get(location, moment))
+    for (owner, file_id), moment in sorted(latest.items()):
+        if moment > cutoff or _owned(dynamodb, env.parameters, owner, file_id):
+            continue
+        removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
+        if removed.anything:
+            done.append(f"swept s3://{bucket}/{file_prefix(owner, file_id)}: {removed.summary()}")
     return done
 
 
-def _owned(dynamodb: Any, parameters: dict[str, str], file_id: str) -> bool:
-    return any(
-        "Item"
-        in dynamodb.get_item(TableName=table, Key={"file_id": {"S": file_id}}, ConsistentRead=True)
-        for table in (parameters["files_table_name"], parameters["pending_uploads_table_name"])
+def _under_uploads(s3: Any, bucket: str) -> Iterator[tuple[str, datetime]]:
+    """Every key under uploads/ with the time of each version, marker and multipart upload."""
+    for page in s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, Prefix=UPLOAD_PREFIX
+    ):
+        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            yield version["Key"], version["LastModified"]
+    for page in s3.get_paginator("list_multipart_uploads").paginate(
+        Bucket=bucket, Prefix=UPLOAD_PREFIX
+    ):
+        for upload in page.get("Uploads", []):
+            yield upload["Key"], upload["Initiated"]
+
+
+def _file_of(key: str) -> tuple[str, str] | None:
+    """(owner, file_id) of a key under a file's prefix; None for any other key."""
+    segments = key.removeprefix(UPLOAD_PREFIX).split("/")
+    if len(segments) < 3 or not segments[0]:
+        return None
+    try:
+        file_prefix(segments[0], segments[1])
+    except ValueError:
+        return None
+    return segments[0], segments[1]
+
+
+def _owned(dynamodb: Any, parameters: dict[str, str], owner: str, file_id: str) -> bool:
+    """Whether a file of `owner` (not being deleted) or a live upload owns the prefix.
+
+    A closed upload record owns nothing: its file, if it became one, is the
+    files-table item.
+    """
+    key = {"file_id": {"S": file_id}}
+    item = dynamodb.get_item(
+        TableName=parameters["files_table_name"], Key=key, ConsistentRead=True
+    ).get("Item")
+    if item is not None and item.get("owner", {}).get("S") == owner:
+        return bool(item.get("status", {}).get("S") != Status.DELETING)
+    record = dynamodb.get_item(
+        TableName=parameters["pending_uploads_table_name"], Key=key, ConsistentRead=True
+    ).get("Item")
+    return (
+        record is not None
+        and record.get("owner", {}).get("S") == owner
+        and CLOSED not in record
+        and int(record.get(PENDING_TTL_ATTRIBUTE, {}).get("N", "0")) > time.time()
     )
+
+
+def _expire_pending(env: Environment, s3: Any, bucket: str) -> list[str]:
+    """Pending uploads past their expiry: closed, purged, and their owners' expired
+    reservations given back (DynamoDB's TTL deletes a record without a word)."""
+    dynamodb = env.client("dynamodb")
+    table = env.parameters["pending_uploads_table_name"]
+    quota = Quota(env.parameters["user_usage_table_name"], max_bytes=1, max_files=1)
+    now = time.time()
+    done, owners = [], set()
+    for record in _scan(env, table):
+        expires_at = int(record.get(PENDING_TTL_ATTRIBUTE, {}).get("N", "0"))
+        if CLOSED in record or expires_at > now:
+            continue
+        owner, file_id = record["owner"]["S"], record["file_id"]["S"]
+        try:
+            dynamodb.delete_item(
+                TableName=table,
+                Key={"file_id": record["file_id"]},
+                ConditionExpression="#ttl = :ttl AND attribute_not_exists(#closed)",
+                ExpressionAttributeNames={"#ttl": PENDING_TTL_ATTRIBUTE, "#closed": CLOSED},
+                ExpressionAttributeValues={":ttl": {"N": str(expires_at)}},
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            continue  # completed or discarded meanwhile
+        removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
+        owners.add(owner)
+        done.append(f"expired upload {file_id}: {removed.summary()}")
+    for owner in sorted(owners):
+        if quota.release_expired(dynamodb, owner, now):
+            done.append(f"gave back the expired reservations of {owner}")
+    return done
 
 
 def _scan(env: Environment, table: str) -> Iterator[dict[str, Any]]:

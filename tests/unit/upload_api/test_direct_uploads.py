@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from tests.support.api import ALICE, BOB, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
+from upload_api.api import deps
 from upload_api.direct_uploads import MIB
 from upload_api.main import create_app
 
@@ -117,7 +118,11 @@ def test_a_single_put_url_binds_its_key_size_checksum_and_key(direct: Api) -> No
     assert upload["headers"]["x-amz-server-side-encryption-aws-kms-key-id"] == (
         direct.resources.kms_key_arn
     )
-    assert int(query["X-Amz-Expires"][0]) <= 900
+    # S3 refuses the PUT once an object exists at the key: the URL can never replace one.
+    assert upload["headers"]["If-None-Match"] == "*"
+    assert "if-none-match" in signed
+    # Minutes, not a quarter of an hour.
+    assert int(query["X-Amz-Expires"][0]) == 300
     # Pending, not a file: nothing on the files table's stream.
     assert rows(direct.resources.table) == []
     assert len(rows(direct.resources.pending_table)) == 1
@@ -137,7 +142,7 @@ def test_completion_creates_the_file_item_once_whichever_signal_comes_first(
     by_event = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
     assert by_event.json() == {"outcome": "completed"}
     again = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
-    assert again.json() == {"outcome": "ignored: no pending upload"}
+    assert again.json() == {"outcome": "ignored: completed already"}
     by_client = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
 
     assert by_client.status_code == 200, by_client.text
@@ -146,7 +151,8 @@ def test_completion_creates_the_file_item_once_whichever_signal_comes_first(
     assert by_client.json()["sha256"] == hashlib.sha256(data).hexdigest()
     [item] = rows(direct.resources.table)
     assert item["file_id"]["S"] == file_id
-    assert rows(direct.resources.pending_table) == []
+    [closed] = rows(direct.resources.pending_table)
+    assert "closed_at" in closed
 
 
 def test_events_for_other_keys_change_nothing(direct: Api) -> None:
@@ -233,15 +239,17 @@ def test_abort_removes_the_pending_upload_and_its_bytes(direct: Api) -> None:
 
     assert direct.client.delete(f"/uploads/{file_id}", headers=direct.auth()).status_code == 204
 
-    assert rows(direct.resources.pending_table) == []
+    # Closed: no upload details left, kept only until the URLs signed for it expire.
+    [closed] = rows(direct.resources.pending_table)
+    assert set(closed) == {"file_id", "owner", "closed_at", "expires_at"}
+    assert int(closed["expires_at"]["N"]) <= time.time() + 300 + 60
     versions = client("s3").list_object_versions(Bucket=direct.resources.bucket)
     assert versions.get("Versions", []) == []
+    assert versions.get("DeleteMarkers", []) == []
     gone = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
     assert gone.status_code == 404
-    event_after = direct.client.post(
-        "/events", json=event(direct.resources.bucket, key_of(started))
-    )
-    assert event_after.json()["outcome"] == "ignored: no pending upload"
+    parts = direct.client.get(f"/uploads/{file_id}/parts", headers=direct.auth())
+    assert parts.status_code == 404
 
 
 def test_an_object_nobody_may_read_is_still_completed_or_aborted(
@@ -338,3 +346,146 @@ def test_every_direct_route_needs_a_token(direct: Api) -> None:
     ]
     for method, path in calls:
         assert direct.client.request(method, path).status_code == 401, path
+
+
+# ------------------------------------------------------------------ finding 5 of the review
+
+
+def versions_under(api: Api, prefix: str) -> list[dict[str, Any]]:
+    listing = client("s3").list_object_versions(Bucket=api.resources.bucket, Prefix=prefix)
+    return [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+
+
+def open_uploads_under(api: Api, prefix: str) -> list[dict[str, Any]]:
+    listing = client("s3").list_multipart_uploads(Bucket=api.resources.bucket, Prefix=prefix)
+    return list(listing.get("Uploads", []))
+
+
+def prefix_of(started: dict[str, Any]) -> str:
+    return key_of(started).rsplit("/", 1)[0] + "/"
+
+
+def reput(api: Api, started: dict[str, Any], data: bytes) -> None:
+    """What the single PUT's URL does, if it is used again: a conditional create."""
+    client("s3").put_object(
+        Bucket=api.resources.bucket, Key=key_of(started), Body=data, IfNoneMatch="*"
+    )
+
+
+def test_a_put_url_used_again_cannot_replace_the_object(direct: Api) -> None:
+    data = b"first and only"
+    started = start(direct, data)
+    reput(direct, started, data)
+
+    with pytest.raises(ClientError) as refused:
+        reput(direct, started, b"second copy, never counted")
+
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert len(versions_under(direct, prefix_of(started))) == 1
+
+
+@pytest.mark.parametrize("then", ["discard", "delete-the-file"])
+def test_a_put_url_used_after_its_upload_is_gone_leaves_nothing(direct: Api, then: str) -> None:
+    """The demonstrated re-PUT: the URL outlives its upload by minutes at most, and an
+    object it writes then is removed by its own object-created event."""
+    data = b"x" * 600
+    started = start(direct, data)
+    file_id = started["file_id"]
+    reput(direct, started, data)
+    if then == "delete-the-file":
+        completed = direct.client.post(
+            "/events", json=event(direct.resources.bucket, key_of(started))
+        )
+        assert completed.json() == {"outcome": "completed"}
+    assert direct.client.delete(f"/uploads/{file_id}", headers=direct.auth()).status_code == 204
+    assert versions_under(direct, prefix_of(started)) == []
+
+    reput(direct, started, data)  # within the URL's minutes
+    outcome = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
+
+    assert outcome.json() == {"outcome": "removed: the upload was closed"}
+    assert versions_under(direct, prefix_of(started)) == []
+    assert rows(direct.resources.table) == []
+
+
+def test_discard_removes_every_version_marker_and_multipart_upload_under_the_prefix(
+    direct: Api,
+) -> None:
+    data = bytes(11 * MIB)
+    started = start(direct, data)
+    put_parts(direct, started, data, [1])
+    s3, bucket, prefix = client("s3"), direct.resources.bucket, prefix_of(started)
+    # What no record names: another multipart upload, another object and its history.
+    stray = s3.create_multipart_upload(Bucket=bucket, Key=f"{prefix}stray.bin")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key=f"{prefix}stray.bin", UploadId=stray, PartNumber=1, Body=b"s")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}other.bin", Body=b"v1")
+    s3.delete_object(Bucket=bucket, Key=f"{prefix}other.bin")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}other.bin", Body=b"v2")
+    assert len(open_uploads_under(direct, prefix)) == 2
+
+    response = direct.client.delete(f"/uploads/{started['file_id']}", headers=direct.auth())
+
+    assert response.status_code == 204
+    assert versions_under(direct, prefix) == []
+    assert open_uploads_under(direct, prefix) == []
+
+
+def test_parts_are_signed_afresh_for_minutes(direct: Api) -> None:
+    data = bytes(11 * MIB)
+    started = start(direct, data)
+    put_parts(direct, started, data, [2])
+    first = {p["part_number"]: p["url"] for p in started["upload"]["parts"]}
+    time.sleep(1.1)  # a signature carries its second
+
+    resumed = direct.client.get(f"/uploads/{started['file_id']}/parts", headers=direct.auth())
+
+    assert resumed.status_code == 200
+    parts = resumed.json()["upload"]["parts"]
+    assert [p["part_number"] for p in parts] == [1, 3]
+    for part in parts:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(part["url"]).query)
+        assert query["X-Amz-Expires"] == ["300"]
+        assert part["url"] != first[part["part_number"]]
+        before = urllib.parse.parse_qs(urllib.parse.urlsplit(first[part["part_number"]]).query)
+        assert query["X-Amz-Date"][0] > before["X-Amz-Date"][0]
+
+
+def test_the_multipart_completion_is_conditional_on_no_object(direct: Api) -> None:
+    data = bytes(6 * MIB)
+    started = start(direct, data)
+    parts = put_parts(direct, started, data, [1, 2])
+    service = deps.get_direct_upload_service(direct.client.app.state.settings)  # type: ignore[attr-defined]
+    sent: list[dict[str, str]] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        sent.append(dict(request.headers))
+
+    service._s3.meta.events.register("before-sign.s3.CompleteMultipartUpload", capture)
+    try:
+        done = direct.client.post(
+            f"/uploads/{started['file_id']}/complete", json={"parts": parts}, headers=direct.auth()
+        )
+    finally:
+        service._s3.meta.events.unregister("before-sign.s3.CompleteMultipartUpload", capture)
+
+    assert done.status_code == 200, done.text
+    [headers] = sent
+    assert headers["If-None-Match"] == "*"
+
+
+def test_an_object_of_an_expired_upload_is_removed_by_its_event(direct: Api) -> None:
+    data = b"too late"
+    started = start(direct, data)
+    client("dynamodb").update_item(
+        TableName=direct.resources.pending_table,
+        Key={"file_id": {"S": started["file_id"]}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    put_bytes(direct, started, data)
+
+    outcome = direct.client.post("/events", json=event(direct.resources.bucket, key_of(started)))
+
+    assert outcome.json() == {"outcome": "removed: the upload expired"}
+    assert versions_under(direct, prefix_of(started)) == []
+    assert rows(direct.resources.table) == []

@@ -138,8 +138,24 @@ def mark(api: Api, file_id: str, status: str) -> None:
     )
 
 
+def scanned(api: Api, file_id: str) -> str:
+    """Record the version the malware scan cleared, as the processor does with PROCESSED."""
+    key = f"uploads/{ALICE}/{file_id}/report.txt"
+    [version] = client("s3").list_object_versions(Bucket=api.resources.bucket, Prefix=key)[
+        "Versions"
+    ]
+    client("dynamodb").update_item(
+        TableName=api.resources.table,
+        Key={"file_id": {"S": file_id}},
+        UpdateExpression="SET scanned_version_id = :v",
+        ExpressionAttributeValues={":v": {"S": version["VersionId"]}},
+    )
+    return str(version["VersionId"])
+
+
 def test_a_processed_file_comes_with_a_short_lived_download_url(api: Api) -> None:
     file_id = upload(api, "report.txt")
+    version_id = scanned(api, file_id)
     mark(api, file_id, "PROCESSED")
 
     response = api.client.get(f"/uploads/{file_id}", headers=api.auth())
@@ -154,6 +170,7 @@ def test_a_processed_file_comes_with_a_short_lived_download_url(api: Api) -> Non
     query = urllib.parse.parse_qs(url.query)
     assert url.path.endswith(f"/uploads/{ALICE}/{file_id}/report.txt")
     assert query["X-Amz-Expires"] == ["300"]
+    assert query["versionId"] == [version_id]
     assert "X-Amz-Signature" in query
     # Served as a download, never rendered inline in the browser.
     assert query["response-content-disposition"][0].startswith('attachment; filename="report.txt"')
@@ -217,6 +234,25 @@ def test_delete_removes_every_version_and_the_item_and_then_it_is_gone(api: Api)
     assert "Versions" not in listing
     assert "DeleteMarkers" not in listing
     assert api.client.get(f"/uploads/{file_id}", headers=api.auth()).status_code == 404
+
+
+def test_delete_removes_everything_under_the_files_prefix(api: Api) -> None:
+    """Not only what the item names: every key, version, marker and open multipart
+    upload under uploads/<sub>/<file_id>/."""
+    file_id = upload(api, "report.txt")
+    prefix = f"uploads/{ALICE}/{file_id}/"
+    s3, bucket = client("s3"), api.resources.bucket
+    s3.put_object(Bucket=bucket, Key=f"{prefix}stray.bin", Body=b"no item names it")
+    s3.delete_object(Bucket=bucket, Key=f"{prefix}stray.bin")
+    s3.create_multipart_upload(Bucket=bucket, Key=f"{prefix}report.txt")
+    neighbour = upload(api, "neighbour.txt")
+
+    assert api.client.delete(f"/uploads/{file_id}", headers=api.auth()).status_code == 204
+
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
+    assert listing.get("Versions", []) == listing.get("DeleteMarkers", []) == []
+    assert s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", []) == []
+    assert api.client.get(f"/uploads/{neighbour}", headers=api.auth()).status_code == 200
 
 
 def test_another_users_file_cannot_be_deleted(api: Api) -> None:

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,11 @@ from devstack.emulator import install_extensions
 from tests.support.api import ALICE, BOB, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
+from upload_api import direct_uploads, service
 from upload_api.api import deps
 from upload_api.core.domain import QuotaExceededError
 from upload_api.main import create_app
+from upload_api.quota import BUCKET_GRACE_SECONDS, BUCKET_SECONDS
 
 LIMIT_BYTES, LIMIT_FILES = 1000, 3
 
@@ -136,29 +139,119 @@ def test_a_direct_upload_over_the_quota_is_refused_at_start(small_quota: Api) ->
     assert refused.json()["error"] == "quota_exceeded"
 
 
-def test_a_direct_upload_that_no_longer_fits_at_completion_is_discarded(small_quota: Api) -> None:
-    data = b"y" * 600
-    started = small_quota.client.post(
+def start(api: Api, size: int, sub: str = ALICE) -> Any:
+    data = b"s" * size
+    return api.client.post(
         "/uploads",
         json={
-            "file_name": "y.bin",
-            "size_bytes": len(data),
+            "file_name": "direct.bin",
+            "size_bytes": size,
             "sha256": hashlib.sha256(data).hexdigest(),
         },
-        headers=small_quota.auth(),
-    ).json()
-    key = started["s3_path"].split("/", 3)[3]
-    client("s3").put_object(Bucket=small_quota.resources.bucket, Key=key, Body=data)
-    assert post(small_quota, b"w" * 500).status_code == 201  # the room went meanwhile
-
-    completed = small_quota.client.post(
-        f"/uploads/{started['file_id']}/complete", headers=small_quota.auth()
+        headers=api.auth(sub),
     )
 
-    assert completed.status_code == 403
-    assert completed.json()["error"] == "quota_exceeded"
+
+@pytest.fixture
+def one_mib_quota(aws: None, jwks_server: JwksServer, token_issuer: TokenIssuer) -> Iterator[Api]:
+    resources = create_upload_resources()
+    settings = app_settings(resources, jwks_server.url, max_user_bytes=1024 * 1024)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield Api(client=test_client, resources=resources, issuer=token_issuer)
+
+
+def test_started_direct_uploads_hold_their_room(one_mib_quota: Api) -> None:
+    """Finding 5 of the review: with a 1 MiB quota, four 600 KB uploads all started. Now a
+    start reserves its bytes and one file: the second is refused."""
+    answers = [start(one_mib_quota, 600 * 1000) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [201, 403, 403, 403]
+    assert {a.json()["error"] for a in answers[1:]} == {"quota_exceeded"}
+    assert usage(one_mib_quota) == (600 * 1000, 1)
+    room = 1024 * 1024 - 600 * 1000
+    assert post(one_mib_quota, b"j" * (room + 1)).status_code == 403  # the JSON path sees it
+    assert post(one_mib_quota, b"j" * room).status_code == 201
+
+
+def test_a_reservation_becomes_the_file_and_goes_back_with_abort_or_delete(
+    small_quota: Api,
+) -> None:
+    kept, aborted = start(small_quota, 300).json(), start(small_quota, 200).json()
+    assert usage(small_quota) == (500, 2)
+    key = kept["s3_path"].split("/", 3)[3]
+    client("s3").put_object(Bucket=small_quota.resources.bucket, Key=key, Body=b"s" * 300)
+
+    completed = small_quota.client.post(
+        f"/uploads/{kept['file_id']}/complete", headers=small_quota.auth()
+    )
+    cancelled = small_quota.client.delete(
+        f"/uploads/{aborted['file_id']}", headers=small_quota.auth()
+    )
+
+    assert (completed.status_code, cancelled.status_code) == (200, 204)
+    assert usage(small_quota) == (300, 1)  # counted once, as the file
+    again = small_quota.client.delete(f"/uploads/{aborted['file_id']}", headers=small_quota.auth())
+    assert again.status_code == 204  # a repeated abort gives nothing back twice
+    assert usage(small_quota) == (300, 1)
+    assert (
+        small_quota.client.delete(
+            f"/uploads/{kept['file_id']}", headers=small_quota.auth()
+        ).status_code
+        == 204
+    )
+    assert usage(small_quota) == (0, 0)
+
+
+class Clock:
+    """time.time() for the code under test, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(direct_uploads, "time", fake)
+    monkeypatch.setattr(service, "time", fake)
+    return fake
+
+
+def test_an_expired_reservation_goes_back_at_the_next_start(small_quota: Api, clock: Clock) -> None:
+    abandoned = start(small_quota, 900)
+    assert abandoned.status_code == 201
+    assert start(small_quota, 900).status_code == 403
+    # The pending record expires after a day; its hour bucket an hour and a grace later.
+    clock.now += 86_400 + BUCKET_SECONDS + BUCKET_GRACE_SECONDS
+
+    again = start(small_quota, 900)
+
+    assert again.status_code == 201, again.text
+    assert usage(small_quota) == (900, 1)
+    item = client("dynamodb").get_item(
+        TableName=small_quota.resources.usage_table, Key={"owner": {"S": ALICE}}
+    )["Item"]
+    assert len([name for name in item if name.startswith("reserved_bytes_")]) == 1
+
+
+def test_an_expired_reservation_goes_back_for_a_json_upload(small_quota: Api, clock: Clock) -> None:
+    assert start(small_quota, 900).status_code == 201
+    assert post(small_quota, b"j" * 500).status_code == 403
+    clock.now += 86_400 + BUCKET_SECONDS + BUCKET_GRACE_SECONDS
+
+    assert post(small_quota, b"j" * 500).status_code == 201
     assert usage(small_quota) == (500, 1)
-    listing = client("s3").list_object_versions(Bucket=small_quota.resources.bucket, Prefix=key)
-    assert listing.get("Versions", []) == []
-    pending = client("dynamodb").scan(TableName=small_quota.resources.pending_table)["Items"]
-    assert pending == []
+    assert stored_objects(small_quota) == 1
+
+
+def test_an_abandoned_upload_is_not_given_back_before_its_record_expires(
+    small_quota: Api, clock: Clock
+) -> None:
+    assert start(small_quota, 900).status_code == 201
+    clock.now += 86_400 - 60
+
+    assert start(small_quota, 900).status_code == 403
+    assert usage(small_quota) == (900, 1)

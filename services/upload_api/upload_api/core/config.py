@@ -37,8 +37,10 @@ class Settings(BaseSettings):
     user_usage_table: str = Field(min_length=3, max_length=255)
     max_user_bytes: int = Field(default=50 * GIB, gt=0)
     max_user_files: int = Field(default=10_000, gt=0)
-    # URLs for the bytes live at most 15 minutes; part URLs can be renewed.
-    upload_url_ttl_seconds: int = Field(default=900, ge=1, le=900)
+    # URLs for the bytes live minutes: a URL signed for an upload must not outlast
+    # it by much (each is also refused once its object exists). Part URLs are
+    # signed again through GET /uploads/{file_id}/parts.
+    upload_url_ttl_seconds: int = Field(default=300, ge=1, le=300)
     # A pending upload lives a day, as long as the bucket keeps incomplete parts.
     pending_upload_ttl_seconds: int = Field(default=86_400, ge=900, le=86_400)
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)

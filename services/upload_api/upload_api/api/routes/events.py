@@ -3,8 +3,9 @@
 On AWS only the object-created rule can invoke the function this way (the
 SAM template's permission), and no API route leads to this path. Locally the
 path is reachable on loopback, which is harmless: an event only completes a
-pending upload whose object really exists at its own key, exactly what the
-real event would do.
+pending upload whose object really exists at its own key, or removes what is
+under the prefix of an upload that was discarded, expired or whose file was
+deleted, exactly what the real event would do.
 """
 
 import json

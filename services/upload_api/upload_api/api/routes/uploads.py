@@ -137,18 +137,22 @@ async def list_uploads(
     response_model=FileDetail,
     response_model_exclude_none=True,
     responses=ERROR_RESPONSES,
-    summary="One of my files, with its status and, once PROCESSED, a short-lived download URL",
+    summary="One of my files, with its status and, once PROCESSED, a short-lived download URL "
+    "of the scanned version",
 )
 async def get_upload(
     file_id: str, user: CurrentUser, settings: SettingsDep, service: UploadServiceDep
 ) -> FileDetail:
     stored = await run_in_threadpool(service.get, user.sub, file_id)
     detail = FileDetail.model_validate(metadata(stored).model_dump())
-    # Only a file that passed verification is handed out; until then, or when it
-    # failed, the caller gets its status and no way to fetch the bytes.
+    # Only a file that passed verification is handed out, and only the version the
+    # malware scan cleared; until then, or when it failed, the caller gets its
+    # status and no way to fetch the bytes.
     if stored.item["status"] == Status.PROCESSED:
-        detail.download_url = await run_in_threadpool(service.download_url, stored)
-        detail.download_url_expires_in = settings.presigned_url_ttl_seconds
+        url = await run_in_threadpool(service.download_url, stored)
+        if url is not None:
+            detail.download_url = url
+            detail.download_url_expires_in = settings.presigned_url_ttl_seconds
     return detail
 
 
