@@ -1,5 +1,5 @@
 variable "project" {
-  description = "Project name. Everything is named <project>-audit-*, the prefix the CI roles' guard rails protect; the alarms watch /<project>/<environment>/cognito-* parameters and *-workload-boundary policies."
+  description = "Project name. Everything is named <project>-audit-*, the prefix the CI roles' guard rails protect; the alarms watch /<project>/<environment>/* parameters and the boundary and guard-rail policies."
   type        = string
 
   validation {
@@ -9,7 +9,7 @@ variable "project" {
 }
 
 variable "environment" {
-  description = "Environment the account hosts: dev, stage or prod (the auth parameters the alarms watch are /<project>/<environment>/cognito-*)."
+  description = "Environment the account hosts: dev, stage or prod (the alarms watch the parameters under /<project>/<environment>/)."
   type        = string
 
   validation {

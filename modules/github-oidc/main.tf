@@ -117,6 +117,8 @@ locals {
     "s3:GetLifecycleConfiguration",
     "s3:GetReplicationConfiguration",
     "s3:ListBucket",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetResourcePolicy",
     "sns:GetSubscriptionAttributes",
     "sns:GetTopicAttributes",
     "sns:ListTagsForResource",

@@ -1,3 +1,18 @@
+# The Terraform role's denies, and the denies every GitHub role shares.
+locals {
+  # name_prefix is <project>-<environment> (modules/platform).
+  guard_rails_project = trimsuffix(var.name_prefix, "-${var.environment}")
+  # The account's audit trail, its bucket, key, topic and rules
+  # (environments/bootstrap, modules/audit-trail) are all named <project>-audit-*.
+  audit_prefix = "${local.guard_rails_project}-audit-"
+  # The smoke user's secret (smoke.tf); Secrets Manager appends a random suffix.
+  tf_smoke_user_store_arn = "arn:${format(local.arn_prefix, "secretsmanager")}:secret:${var.name_prefix}-smoke-user*"
+  github_guard_rails_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-guard-rails"
+  tf_resources_policy_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-resources"
+  # Stream records, index entries and backups are under the table's ARN.
+  protected_data_and_contents = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
+}
+
 # The denies live in a managed policy of their own: they stay outside the
 # inline policy's 10,240-character limit, and this role can neither edit nor
 # detach them (CreatePolicyVersion and changes to the GitHub roles are denied).
@@ -159,20 +174,68 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
     resources = var.data_role_arns
   }
 
-  # Resource policies that could open data to another account are changed by
-  # a person: the environment key's policy and the data buckets' policies.
+  # The environment key's policy (it could open the data to another account)
+  # is changed by a person, and the key is never disabled or deleted (that
+  # would destroy every object and item encrypted with it).
   statement {
     sid       = "DenyKeyPolicyChanges"
     effect    = "Deny"
-    actions   = ["kms:PutKeyPolicy"]
+    actions   = ["kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
     resources = [var.kms_key_arn]
   }
 
+  # How the data is protected changes only by a person: no bucket policy,
+  # ACL, versioning, lifecycle (an expiry deletes objects), logging,
+  # encryption, object lock, replication, notification (object keys to
+  # another destination) or deletion of a data bucket; no
+  # deletion, export, backup or restore, TTL (an expiry on a numeric
+  # attribute deletes items), streaming to Kinesis or resource policy of a
+  # data table. The same actions are denied to every role created with the
+  # permissions boundary.
   statement {
-    sid       = "DenyDataBucketPolicyChanges"
-    effect    = "Deny"
-    actions   = ["s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy"]
-    resources = var.protected_data_arns
+    sid    = "DenyDataProtectionChanges"
+    effect = "Deny"
+    actions = [
+      "dynamodb:*Backup*",
+      "dynamodb:*Kinesis*",
+      "dynamodb:*Replica*",
+      "dynamodb:*ResourcePolicy",
+      "dynamodb:DeleteTable",
+      "dynamodb:Export*",
+      "dynamodb:Restore*",
+      "dynamodb:UpdateTimeToLive",
+      "s3:DeleteBucket*",
+      "s3:Put*Configuration",
+      "s3:PutBucketAcl",
+      "s3:PutBucketLogging",
+      "s3:PutBucketNotification",
+      "s3:PutBucketOwnershipControls",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketVersioning",
+    ]
+    resources = local.protected_data_and_contents
+  }
+
+  # Nor the data itself: no object or item is written or deleted by this role
+  # (force_destroy included: a data bucket is emptied by a person).
+  statement {
+    sid    = "DenyDataWrites"
+    effect = "Deny"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:PartiQL*",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "s3:AbortMultipartUpload",
+      "s3:Bypass*",
+      "s3:DeleteObject*",
+      "s3:PutObject*",
+      "s3:Replicate*",
+      "s3:RestoreObject",
+    ]
+    resources = local.protected_data_and_contents
   }
 
   # Terraform manages containers, never their contents.
@@ -189,13 +252,88 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
       "s3:GetObject",
       "s3:GetObjectVersion",
     ]
-    resources = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
+    resources = local.protected_data_and_contents
+  }
+
+  # Once created, no parameter SAM reads into the functions and the API's
+  # authorizer changes but by a person: above all the Cognito issuer, user
+  # pool and app client (cognito-*), which decide whose tokens the API
+  # accepts. Terraform creates a parameter with Overwrite=false (the
+  # provider sends Overwrite=true only to update), so a first apply works.
+  statement {
+    sid       = "DenyParameterOverwrites"
+    effect    = "Deny"
+    actions   = ["ssm:PutParameter"]
+    resources = [local.ssm_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ssm:Overwrite"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "DenyParameterDeletion"
+    effect    = "Deny"
+    actions   = ["ssm:DeleteParameter", "ssm:DeleteParameters"]
+    resources = [local.ssm_arn]
+  }
+
+  # No secret's value, read or written (the smoke user's secret is managed
+  # here as an empty container; UpdateSecret could set a value too).
+  statement {
+    sid       = "DenySecretValues"
+    effect    = "Deny"
+    actions   = ["secretsmanager:*SecretValue", "secretsmanager:RotateSecret", "secretsmanager:UpdateSecret*"]
+    resources = ["*"]
+  }
+
+  # Nor its container: a resource policy or key of this role's choosing would
+  # open the next enrolment's credentials to it.
+  statement {
+    sid    = "DenySecretChanges"
+    effect = "Deny"
+    actions = [
+      "secretsmanager:CreateSecret",
+      "secretsmanager:DeleteResourcePolicy",
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:PutResourcePolicy",
+      "secretsmanager:ReplicateSecretToRegions",
+      "secretsmanager:RestoreSecret",
+      "secretsmanager:TagResource",
+      "secretsmanager:UntagResource",
+    ]
+    resources = ["*"]
+  }
+
+  # A role this role creates may trust it, but this role assumes no role.
+  statement {
+    sid       = "DenyRoleAssumption"
+    effect    = "Deny"
+    actions   = ["sts:AssumeRole"]
+    resources = ["*"]
+  }
+
+  # Rules send events (object-created events name users' keys) only to
+  # targets in this account.
+  statement {
+    sid       = "DenyTargetsInOtherAccounts"
+    effect    = "Deny"
+    actions   = ["events:PutTargets"]
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:ArnNotLike"
+      variable = "events:TargetArn"
+      values   = ["arn:${local.partition}:*:*:${local.account_id}:*"]
+    }
   }
 }
 
 resource "aws_iam_policy" "terraform_guard_rails" {
   name        = "${var.name_prefix}-github-terraform-guard-rails"
-  description = "Denies for the Terraform role of ${var.environment}: identity administration, GitHub roles, trust and boundary changes, state key, data policies and reads."
+  description = "Denies for the Terraform role of ${var.environment}: identity administration, GitHub roles, trust and boundary changes, state key, environment key, data protection, data reads and writes, parameter overwrites, secret values."
   policy      = data.aws_iam_policy_document.terraform_guard_rails.json
   tags        = var.tags
 }
@@ -203,4 +341,154 @@ resource "aws_iam_policy" "terraform_guard_rails" {
 resource "aws_iam_role_policy_attachment" "terraform_guard_rails" {
   role       = aws_iam_role.terraform.name
   policy_arn = aws_iam_policy.terraform_guard_rails.arn
+}
+
+# ------------------------------------------------------------ every GitHub role
+
+# Denies every GitHub role of this environment carries (deploy, plan, smoke
+# and Terraform): the audit trail cannot be silenced, no logs deleted or their
+# retention cut, and the identity provider the API trusts cannot be changed.
+# A managed policy of its own so each role attaches the same document; no
+# GitHub role can detach it (changes to the GitHub roles are denied, and
+# applied by a person).
+data "aws_iam_policy_document" "github_guard_rails" {
+  # The trail (any trail and event data store of the account): not stopped,
+  # deleted, reconfigured or narrowed.
+  statement {
+    sid    = "DenyTrailChanges"
+    effect = "Deny"
+    actions = [
+      "cloudtrail:Delete*",
+      "cloudtrail:Put*",
+      "cloudtrail:RemoveTags",
+      "cloudtrail:Stop*",
+      "cloudtrail:Update*",
+    ]
+    resources = ["*"]
+  }
+
+  # Logs are audit data: no log group or stream is deleted and no retention
+  # is changed or removed, anywhere.
+  statement {
+    sid       = "DenyLogDeletion"
+    effect    = "Deny"
+    actions   = ["logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:DeleteRetentionPolicy", "logs:PutRetentionPolicy"]
+    resources = ["*"]
+  }
+
+  # The trail's bucket and its objects, its alarm rules and their targets,
+  # its alert topic and subscriptions, alarms and key aliases named
+  # <project>-audit-*.
+  statement {
+    sid    = "DenyAuditResourceChanges"
+    effect = "Deny"
+    actions = [
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DisableAlarmActions",
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:SetAlarmState",
+      "events:DeleteRule",
+      "events:DisableRule",
+      "events:PutRule",
+      "events:PutTargets",
+      "events:RemoveTargets",
+      "events:TagResource",
+      "events:UntagResource",
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+      "kms:UpdateAlias",
+      "s3:Bypass*",
+      "s3:Delete*",
+      "s3:Put*",
+      "s3:Replicate*",
+      "s3:RestoreObject",
+      "sns:AddPermission",
+      "sns:DeleteTopic",
+      "sns:PutDataProtectionPolicy",
+      "sns:RemovePermission",
+      "sns:SetSubscriptionAttributes",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+      "sns:TagResource",
+      "sns:Unsubscribe",
+      "sns:UntagResource",
+    ]
+    resources = [
+      "arn:${local.partition}:s3:::${local.audit_prefix}*",
+      "arn:${local.partition}:events:*:${local.account_id}:rule/${local.audit_prefix}*",
+      "arn:${local.partition}:sns:*:${local.account_id}:${local.audit_prefix}*",
+      "arn:${local.partition}:cloudwatch:*:${local.account_id}:alarm:${local.audit_prefix}*",
+      "arn:${local.partition}:kms:*:${local.account_id}:alias/${local.audit_prefix}*",
+    ]
+  }
+
+  # The trail's key has a random id: it is selected by its alias.
+  statement {
+    sid    = "DenyAuditKeyChanges"
+    effect = "Deny"
+    actions = [
+      "kms:CreateGrant",
+      "kms:DeleteImportedKeyMaterial",
+      "kms:DisableKey",
+      "kms:DisableKeyRotation",
+      "kms:PutKeyPolicy",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["arn:${local.partition}:kms:*:${local.account_id}:key/*"]
+
+    condition {
+      test     = "ForAnyValue:StringLike"
+      variable = "kms:ResourceAliases"
+      values   = ["alias/${local.audit_prefix}*"]
+    }
+  }
+
+  # Which identity provider the API trusts: no identity provider is added,
+  # changed or removed in any user pool, and no pool-wide Admin* call (which
+  # could set any user's password or sign in as anyone) is made. The pool,
+  # client and issuer parameters are protected in the Terraform role's guard
+  # rails; the rest (Lambda triggers set by UpdateUserPool, app client
+  # changes) is alarmed from the audit trail.
+  statement {
+    sid    = "DenyIdentityProviderChanges"
+    effect = "Deny"
+    actions = [
+      "cognito-idp:Admin*",
+      "cognito-idp:CreateIdentityProvider",
+      "cognito-idp:DeleteIdentityProvider",
+      "cognito-idp:UpdateIdentityProvider",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "github_guard_rails" {
+  name        = "${var.name_prefix}-github-guard-rails"
+  description = "Denies for every GitHub role of ${var.environment}: the audit trail and its alarms, log deletion and retention, Cognito identity providers and Admin* calls."
+  policy      = data.aws_iam_policy_document.github_guard_rails.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "terraform_github_guard_rails" {
+  role       = aws_iam_role.terraform.name
+  policy_arn = aws_iam_policy.github_guard_rails.arn
+}
+
+# Every GitHub role carries the audit and identity denies, not only this one.
+resource "aws_iam_role_policy_attachment" "deploy_github_guard_rails" {
+  role       = aws_iam_role.deploy.name
+  policy_arn = aws_iam_policy.github_guard_rails.arn
+}
+
+resource "aws_iam_role_policy_attachment" "plan_github_guard_rails" {
+  role       = aws_iam_role.plan.name
+  policy_arn = aws_iam_policy.github_guard_rails.arn
+}
+
+resource "aws_iam_role_policy_attachment" "smoke_github_guard_rails" {
+  role       = aws_iam_role.smoke.name
+  policy_arn = aws_iam_policy.github_guard_rails.arn
 }

@@ -1,6 +1,9 @@
-# The Terraform role's rights on the platform's resources: buckets, table,
-# user pool, repositories, pipeline, observability and SSM parameters, each on
-# names of this environment. Merged into the role's policy (terraform.tf).
+# The Terraform role's rights on the platform's resources, each on names of
+# this environment: buckets, tables, user pool, repositories, pipeline and
+# malware scanning in a managed policy attached to the role (the role cannot
+# edit or detach it); observability, the smoke user's secret and the SSM
+# parameters in a document merged into its inline policy (terraform.tf). One
+# policy would pass IAM's size limits (6,144 and 10,240 characters).
 data "aws_iam_policy_document" "terraform_resources" {
   # ---- S3: the upload and access-log buckets
   statement {
@@ -38,28 +41,6 @@ data "aws_iam_policy_document" "terraform_resources" {
       "s3:PutLifecycleConfiguration",
     ]
     resources = [local.tf_bucket_arn]
-  }
-
-  # force_destroy (throw-away environments only) lists and deletes every
-  # object version before deleting a bucket.
-  dynamic "statement" {
-    for_each = var.terraform_may_empty_buckets ? [1] : []
-
-    content {
-      sid       = "ListVersionsToEmptyBuckets"
-      actions   = ["s3:ListBucketVersions"]
-      resources = [local.tf_bucket_arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.terraform_may_empty_buckets ? [1] : []
-
-    content {
-      sid       = "EmptyBucketsOnDestroy"
-      actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
-      resources = ["${local.tf_bucket_arn}/*"]
-    }
   }
 
   # ---- DynamoDB: the metadata table (its index and stream included)
@@ -255,7 +236,12 @@ data "aws_iam_policy_document" "terraform_resources" {
       values   = [var.environment]
     }
   }
+}
 
+# Observability, the smoke user's secret and the SSM parameters: merged into
+# the role's inline policy (terraform.tf), so neither policy passes IAM's size
+# limits.
+data "aws_iam_policy_document" "terraform_operations" {
   # ---- observability: the alarm topic, alarms and log groups
   statement {
     sid = "Topics"
@@ -291,23 +277,41 @@ data "aws_iam_policy_document" "terraform_resources" {
     resources = [local.tf_dashboard_arn]
   }
 
+  # Deleting a log group and changing its retention are left to people
+  # (guard rails): logs are audit data. A new log group with a retention is
+  # therefore applied by a person, like the first apply.
   statement {
     sid = "LogGroups"
     actions = [
       "logs:AssociateKmsKey",
       "logs:CreateLogGroup",
-      "logs:DeleteLogGroup",
-      "logs:DeleteRetentionPolicy",
       "logs:DisassociateKmsKey",
       "logs:ListTagsForResource",
-      "logs:PutRetentionPolicy",
       "logs:TagResource",
       "logs:UntagResource",
     ]
     resources = local.tf_log_group_arns
   }
 
+  # ---- Secrets Manager: the smoke user's secret, the container only
+  # (smoke.tf). Its value is written by a person and read only by the smoke
+  # role: the guard rails deny this role every read or write of a value.
+  statement {
+    sid = "SmokeUserSecret"
+    # Refresh only: with PutResourcePolicy or UpdateSecret this role could open
+    # the secret to another role or move it to another key before the next
+    # enrolment; a person creates and changes it, as the GitHub roles.
+    actions = [
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetResourcePolicy",
+    ]
+    resources = [local.tf_smoke_user_store_arn]
+  }
+
   # ---- SSM: the parameters published for SAM
+  # Created here; once they exist their values are out of this role's reach
+  # (guard rails: no overwrite, no deletion): SAM reads them into the
+  # functions and the API's authorizer.
   statement {
     sid = "Parameters"
     actions = [
@@ -321,4 +325,16 @@ data "aws_iam_policy_document" "terraform_resources" {
     ]
     resources = [local.ssm_arn]
   }
+}
+
+resource "aws_iam_policy" "terraform_resources" {
+  name        = "${var.name_prefix}-github-terraform-resources"
+  description = "What the Terraform role of ${var.environment} may do to the platform's resources (its guard rails deny the rest)."
+  policy      = data.aws_iam_policy_document.terraform_resources.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "terraform_resources" {
+  role       = aws_iam_role.terraform.name
+  policy_arn = aws_iam_policy.terraform_resources.arn
 }

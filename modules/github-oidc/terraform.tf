@@ -2,11 +2,15 @@
 
 # Applying the platform needs broad rights. They are limited to the services
 # this platform uses, to resources named <project>-<env>-* wherever the service
-# supports resource-level permissions, and fenced by explicit denies: no IAM
-# users or identity providers, no changes to the GitHub roles (this one
-# included), no reading of uploaded files or metadata items, no administration
-# of the state key. Changes to the GitHub roles are applied by a person with
-# administrator credentials, like the first apply.
+# supports resource-level permissions, and fenced by explicit denies
+# (terraform-guard-rails.tf): no IAM users or identity providers, no changes
+# to the GitHub roles (this one included), no reading, writing or deleting of
+# uploaded files or metadata items, no change to how they are protected, no
+# overwriting of the parameters the workloads read, no administration of the
+# state key, and (every GitHub role) no silencing of the audit trail and no
+# change to the identity provider the API trusts. Whatever a role it creates
+# may do is capped by the permissions boundary. Changes to the GitHub roles
+# are applied by a person with administrator credentials, like the first apply.
 resource "aws_iam_role" "terraform" {
   name                 = "${var.name_prefix}-github-terraform"
   description          = "GitHub Actions terraform apply of ${var.github_repository} to ${var.environment}."
@@ -15,9 +19,13 @@ resource "aws_iam_role" "terraform" {
   tags                 = var.tags
 }
 
+# Most of the platform's resources are a managed policy of their own
+# (terraform-resources.tf): together they would pass IAM's 10,240 characters
+# for a role's inline policies.
 data "aws_iam_policy_document" "terraform" {
-  # The platform's resources (terraform-resources.tf), merged into this policy.
-  source_policy_documents = [data.aws_iam_policy_document.terraform_resources.json]
+  # Observability, the smoke user's secret and the SSM parameters
+  # (terraform-resources.tf), merged into this policy.
+  source_policy_documents = [data.aws_iam_policy_document.terraform_operations.json]
 
   # ---- state: this environment's key and lock file only
   # ListBucket returns key names only; the backend lists workspaces with it.
@@ -222,12 +230,12 @@ data "aws_iam_policy_document" "terraform" {
     resources = ["*"]
   }
 
-  # Refresh of the guard rails and the permissions boundary (which this role
-  # cannot change: CreatePolicyVersion is denied).
+  # Refresh of its own managed policies and the permissions boundary (which
+  # this role cannot change: CreatePolicyVersion is denied).
   statement {
     sid       = "ReadGuardRailsAndBoundary"
     actions   = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"]
-    resources = [local.tf_guard_rails_arn, var.permissions_boundary_arn]
+    resources = [local.tf_guard_rails_arn, local.github_guard_rails_arn, local.tf_resources_policy_arn, var.permissions_boundary_arn]
   }
 }
 

@@ -73,12 +73,6 @@ variable "protected_data_arns" {
   type        = list(string)
 }
 
-variable "terraform_may_empty_buckets" {
-  description = "Let the Terraform role delete object versions in the environment's buckets (needed only when force_destroy is on)."
-  type        = bool
-  default     = false
-}
-
 variable "state_bucket_name" {
   description = "Terraform state bucket (from the bootstrap root)."
   type        = string

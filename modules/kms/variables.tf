@@ -27,7 +27,7 @@ variable "deletion_window_in_days" {
 variable "via_services" {
   description = "Service prefixes (e.g. s3, dynamodb) through which IAM principals of this account may use the key; their IAM policies then narrow which principal may do what."
   type        = list(string)
-  default     = ["s3", "dynamodb", "sqs", "sns", "ecr", "states", "pipes", "lambda"]
+  default     = ["s3", "dynamodb", "sqs", "sns", "ecr", "states", "pipes", "lambda", "secretsmanager"]
 
   validation {
     condition     = alltrue([for s in var.via_services : can(regex("^[a-z0-9-]+$", s))])

@@ -21,15 +21,27 @@ locals {
 
   pipe_name          = "${var.name_prefix}-files-stream"
   state_machine_name = "${var.name_prefix}-processing"
-  # Known before creation, so the roles' trust policies can pin them.
-  pipe_arn          = "arn:${local.partition}:pipes:${local.region}:${local.account_id}:pipe/${local.pipe_name}"
-  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  # Known before creation, so the roles' trust policies and the permissions
+  # boundary (output named_arns) can pin them.
+  pipe_arn            = "arn:${local.partition}:pipes:${local.region}:${local.account_id}:pipe/${local.pipe_name}"
+  state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  dlq_name            = "${local.pipe_name}-dlq"
+  dlq_arn             = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.dlq_name}"
+  file_events_bus     = "${var.name_prefix}-file-events"
+  file_events_bus_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.file_events_bus}"
+
+  # The only attributes the state machine's UpdateItem (RecordFailure in
+  # state-machine.asl.json) may name: the key and the status attributes.
+  # IAM checks them (dynamodb:Attributes), here and in the permissions
+  # boundary; tests/state-machine-policy.tftest.hcl fails if the definition
+  # names another.
+  state_machine_item_attributes = [var.contract.table.hash_key, "status", "failure_reason", "processed_at", "updated_at"]
 }
 
 # ------------------------------------------------------------ dead-letter queue
 
 resource "aws_sqs_queue" "dlq" {
-  name                              = "${local.pipe_name}-dlq"
+  name                              = local.dlq_name
   message_retention_seconds         = var.dlq_message_retention_seconds
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
@@ -94,10 +106,12 @@ data "aws_iam_policy_document" "states_assume" {
       values   = [local.account_id]
     }
 
+    # The state machine, or one of its versions or aliases: not another
+    # state machine whose name starts with this one's.
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["${local.state_machine_arn}*"]
+      values   = [local.state_machine_arn, "${local.state_machine_arn}:*"]
     }
   }
 }
@@ -117,18 +131,32 @@ data "aws_iam_policy_document" "state_machine" {
     resources = [var.processor_function_arn, "${var.processor_function_arn}:*"]
   }
 
-  # The Catch branch marks the item FAILED; nothing else is written.
+  # The Catch branch marks the item FAILED: the status attributes only, and
+  # nothing is read back (ReturnValues NONE). A definition rewritten to write
+  # s3_key, bucket or any other attribute is refused by IAM.
   statement {
     sid       = "MarkFailed"
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.table_arn]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:Attributes"
+      values   = local.state_machine_item_attributes
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "dynamodb:ReturnValues"
+      values   = ["NONE"]
+    }
   }
 
   # Each file's outcome goes to the file-events bus.
   statement {
     sid       = "PublishOutcomes"
     actions   = ["events:PutEvents"]
-    resources = [aws_cloudwatch_event_bus.file_events.arn]
+    resources = [local.file_events_bus_arn]
   }
 
   statement {
@@ -201,7 +229,7 @@ resource "aws_iam_role_policy" "state_machine" {
 # Integrators subscribe here (a rule on this bus) instead of polling the API:
 # one event per file that reaches PROCESSED, FAILED or QUARANTINED (README, "File events").
 resource "aws_cloudwatch_event_bus" "file_events" {
-  name               = "${var.name_prefix}-file-events"
+  name               = local.file_events_bus
   kms_key_identifier = var.kms_key_arn
   tags               = var.tags
 }

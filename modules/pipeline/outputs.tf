@@ -42,3 +42,17 @@ output "file_events_bus_arn" {
   description = "ARN of the file-events bus."
   value       = aws_cloudwatch_event_bus.file_events.arn
 }
+
+output "named_arns" {
+  description = "ARNs built from names, known before the resources exist (the permissions boundary names them, and the roles created with it carry the boundary): the state machine, the dead-letter queue and the file-events bus."
+  value = {
+    state_machine     = local.state_machine_arn
+    dead_letter_queue = local.dlq_arn
+    file_events_bus   = local.file_events_bus_arn
+  }
+}
+
+output "state_machine_item_attributes" {
+  description = "The item attributes the state machine's UpdateItem may name (dynamodb:Attributes): the table's key and the status attributes RecordFailure writes."
+  value       = local.state_machine_item_attributes
+}

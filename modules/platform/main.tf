@@ -33,6 +33,9 @@ locals {
   # Created by people in each account (environments/bootstrap), for emergencies only.
   break_glass_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.project}-break-glass"
   arn_prefix           = "${local.partition}:%s:${local.region}:${local.account_id}"
+  # Named before creation: the permissions boundary names them.
+  upload_bucket_arn = "arn:${local.partition}:s3:::${local.name_prefix}-uploads-${local.account_id}"
+  files_table_name  = "${local.name_prefix}-files"
 
   upload_api_repository = "${local.name_prefix}/upload-api"
   processor_repository  = "${local.name_prefix}/processor"
@@ -44,32 +47,30 @@ locals {
   oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
 }
 
+# The ceiling of every role the Terraform role may create or change: each
+# workload role is named in the grants it needs, every other role gets none
+# (modules/permissions-boundary). Names, not references: the roles carry the
+# boundary, so it must exist first.
 module "permissions_boundary" {
   source = "../permissions-boundary"
 
   name_prefix = local.name_prefix
-  workload_resource_arns = [
-    "arn:${local.partition}:s3:::${local.name_prefix}-*-${local.account_id}",
-    "arn:${local.partition}:s3:::${local.name_prefix}-*-${local.account_id}/*",
-    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-*",
-    "arn:${format(local.arn_prefix, "kms")}:key/*",
-    local.function_arn_pattern,
-    "${local.function_arn_pattern}:*",
-    "arn:${format(local.arn_prefix, "states")}:stateMachine:${local.name_prefix}-*",
-    "arn:${format(local.arn_prefix, "sqs")}:${local.name_prefix}-*",
-    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${local.name_prefix}-*",
-    "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${local.name_prefix}-*",
-  ]
-  protected_data_arns = [
-    "arn:${local.partition}:s3:::${local.name_prefix}-uploads-${local.account_id}",
-    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-files",
-    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-pending-uploads",
-    "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.name_prefix}-user-usage",
-  ]
-  data_reader_role_arns = concat(local.data_reader_role_arns, [local.malware_scan_role_arn])
-  key_user_role_arns    = concat(local.data_reader_role_arns, [local.state_machine_role_arn, local.malware_scan_role_arn])
-  malware_scan_rule_arn = "arn:${format(local.arn_prefix, "events")}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
-  tags                  = var.tags
+  workload_roles = {
+    upload_api    = local.upload_api_role_arn
+    processor     = local.processor_role_arn
+    state_machine = local.state_machine_role_arn
+    pipe          = local.pipe_role_arn
+    malware_scan  = local.malware_scan_role_arn
+  }
+  upload_bucket_arn             = local.upload_bucket_arn
+  files_table_arn               = "arn:${format(local.arn_prefix, "dynamodb")}:table/${local.files_table_name}"
+  processor_function_arn        = local.processor_function_arn
+  state_machine_arn             = module.pipeline.named_arns.state_machine
+  dead_letter_queue_arns        = [module.pipeline.named_arns.dead_letter_queue]
+  file_events_bus_arn           = module.pipeline.named_arns.file_events_bus
+  state_machine_item_attributes = module.pipeline.state_machine_item_attributes
+  malware_scan_rule_arn         = "arn:${format(local.arn_prefix, "events")}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+  tags                          = var.tags
 }
 
 module "kms" {
@@ -101,6 +102,7 @@ module "storage" {
   object_reader_role_arns            = [local.upload_api_role_arn, local.processor_role_arn, local.malware_scan_role_arn, local.break_glass_role_arn]
   malware_scan = {
     tag_key          = local.contract.malware_scan.tag_key
+    clean            = local.contract.malware_scan.clean
     threats_found    = local.contract.malware_scan.threats_found
     scanner_role_arn = local.malware_scan_role_arn
   }
@@ -121,7 +123,7 @@ module "malware_protection" {
 module "metadata_table" {
   source = "../metadata-table"
 
-  name                        = "${local.name_prefix}-files"
+  name                        = local.files_table_name
   keys                        = local.contract.table
   kms_key_arn                 = module.kms.key_arn
   deletion_protection_enabled = var.deletion_protection
@@ -239,24 +241,23 @@ module "observability" {
 module "github_oidc" {
   source = "../github-oidc"
 
-  name_prefix                 = local.name_prefix
-  environment                 = var.environment
-  github_repository           = var.github_repository
-  oidc_provider_arn           = local.oidc_provider_arn
-  lambda_role_arns            = [module.lambda_roles.upload_api_role_arn, module.lambda_roles.processor_role_arn]
-  ecr_repository_arns         = values(module.ecr.repository_arns)
-  kms_key_arn                 = module.kms.key_arn
-  user_pool_arn               = module.auth.user_pool_arn
-  ssm_parameter_path          = local.parameter_path
-  protected_data_arns         = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn, module.user_usage.table_arn]
-  permissions_boundary_arn    = module.permissions_boundary.policy_arn
-  data_role_arns              = concat(local.data_reader_role_arns, [local.state_machine_role_arn, local.malware_scan_role_arn])
-  plan_on_pull_requests       = var.plan_on_pull_requests
-  terraform_may_empty_buckets = var.force_destroy_buckets
-  state_bucket_name           = var.state_bucket_name
-  state_key                   = "${var.environment}/terraform.tfstate"
-  state_kms_key_alias         = var.state_kms_key_alias
-  tags                        = var.tags
+  name_prefix              = local.name_prefix
+  environment              = var.environment
+  github_repository        = var.github_repository
+  oidc_provider_arn        = local.oidc_provider_arn
+  lambda_role_arns         = [module.lambda_roles.upload_api_role_arn, module.lambda_roles.processor_role_arn]
+  ecr_repository_arns      = values(module.ecr.repository_arns)
+  kms_key_arn              = module.kms.key_arn
+  user_pool_arn            = module.auth.user_pool_arn
+  ssm_parameter_path       = local.parameter_path
+  protected_data_arns      = [module.storage.bucket_arn, module.storage.access_log_bucket_arn, module.metadata_table.table_arn, module.pending_uploads.table_arn, module.user_usage.table_arn]
+  permissions_boundary_arn = module.permissions_boundary.policy_arn
+  data_role_arns           = concat(local.data_reader_role_arns, [local.state_machine_role_arn, local.malware_scan_role_arn])
+  plan_on_pull_requests    = var.plan_on_pull_requests
+  state_bucket_name        = var.state_bucket_name
+  state_key                = "${var.environment}/terraform.tfstate"
+  state_kms_key_alias      = var.state_kms_key_alias
+  tags                     = var.tags
 }
 
 # ------------------------------------------------------------ SSM parameters for SAM

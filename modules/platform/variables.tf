@@ -40,7 +40,7 @@ variable "deletion_protection" {
 }
 
 variable "force_destroy_buckets" {
-  description = "Let terraform destroy non-empty buckets. Only for throw-away environments."
+  description = "Let terraform destroy non-empty buckets. Only for throw-away environments, and only by a person: the GitHub Terraform role may not delete objects."
   type        = bool
   default     = false
 }

@@ -110,6 +110,12 @@ POOL = {"userPoolId": "us-east-1_Example"}
 TOPIC = {"topicArn": TOPIC_ARN}
 SUBSCRIPTION = {"subscriptionArn": f"{TOPIC_ARN}:0b1c2d3e"}
 PARAMETERS = f"/{PROJECT}/{ENVIRONMENT}"
+TABLE = {"tableName": f"{PROJECT}-{ENVIRONMENT}-files"}
+GUARD_RAILS_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{PROJECT}-{ENVIRONMENT}-github-guard-rails"
+TERRAFORM_RESOURCES_ARN = (
+    f"arn:aws:iam::{ACCOUNT}:policy/{PROJECT}-{ENVIRONMENT}-github-terraform-resources"
+)
+SECRET = {"secretId": f"{PROJECT}-{ENVIRONMENT}-smoke-user"}
 OTHER_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PROJECT}-{ENVIRONMENT}-alarms"
 S3_CALLS = (
     "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLogging", "PutBucketVersioning",
@@ -123,7 +129,8 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("trail-tampering", "aws.cloudtrail", "DeleteTrail", TRAIL),
     ("trail-tampering", "aws.cloudtrail", "UpdateTrail", TRAIL),
     ("trail-tampering", "aws.cloudtrail", "PutEventSelectors", TRAIL),
-    ("trail-tampering", "aws.logs", "DeleteLogGroup", {"logGroupName": "/aws/lambda/x"}),
+    *(("trail-tampering", "aws.logs", name, {"logGroupName": "/aws/lambda/x"})
+      for name in ("DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy")),
     ("trail-tampering", "aws.sns", "DeleteTopic", TOPIC),
     ("trail-tampering", "aws.sns", "SetTopicAttributes", {**TOPIC, "attributeName": "Policy"}),
     ("trail-tampering", "aws.sns", "AddPermission", TOPIC),
@@ -135,9 +142,16 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("data-protection", "aws.kms", "ScheduleKeyDeletion", {**KEY, "pendingWindowInDays": 7}),
     ("data-protection", "aws.kms", "DisableKey", KEY),
     ("data-protection", "aws.kms", "DisableKeyRotation", KEY),
+    *(("data-protection", "aws.dynamodb", name, TABLE)
+      for name in ("DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive",
+                   "ExportTableToPointInTime", "DeleteBackup")),
     ("iam-boundaries", "aws.iam", "CreatePolicyVersion", {**BOUNDARY, "setAsDefault": True}),
     ("iam-boundaries", "aws.iam", "SetDefaultPolicyVersion", {**BOUNDARY, "versionId": "v1"}),
     ("iam-boundaries", "aws.iam", "DeletePolicy", BOUNDARY),
+    ("iam-boundaries", "aws.iam", "CreatePolicyVersion", {"policyArn": GUARD_RAILS_ARN}),
+    ("iam-boundaries", "aws.iam", "DeletePolicy", {"policyArn": TERRAFORM_RESOURCES_ARN}),
+    *(("iam-boundaries", "aws.iam", name, {**ROLE, "policyName": "x"})
+      for name in ("PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy")),
     ("iam-boundaries", "aws.iam", "PutRolePermissionsBoundary", ROLE),
     ("iam-boundaries", "aws.iam", "DeleteRolePermissionsBoundary", ROLE),
     ("iam-boundaries", "aws.iam", "UpdateAssumeRolePolicy", {**ROLE, "policyDocument": "{}"}),
@@ -147,6 +161,17 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("workload-trust", "aws.ssm", "DeleteParameter", {"name": CLIENT_PARAMETER}),
     ("workload-trust", "aws.ssm", "DeleteParameters", {"names": ["/x", ISSUER_PARAMETER]}),
     ("workload-trust", "aws.cognito-idp", "UpdateUserPool", POOL),
+    ("workload-trust", "aws.cognito-idp", "DeleteUserPool", POOL),
+    ("workload-trust", "aws.cognito-idp", "SetUserPoolMfaConfig", POOL),
+    ("workload-trust", "aws.cognito-idp", "CreateUserPoolClient", {**POOL, "clientName": "x"}),
+    ("workload-trust", "aws.cognito-idp", "DeleteUserPoolClient", {**POOL, "clientId": "abc"}),
+    ("workload-trust", "aws.cognito-idp", "DeleteIdentityProvider", {**POOL, "providerName": "X"}),
+    ("workload-trust", "aws.ssm", "PutParameter", {"name": f"{PARAMETERS}/upload-bucket-name"}),
+    ("workload-trust", "aws.states", "CreateStateMachine", {"name": "x"}),
+    ("workload-trust", "aws.pipes", "CreatePipe", {"name": "x"}),
+    *(("workload-trust", "aws.secretsmanager", name, SECRET)
+      for name in ("CreateSecret", "DeleteSecret", "RestoreSecret", "UpdateSecret",
+                   "PutSecretValue", "PutResourcePolicy", "DeleteResourcePolicy")),
     ("workload-trust", "aws.cognito-idp", "UpdateUserPoolClient", {**POOL, "clientId": "abc"}),
     ("workload-trust", "aws.cognito-idp", "CreateIdentityProvider", {**POOL, "providerName": "X"}),
     ("workload-trust", "aws.cognito-idp", "UpdateIdentityProvider", {**POOL, "providerName": "X"}),
@@ -172,8 +197,8 @@ QUIET: list[tuple[str, str, dict[str, Any]]] = [
     ("aws.kms", "Decrypt", {"encryptionContext": {}}),
     ("aws.kms", "CreateKey", {}),
     ("aws.iam", "CreatePolicyVersion", {"policyArn": f"{BOUNDARY_ARN}-copy"}),
-    ("aws.iam", "PutRolePolicy", ROLE),
-    ("aws.ssm", "PutParameter", {"name": f"{PARAMETERS}/upload-bucket-name"}),
+    ("aws.dynamodb", "DescribeTable", TABLE),
+    ("aws.secretsmanager", "GetSecretValue", SECRET),
     ("aws.ssm", "PutParameter", {"name": f"/{PROJECT}/prod/cognito-issuer-url"}),
     ("aws.ssm", "GetParameter", {"name": ISSUER_PARAMETER}),
     ("aws.events", "DisableRule", {"name": f"{PROJECT}-{ENVIRONMENT}-object-created"}),

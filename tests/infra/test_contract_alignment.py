@@ -227,7 +227,7 @@ def test_deploy_role_reads_the_published_parameter_path() -> None:
     assert ssm_arn.endswith(":parameter${var.ssm_parameter_path}/*")
     platform = (ROOT / "modules" / "platform" / "main.tf").read_text()
     assert 'parameter_path = "/${var.project}/${var.environment}"' in platform
-    assert "ssm_parameter_path          = local.parameter_path" in platform
+    assert re.search(r"ssm_parameter_path\s+= local\.parameter_path", platform)
     # ...and the parameters are published under that same path.
     assert 'name        = "/${var.project}/${var.environment}/${each.key}"' in platform
 

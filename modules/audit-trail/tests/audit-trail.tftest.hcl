@@ -231,7 +231,7 @@ run "alarms_reach_people_through_the_encrypted_topic" {
   }
 
   assert {
-    condition     = strcontains(jsondecode(aws_cloudwatch_event_rule.this["workload-trust"].event_pattern)["$or"][1].detail.requestParameters.name[0].wildcard, "secure-upload/dev/cognito-")
+    condition     = strcontains(jsondecode(aws_cloudwatch_event_rule.this["workload-trust"].event_pattern)["$or"][1].detail.requestParameters.name[0].wildcard, "secure-upload/dev/")
     error_message = "The auth-parameter alarm watches this environment's parameters."
   }
 }

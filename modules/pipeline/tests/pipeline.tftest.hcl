@@ -49,6 +49,12 @@ mock_provider "aws" {
       arn = "arn:aws:states:us-east-1:111111111111:stateMachine:secure-upload-dev-processing"
     }
   }
+
+  mock_resource "aws_cloudwatch_event_bus" {
+    defaults = {
+      arn = "arn:aws:events:us-east-1:111111111111:event-bus/secure-upload-dev-file-events"
+    }
+  }
 }
 
 variables {
@@ -141,6 +147,27 @@ run "state_machine_writes_the_contract_statuses" {
   assert {
     condition     = aws_cloudwatch_event_bus.file_events.kms_key_identifier == var.kms_key_arn
     error_message = "The file-events bus is encrypted with the environment key."
+  }
+}
+
+# The permissions boundary names these before they exist: the names must be
+# the ones the resources get (the mocks return what AWS would).
+run "named_arns_are_the_resources_arns" {
+  command = apply
+
+  assert {
+    condition     = output.named_arns.state_machine == aws_sfn_state_machine.this.arn
+    error_message = "named_arns.state_machine is the state machine's ARN."
+  }
+
+  assert {
+    condition     = output.named_arns.dead_letter_queue == aws_sqs_queue.dlq.arn && aws_sqs_queue.dlq.name == "secure-upload-dev-files-stream-dlq"
+    error_message = "named_arns.dead_letter_queue is the dead-letter queue's ARN."
+  }
+
+  assert {
+    condition     = output.named_arns.file_events_bus == aws_cloudwatch_event_bus.file_events.arn && aws_cloudwatch_event_bus.file_events.name == "secure-upload-dev-file-events"
+    error_message = "named_arns.file_events_bus is the file-events bus's ARN."
   }
 }
 

@@ -69,6 +69,12 @@ run "names_and_parameters_follow_the_contract" {
     condition     = alltrue([for p in aws_ssm_parameter.this : p.type == "String"])
     error_message = "SAM resolves the parameters as String."
   }
+
+  # The permissions boundary names the bucket and table before they exist.
+  assert {
+    condition     = local.upload_bucket_arn == "arn:aws:s3:::${output.upload_bucket_name}" && local.files_table_name == output.files_table_name
+    error_message = "The permissions boundary must name the upload bucket and the files table the platform creates."
+  }
 }
 
 run "unknown_environment_is_rejected" {
