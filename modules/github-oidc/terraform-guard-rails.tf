@@ -188,7 +188,8 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
   # ACL, versioning, lifecycle (an expiry deletes objects), logging,
   # encryption, object lock, replication, notification (object keys to
   # another destination) or deletion of a data bucket; no
-  # deletion, export, backup or restore, TTL (an expiry on a numeric
+  # deletion, export, backup or restore, table update (its key, stream and
+  # deletion protection), TTL (an expiry on a numeric
   # attribute deletes items), streaming to Kinesis or resource policy of a
   # data table. The same actions are denied to every role created with the
   # permissions boundary.
@@ -203,6 +204,7 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
       "dynamodb:DeleteTable",
       "dynamodb:Export*",
       "dynamodb:Restore*",
+      "dynamodb:UpdateTable",
       "dynamodb:UpdateTimeToLive",
       "s3:DeleteBucket*",
       "s3:Put*Configuration",
