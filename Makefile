@@ -154,7 +154,7 @@ upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any 
 	$(RUN) python -m devstack.upload_client "$(FILE)" $(if $(COMMENT),--comment "$(COMMENT)")
 
 .PHONY: security-model
-security-model: .venv/.synced ## IAM escalation analysis of the running local stack; rewrites the README's security model
+security-model: .venv/.synced ## IAM closure analysis of the running local stack (what each CI role can reach); rewrites the README's security model
 	$(RUN) python -m gate.iam_analysis --local-stack --readme README.md
 
 .PHONY: bench
