@@ -3,7 +3,9 @@
 A file up to 4 MiB goes as the README's curl example sends it: POST /upload, the
 file in Base64 inside JSON. A larger one goes straight to S3: POST /uploads, then
 one signed PUT or parts in parallel to the URLs the API hands out, then
-complete. A multipart upload can be resumed: until it completes, its file_id is
+complete. The URLs live minutes: when S3 refuses parts with 403 (expired), the
+client asks GET /uploads/{file_id}/parts for fresh URLs of the missing parts and
+carries on. A multipart upload can be resumed: until it completes, its file_id is
 kept in <state dir>/uploads/<sha256>.json, and running the command again for
 the same content sends only the parts S3 does not hold yet. Either way the
 command then waits for the processing outcome.
@@ -42,10 +44,17 @@ CHUNK = 256 * 1024
 MIN_WAIT_SECONDS = 10.0
 PROCESSING_BYTES_PER_SECOND = 20e6
 S3_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+# Fresh URLs that S3 refuses this many rounds in a row, no part taken: a 403 that is
+# not expiry (a wrong signature, a denying policy), so give up.
+MAX_FRUITLESS_REFRESHES = 2
 
 
 class UploadError(Exception):
     """An error answer from the API or S3, in one line."""
+
+
+class _RefusedError(UploadError):
+    """S3 answered a PUT with 403: most often its URL expired (they live minutes)."""
 
 
 class Progress:
@@ -187,7 +196,7 @@ def _upload_direct(
         else:
             file_id, upload, sent = resumed
         try:
-            sent += sender.put_parts(upload)
+            sent += _send_parts(api, sender, file_id, upload)
         except BaseException:
             progress.note(f"Stopped: run the same command again to resume (state: {saved})")
             raise
@@ -195,6 +204,27 @@ def _upload_direct(
     completed = _answer(api.post(f"/uploads/{file_id}/complete", json={"parts": parts}))
     saved.unlink(missing_ok=True)
     return completed
+
+
+def _send_parts(
+    api: httpx.Client, sender: _Sender, file_id: str, upload: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The numbers and ETags of every part `upload` lists, sent; while S3 refuses URLs
+    with 403, those of the parts it lacks are signed afresh by GET .../parts."""
+    sent, refused = sender.put_parts(upload)
+    fruitless = 0
+    while refused is not None:
+        if fruitless == MAX_FRUITLESS_REFRESHES:
+            raise UploadError(f"{refused}; fresh URLs were refused too, {fruitless} times in a row")
+        upload = _answer(api.get(f"/uploads/{file_id}/parts"))["upload"]
+        sender.progress.note(
+            f"S3 refused a part with 403 (its URL expired?): "
+            f"fresh URLs for the {len(upload['parts'])} parts it lacks"
+        )
+        done, refused = sender.put_parts(upload)
+        sent += done
+        fruitless = 0 if done else fruitless + 1
+    return sent
 
 
 class _AlreadyUploaded(Exception):  # noqa: N818 - a signal, not an error
@@ -240,14 +270,29 @@ class _Sender:
     size: int
     progress: Progress
 
-    def put_parts(self, upload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every part `upload` lists, PART_WORKERS at a time: their numbers and ETags."""
+    def put_parts(
+        self, upload: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], _RefusedError | None]:
+        """Every part `upload` lists, PART_WORKERS at a time: the numbers and ETags of those
+        S3 took, and its first 403 if it refused any (parts not started by then are not sent)."""
         pool = ThreadPoolExecutor(PART_WORKERS, thread_name_prefix="part")
+        done: list[dict[str, Any]] = []
+        refused: _RefusedError | None = None
         try:
             futures = [
                 pool.submit(self.put_part, part, upload["part_size"]) for part in upload["parts"]
             ]
-            return [future.result() for future in futures]
+            for future in futures:
+                if future.cancelled():
+                    continue
+                try:
+                    done.append(future.result())
+                except _RefusedError as error:
+                    refused = refused or error
+                    # The URLs were signed together: the unused ones have expired too.
+                    for waiting in futures:
+                        waiting.cancel()
+            return done, refused
         finally:
             # After an error or Ctrl-C: parts not started are dropped, those in flight finish.
             pool.shutdown(wait=True, cancel_futures=True)
@@ -259,7 +304,10 @@ class _Sender:
         return {"part_number": part["part_number"], "etag": response.headers["ETag"]}
 
     def put(self, url: str, offset: int, length: int, headers: dict[str, str]) -> httpx.Response:
+        counted = 0
+
         def chunks(source: BinaryIO) -> Iterator[bytes]:
+            nonlocal counted
             source.seek(offset)
             left = length
             while left:
@@ -268,12 +316,15 @@ class _Sender:
                     raise OSError(f"{self.path} shrank during the upload")
                 yield chunk
                 self.progress.add(len(chunk))
+                counted += len(chunk)
                 left -= len(chunk)
 
         with self.path.open("rb") as source:
             response = self.s3.put(url, content=chunks(source), headers=headers)
         if response.status_code != 200:
-            raise UploadError(f"PUT to S3: {response.status_code} {_one_line(response.text)}")
+            self.progress.add(-counted)  # S3 kept none of those bytes
+            message = f"PUT to S3: {response.status_code} {_one_line(response.text)}"
+            raise (_RefusedError if response.status_code == 403 else UploadError)(message)
         return response
 
 

@@ -16,9 +16,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -132,6 +133,56 @@ def record_puts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return put(self, url, offset, length, headers)
 
     monkeypatch.setattr(upload_client._Sender, "put", recorded)
+    return sent
+
+
+def signed_long_ago(url: str) -> str:
+    """`url` as if the API had signed it 10 minutes ago: S3 refuses it, 403 Request has expired."""
+    signed = re.search(r"X-Amz-Date=(\d{8}T\d{6}Z)", url)
+    assert signed is not None
+    earlier = datetime.strptime(signed[1], "%Y%m%dT%H%M%SZ") - timedelta(minutes=10)
+    return url.replace(signed[0], f"X-Amz-Date={earlier:%Y%m%dT%H%M%SZ}")
+
+
+def forged(url: str) -> str:
+    """`url` with a signature that is not the API's: S3 refuses it, 403, however often."""
+    return re.sub(r"X-Amz-Signature=\w+", "X-Amz-Signature=" + "0" * 64, url)
+
+
+@dataclass
+class PartPut:
+    part_number: int
+    status: int
+    etag: str | None
+
+
+def s3_puts(monkeypatch: pytest.MonkeyPatch, alter: Callable[[str, int], str]) -> list[PartPut]:
+    """Every PUT the client sends to S3 from now on, to the URL `alter(url, part_number)`."""
+    puts: list[PartPut] = []
+    put = upload_client._Sender.put
+
+    def altered(
+        self: upload_client._Sender, url: str, offset: int, length: int, headers: dict[str, str]
+    ) -> httpx.Response:
+        part_number = offset // PART + 1
+        try:
+            response = put(self, alter(url, part_number), offset, length, headers)
+        except UploadError as error:
+            refused = re.match(r"PUT to S3: (\d+) ", str(error))
+            assert refused is not None
+            puts.append(PartPut(part_number, int(refused[1]), None))
+            raise
+        puts.append(PartPut(part_number, response.status_code, response.headers["ETag"]))
+        return response
+
+    monkeypatch.setattr(upload_client._Sender, "put", altered)
+    return puts
+
+
+def api_requests(stack: Stack) -> list[httpx.Request]:
+    """Every request the client sends to the API from now on."""
+    sent: list[httpx.Request] = []
+    stack.api.event_hooks["request"].append(sent.append)
     return sent
 
 
@@ -356,3 +407,77 @@ def test_main_prints_the_answer_and_exits_0_once_processed(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["status"] == "UPLOADED"
     assert captured.err.splitlines()[-1] == "status: PROCESSED"
+
+
+def test_a_multipart_upload_whose_urls_expire_carries_on_with_fresh_ones(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Part 1 goes through; the URLs of parts 2 and 3 expired before their PUTs began."""
+    path = random_file(tmp_path, MULTIPART_SIZE)
+    expired: set[str] = set()
+
+    def expire_first_urls_of_parts_2_and_3(url: str, part_number: int) -> str:
+        if part_number == 1 or (url not in expired and len(expired) == 2):
+            return url  # part 1's URL, or a fresh one
+        if url not in expired:
+            expired.add(url)
+            # The refresh then signs in a later second (X-Amz-Date): its URLs differ
+            # from these, so a client that reused one would be refused again.
+            time.sleep(1.1)
+        return signed_long_ago(url)
+
+    puts = s3_puts(monkeypatch, expire_first_urls_of_parts_2_and_3)
+    requests = api_requests(stack)
+
+    answer = upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    taken = {put.part_number: put.etag for put in puts if put.status == 200}
+    assert sorted(put.part_number for put in puts if put.status == 200) == [1, 2, 3]
+    assert sorted(put.part_number for put in puts if put.status == 403) == [2, 3]
+    assert [request.url.path for request in requests if request.method == "GET"] == [
+        f"/uploads/{answer['file_id']}/parts"
+    ]
+    (complete,) = [r for r in requests if r.url.path.endswith("/complete")]
+    assert json.loads(complete.content)["parts"] == [
+        {"part_number": n, "etag": taken[n]} for n in (1, 2, 3)
+    ]
+    assert answer["status"] == "UPLOADED"
+    assert stored(stack, answer) == path.read_bytes()
+    assert state_files(stack) == []
+    stderr = capsys.readouterr().err
+    assert stderr.count("S3 refused a part with 403") == 1
+    assert "fresh URLs for the 2 parts it lacks" in stderr
+    counts = progress_counts(stderr)
+    assert max(sent for sent, _ in counts) <= MULTIPART_SIZE  # refused bytes taken back
+    assert counts[-1] == (MULTIPART_SIZE, MULTIPART_SIZE)
+
+
+def test_a_403_that_fresh_urls_do_not_cure_stops_after_two_refreshes(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = random_file(tmp_path, MULTIPART_SIZE)
+    puts = s3_puts(monkeypatch, lambda url, part_number: forged(url))
+    requests = api_requests(stack)
+
+    with pytest.raises(UploadError) as raised:
+        upload_file(stack.api, path, state_dir=stack.state_dir)
+
+    message = str(raised.value)
+    assert message.startswith("PUT to S3: 403 ")
+    assert "SignatureDoesNotMatch" in message
+    assert "\n" not in message
+    file_id = kept(stack, path)["file_id"]  # the upload can still be resumed
+    refreshes = [r for r in requests if r.method == "GET"]
+    assert [r.url.path for r in refreshes] == [f"/uploads/{file_id}/parts"] * 2
+    # Three rounds (the first URLs, then two fresh sets), each part at most once in each.
+    assert 3 <= len(puts) <= 3 * 3
+    assert {put.status for put in puts} == {403}
+    stderr = capsys.readouterr().err
+    assert stderr.count("S3 refused a part with 403") == 2
+    assert progress_counts(stderr)[-1] == (0, MULTIPART_SIZE)  # no refused byte counts
