@@ -28,10 +28,29 @@ def sanitise_file_name(raw: str) -> str:
     anything that is not a letter, mark, digit or harmless punctuation becomes
     '_', dot runs collapse (so '..' cannot survive), leading dots and blanks are
     stripped, and the result is capped to MAX_NAME_BYTES of UTF-8 with the
-    extension kept. An empty result is a 400.
+    extension kept, in NFC. An empty result is a 400.
+
+    The result sanitises to itself: the services derive an object's key from
+    the stored name and refuse an item whose name is not such a fixed point.
+    One step can undo another (a format character removed from between a
+    letter and its combining mark leaves a string that is no longer NFC), so
+    the steps repeat until nothing changes; each pass only shortens or keeps
+    the name, and a few always suffice.
     """
-    name = unicodedata.normalize("NFC", raw)
-    name = re.split(r"[/\\]", name)[-1]
+    name = raw
+    for _ in range(_MAX_PASSES):
+        again = _sanitise_once(name)
+        if again == name:
+            return name
+        name = again
+    raise InvalidUploadError("invalid_file_name", "file_name has no stable safe form")
+
+
+_MAX_PASSES = 8
+
+
+def _sanitise_once(raw: str) -> str:
+    name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
     kept = []
     for char in name:
         category = unicodedata.category(char)
@@ -41,7 +60,9 @@ def sanitise_file_name(raw: str) -> str:
             kept.append(char)
         else:
             kept.append("_")
-    name = _UNDERSCORE_RUNS.sub("_", _DOT_RUNS.sub(".", "".join(kept)))
+    name = _UNDERSCORE_RUNS.sub(
+        "_", _DOT_RUNS.sub(".", unicodedata.normalize("NFC", "".join(kept)))
+    )
     name = name.lstrip(". ").rstrip(". ")
     name = _truncate_utf8(name, MAX_NAME_BYTES)
     if not name.strip("._ "):
