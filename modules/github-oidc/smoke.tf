@@ -14,10 +14,12 @@ locals {
   # would also match a role the Terraform role may create (<project>-<env>-*).
   smoke_project        = trimsuffix(var.name_prefix, "-${var.environment}")
   break_glass_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.smoke_project}-break-glass"
-  # The two parameters the smoke client reads (tests/tooling/smoke/client.py).
+  # The two parameters the smoke client reads (tests/tooling/smoke/client.py),
+  # named by the data contract.
+  smoke_contract = jsondecode(file("${path.module}/../../services/contract/upload_contract/contract.json"))
   smoke_parameter_arns = [
-    for name in ["cognito-user-pool-id", "cognito-app-client-id"] :
-    "arn:${format(local.arn_prefix, "ssm")}:parameter${var.ssm_parameter_path}/${name}"
+    for key in ["cognito_user_pool_id", "cognito_app_client_id"] :
+    "arn:${format(local.arn_prefix, "ssm")}:parameter${var.ssm_parameter_path}/${local.smoke_contract.ssm_parameters[key]}"
   ]
   smoke_environment_role_arns = "arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"
 }

@@ -204,12 +204,10 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
         "s3:GetEncryptionConfiguration",
     ),
     "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
-    # The smoke user's password (a generated secret only the smoke role reads).
-    "aws_secretsmanager_secret": ("secretsmanager:CreateSecret", "secretsmanager:DescribeSecret"),
-    "aws_secretsmanager_secret_policy": (
-        "secretsmanager:PutResourcePolicy",
-        "secretsmanager:GetResourcePolicy",
-    ),
+    # The smoke user's secret: created and changed by a person (the guard rails
+    # deny the Terraform role its container and policy), refreshed by CI.
+    "aws_secretsmanager_secret": (None, "secretsmanager:DescribeSecret"),
+    "aws_secretsmanager_secret_policy": (None, "secretsmanager:GetResourcePolicy"),
     "aws_sfn_state_machine": ("states:CreateStateMachine", "states:DescribeStateMachine"),
     "aws_sns_topic": ("sns:CreateTopic", "sns:GetTopicAttributes"),
     "aws_sns_topic_policy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
