@@ -558,17 +558,23 @@ class DirectUploadService:
         """Cancel a pending upload: the record is closed first (so no signal can complete
         it after) and its reservation given back, then everything under its prefix goes.
 
-        False when there is no upload of that id to cancel (it may be a file)."""
+        False when there is no upload of that id to cancel (it may be a file). A closed
+        upload with no file is aborted again only if bytes were left under its prefix;
+        with nothing left it is not found."""
         record = self._record(file_id)
         if record is None:
             return False
         if record.get("owner") != owner:
             raise _not_found()
         if _closed(record):
-            if self._file_exists(owner, file_id):
-                return False  # completed: DELETE deletes the file
-            # Discarded before: purge again (idempotent), in case that purge failed.
-            purge_file(self._s3, self._bucket, owner, file_id, self._logger)
+            # Completed: DELETE deletes the file, or finishes a delete that marked it
+            # DELETING and was cut short (only that removes the item and releases its bytes).
+            if self._file_item(owner, file_id) is not None:
+                return False
+            # Discarded, or its file deleted, before: purge again (idempotent), in case
+            # that purge failed or a leftover URL wrote since.
+            if not purge_file(self._s3, self._bucket, owner, file_id, self._logger).anything:
+                raise _not_found()
             return True
         key = self._verified(record, owner)
         # An expired record's reservation goes back with its hour bucket, not here.

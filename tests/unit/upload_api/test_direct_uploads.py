@@ -489,3 +489,75 @@ def test_an_object_of_an_expired_upload_is_removed_by_its_event(direct: Api) -> 
     assert outcome.json() == {"outcome": "removed: the upload expired"}
     assert versions_under(direct, prefix_of(started)) == []
     assert rows(direct.resources.table) == []
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
+    """The next `operation` call fails as S3 or DynamoDB may; every later one goes through."""
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+    pending = [operation]
+
+    def flaky(self: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name in pending:
+            pending.remove(name)
+            error = {"Error": {"Code": "InternalError", "Message": "try again"}}
+            raise ClientError(error, name)  # type: ignore[arg-type]
+        return make_api_call(self, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", flaky)
+
+
+def usage_of(api: Api, sub: str = ALICE) -> tuple[int, int]:
+    item = client("dynamodb").get_item(
+        TableName=api.resources.usage_table, Key={"owner": {"S": sub}}, ConsistentRead=True
+    )["Item"]
+    return int(item["bytes"]["N"]), int(item["files"]["N"])
+
+
+# DeleteObjects: the purge fails; TransactWriteItems: the item's delete with its release.
+@pytest.mark.parametrize("failing", ["DeleteObjects", "TransactWriteItems"])
+def test_a_retried_delete_of_a_completed_upload_finishes_it(
+    direct: Api, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """The first DELETE fails after the item is marked DELETING; the record of the upload
+    is closed, with no live file. The retry must delete the file, not only the prefix."""
+    data = b"completed, then deleted"
+    started = start(direct, data)
+    file_id = started["file_id"]
+    put_bytes(direct, started, data)
+    done = direct.client.post(f"/uploads/{file_id}/complete", headers=direct.auth())
+    assert done.status_code == 200, done.text
+    assert usage_of(direct) == (len(data), 1)
+    fail_once(monkeypatch, failing)
+
+    answers = [
+        direct.client.delete(f"/uploads/{file_id}", headers=direct.auth()).status_code
+        for _ in range(2)
+    ]
+
+    assert answers == [503, 204]
+    assert rows(direct.resources.table) == []
+    assert usage_of(direct) == (0, 0)
+    assert versions_under(direct, prefix_of(started)) == []
+    again = direct.client.delete(f"/uploads/{file_id}", headers=direct.auth())
+    assert again.status_code == 404
+
+
+def test_a_retried_abort_removes_the_bytes_then_the_upload_is_gone(
+    direct: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"abandoned"
+    started = start(direct, data)
+    file_id = started["file_id"]
+    put_bytes(direct, started, data)
+    fail_once(monkeypatch, "DeleteObjects")
+
+    answers = [
+        direct.client.delete(f"/uploads/{file_id}", headers=direct.auth()).status_code
+        for _ in range(2)
+    ]
+
+    assert answers == [503, 204]  # the retry removes what the first one left
+    assert versions_under(direct, prefix_of(started)) == []
+    assert usage_of(direct) == (0, 0)
+    again = direct.client.delete(f"/uploads/{file_id}", headers=direct.auth())
+    assert again.status_code == 404  # nothing left to delete

@@ -191,7 +191,7 @@ def test_a_reservation_becomes_the_file_and_goes_back_with_abort_or_delete(
     assert (completed.status_code, cancelled.status_code) == (200, 204)
     assert usage(small_quota) == (300, 1)  # counted once, as the file
     again = small_quota.client.delete(f"/uploads/{aborted['file_id']}", headers=small_quota.auth())
-    assert again.status_code == 204  # a repeated abort gives nothing back twice
+    assert again.status_code == 404  # gone, and a repeated abort gives nothing back twice
     assert usage(small_quota) == (300, 1)
     assert (
         small_quota.client.delete(
