@@ -26,11 +26,8 @@ locals {
   tf_repository_arn    = "arn:${format(local.arn_prefix, "ecr")}:repository/${var.name_prefix}/*"
   tf_pipe_arn          = "arn:${format(local.arn_prefix, "pipes")}:pipe/${var.name_prefix}-*"
   tf_state_machine_arn = "arn:${format(local.arn_prefix, "states")}:stateMachine:${var.name_prefix}-*"
-  tf_queue_arn         = "arn:${format(local.arn_prefix, "sqs")}:${var.name_prefix}-*"
-  tf_topic_arn         = "arn:${format(local.arn_prefix, "sns")}:${var.name_prefix}-*"
   tf_alarm_arn         = "arn:${format(local.arn_prefix, "cloudwatch")}:alarm:${var.name_prefix}-*"
   tf_dashboard_arn     = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${var.name_prefix}-*"
-  tf_event_rule_arn    = "arn:${format(local.arn_prefix, "events")}:rule/${var.name_prefix}-*"
   tf_event_bus_arn     = "arn:${format(local.arn_prefix, "events")}:event-bus/${var.name_prefix}-*"
   tf_malware_plan_arn  = "arn:${format(local.arn_prefix, "guardduty")}:malware-protection-plan/*"
   tf_log_group_arns = [

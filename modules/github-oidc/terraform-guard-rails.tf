@@ -11,6 +11,11 @@ locals {
   tf_resources_policy_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-resources"
   # Stream records, index entries and backups are under the table's ARN.
   protected_data_and_contents = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
+  # The only targets the platform's own rules have: the object-created rule
+  # (modules/upload-events) invokes the upload API function, which SAM
+  # creates under this fixed name (modules/platform). The audit rules'
+  # targets are applied by a person (environments/bootstrap).
+  tf_event_target_arns = ["arn:${format(local.arn_prefix, "lambda")}:function:${var.name_prefix}-upload-api"]
 }
 
 # The denies live in a managed policy of their own: they stay outside the
@@ -187,26 +192,45 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
   # How the data is protected changes only by a person: no bucket policy,
   # ACL, versioning, lifecycle (an expiry deletes objects), logging,
   # encryption, object lock, replication, notification (object keys to
-  # another destination) or deletion of a data bucket; no
-  # deletion, export, backup or restore, table update (its key, stream and
-  # deletion protection), TTL (an expiry on a numeric
-  # attribute deletes items), streaming to Kinesis or resource policy of a
-  # data table. The same actions are denied to every role created with the
-  # permissions boundary.
+  # another destination) or deletion of a data bucket; no deletion, export,
+  # backup or restore, table update (its key, stream and deletion
+  # protection), TTL (an expiry on a numeric attribute deletes items),
+  # streaming to Kinesis or resource policy of a data table. The same actions
+  # are denied to every role created with the permissions boundary.
+  # Nor the data itself: no object or item is written or deleted by this role
+  # (force_destroy included: a data bucket is emptied by a person), and none
+  # is read (Terraform manages containers, never their contents). One
+  # statement: three copies of the resource list would pass IAM's 6,144
+  # characters for a managed policy.
   statement {
-    sid    = "DenyDataProtectionChanges"
+    sid    = "DenyDataAndItsProtection"
     effect = "Deny"
     actions = [
       "dynamodb:*Backup*",
       "dynamodb:*Kinesis*",
       "dynamodb:*Replica*",
       "dynamodb:*ResourcePolicy",
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
       "dynamodb:DeleteTable",
       "dynamodb:Export*",
+      "dynamodb:GetItem",
+      "dynamodb:GetRecords",
+      "dynamodb:PartiQL*",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
       "dynamodb:Restore*",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
       "dynamodb:UpdateTable",
       "dynamodb:UpdateTimeToLive",
+      "s3:AbortMultipartUpload",
+      "s3:Bypass*",
       "s3:DeleteBucket*",
+      "s3:DeleteObject*",
+      "s3:GetObject",
+      "s3:GetObjectVersion",
       "s3:Put*Configuration",
       "s3:PutBucketAcl",
       "s3:PutBucketLogging",
@@ -215,44 +239,9 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
       "s3:PutBucketPolicy",
       "s3:PutBucketPublicAccessBlock",
       "s3:PutBucketVersioning",
-    ]
-    resources = local.protected_data_and_contents
-  }
-
-  # Nor the data itself: no object or item is written or deleted by this role
-  # (force_destroy included: a data bucket is emptied by a person).
-  statement {
-    sid    = "DenyDataWrites"
-    effect = "Deny"
-    actions = [
-      "dynamodb:BatchWriteItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:PartiQL*",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "s3:AbortMultipartUpload",
-      "s3:Bypass*",
-      "s3:DeleteObject*",
       "s3:PutObject*",
       "s3:Replicate*",
       "s3:RestoreObject",
-    ]
-    resources = local.protected_data_and_contents
-  }
-
-  # Terraform manages containers, never their contents.
-  statement {
-    sid    = "DenyDataReads"
-    effect = "Deny"
-    actions = [
-      "dynamodb:BatchGetItem",
-      "dynamodb:GetItem",
-      "dynamodb:GetRecords",
-      "dynamodb:PartiQLSelect",
-      "dynamodb:Query",
-      "dynamodb:Scan",
-      "s3:GetObject",
-      "s3:GetObjectVersion",
     ]
     resources = local.protected_data_and_contents
   }
@@ -316,21 +305,6 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
     actions   = ["sts:AssumeRole"]
     resources = ["*"]
   }
-
-  # Rules send events (object-created events name users' keys) only to
-  # targets in this account.
-  statement {
-    sid       = "DenyTargetsInOtherAccounts"
-    effect    = "Deny"
-    actions   = ["events:PutTargets"]
-    resources = ["*"]
-
-    condition {
-      test     = "ForAnyValue:ArnNotLike"
-      variable = "events:TargetArn"
-      values   = ["arn:${local.partition}:*:*:${local.account_id}:*"]
-    }
-  }
 }
 
 resource "aws_iam_policy" "terraform_guard_rails" {
@@ -349,7 +323,8 @@ resource "aws_iam_role_policy_attachment" "terraform_guard_rails" {
 
 # Denies every GitHub role of this environment carries (deploy, plan, smoke
 # and Terraform): the audit trail cannot be silenced, no logs deleted or their
-# retention cut, and the identity provider the API trusts cannot be changed.
+# retention cut, the identity provider the API trusts cannot be changed, no
+# event goes to a target but the platform's own and no Pipe is changed.
 # A managed policy of its own so each role attaches the same document; no
 # GitHub role can detach it (changes to the GitHub roles are denied, and
 # applied by a person).
@@ -465,11 +440,42 @@ data "aws_iam_policy_document" "github_guard_rails" {
     ]
     resources = ["*"]
   }
+
+  # Rules send events only to the platform's own targets. Object-created
+  # events name every new object's key (owner, file id, file name), file
+  # events every outcome: a rule of a CI role's making with a queue or topic
+  # of its own as target (in this account, so no account condition helps)
+  # would carry them to whoever that queue's policy or that topic's
+  # subscriptions let in (H1 of the red-team review).
+  statement {
+    sid       = "DenyOtherEventTargets"
+    effect    = "Deny"
+    actions   = ["events:PutTargets"]
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:ArnNotEquals"
+      variable = "events:TargetArn"
+      values   = local.tf_event_target_arns
+    }
+  }
+
+  # A Pipe's log configuration can send every record it reads (whole new
+  # items, IncludeExecutionData ALL) to an S3 bucket or Firehose stream of
+  # any account, delivered with the caller's rights, not the Pipe role's: no
+  # IAM condition names the destination. The Pipe is created, changed,
+  # started, stopped and deleted by a person, like the GitHub roles.
+  statement {
+    sid       = "DenyPipeChanges"
+    effect    = "Deny"
+    actions   = ["pipes:CreatePipe", "pipes:DeletePipe", "pipes:StartPipe", "pipes:StopPipe", "pipes:UpdatePipe"]
+    resources = ["*"]
+  }
 }
 
 resource "aws_iam_policy" "github_guard_rails" {
   name        = "${var.name_prefix}-github-guard-rails"
-  description = "Denies for every GitHub role of ${var.environment}: the audit trail and its alarms, log deletion and retention, Cognito identity providers and Admin* calls."
+  description = "Denies for every GitHub role of ${var.environment}: the audit trail and its alarms, log deletion and retention, Cognito identity providers and Admin* calls, event targets, Pipe changes."
   policy      = data.aws_iam_policy_document.github_guard_rails.json
   tags        = var.tags
 }

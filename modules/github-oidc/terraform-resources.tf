@@ -126,18 +126,16 @@ data "aws_iam_policy_document" "terraform_resources" {
   }
 
   # ---- pipeline: the Pipe, the state machine and the dead-letter queue
+  # The Pipe is refreshed and tagged only: a person creates and changes it
+  # (guard rails, DenyPipeChanges: its log configuration could send the
+  # records it reads anywhere).
   statement {
     sid = "Pipes"
     actions = [
-      "pipes:CreatePipe",
-      "pipes:DeletePipe",
       "pipes:DescribePipe",
       "pipes:ListTagsForResource",
-      "pipes:StartPipe",
-      "pipes:StopPipe",
       "pipes:TagResource",
       "pipes:UntagResource",
-      "pipes:UpdatePipe",
     ]
     resources = [local.tf_pipe_arn]
   }
@@ -157,6 +155,8 @@ data "aws_iam_policy_document" "terraform_resources" {
     resources = [local.tf_state_machine_arn]
   }
 
+  # The dead-letter queue only, by name: a queue of this role's own, with a
+  # policy of its choosing, would be somewhere to send events.
   statement {
     sid = "Queues"
     actions = [
@@ -169,10 +169,13 @@ data "aws_iam_policy_document" "terraform_resources" {
       "sqs:TagQueue",
       "sqs:UntagQueue",
     ]
-    resources = [local.tf_queue_arn]
+    resources = [local.tf_dlq_arn]
   }
 
   # ---- events: the object-created rule and the file-events bus
+  # The object-created rule only, by name (no other rule on any bus), and its
+  # one target, the upload API (guard rails of every GitHub role,
+  # DenyOtherEventTargets).
   statement {
     sid = "EventRules"
     actions = [
@@ -186,7 +189,7 @@ data "aws_iam_policy_document" "terraform_resources" {
       "events:TagResource",
       "events:UntagResource",
     ]
-    resources = [local.tf_event_rule_arn]
+    resources = [local.tf_object_created_rule_arn]
   }
 
   statement {
@@ -238,11 +241,23 @@ data "aws_iam_policy_document" "terraform_resources" {
   }
 }
 
+locals {
+  # The one queue, topic and rule the platform creates under each name
+  # (modules/pipeline, modules/observability, modules/upload-events); the
+  # Terraform role may create no other, so none can become a sink for
+  # events (tests/e2e/test_iam_escalation.py checks every one applied).
+  tf_dlq_arn                 = "arn:${format(local.arn_prefix, "sqs")}:${var.name_prefix}-files-stream-dlq"
+  tf_alarm_topic_arn         = "arn:${format(local.arn_prefix, "sns")}:${var.name_prefix}-alarms"
+  tf_object_created_rule_arn = "arn:${format(local.arn_prefix, "events")}:rule/${var.name_prefix}-object-created"
+}
+
 # Observability, the smoke user's secret and the SSM parameters: merged into
 # the role's inline policy (terraform.tf), so neither policy passes IAM's size
 # limits.
 data "aws_iam_policy_document" "terraform_operations" {
   # ---- observability: the alarm topic, alarms and log groups
+  # The alarm topic only, by name: a topic of this role's own would be
+  # somewhere to send events.
   statement {
     sid = "Topics"
     actions = [
@@ -251,11 +266,24 @@ data "aws_iam_policy_document" "terraform_operations" {
       "sns:GetTopicAttributes",
       "sns:ListTagsForResource",
       "sns:SetTopicAttributes",
-      "sns:Subscribe",
       "sns:TagResource",
       "sns:UntagResource",
     ]
-    resources = [local.tf_topic_arn]
+    resources = [local.tf_alarm_topic_arn]
+  }
+
+  # Its e-mail subscription (alarm_email), and no other protocol: an https,
+  # SQS or Lambda subscriber would be an endpoint of this role's choosing.
+  statement {
+    sid       = "AlarmEmailSubscription"
+    actions   = ["sns:Subscribe"]
+    resources = [local.tf_alarm_topic_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "sns:Protocol"
+      values   = ["email"]
+    }
   }
 
   statement {

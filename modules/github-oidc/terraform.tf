@@ -7,8 +7,9 @@
 # to the GitHub roles (this one included), no reading, writing or deleting of
 # uploaded files or metadata items, no change to how they are protected, no
 # overwriting of the parameters the workloads read, no administration of the
-# state key, and (every GitHub role) no silencing of the audit trail and no
-# change to the identity provider the API trusts. Whatever a role it creates
+# state key, and (every GitHub role) no silencing of the audit trail, no
+# change to the identity provider the API trusts, no event target but the
+# platform's own and no change to the Pipe. Whatever a role it creates
 # may do is capped by the permissions boundary. Changes to the GitHub roles
 # are applied by a person with administrator credentials, like the first apply.
 resource "aws_iam_role" "terraform" {
@@ -192,7 +193,8 @@ data "aws_iam_policy_document" "terraform" {
     resources = [local.tf_role_arn]
   }
 
-  # The state machine's, the Pipe's and the malware scanner's roles, to their services only.
+  # The state machine's and the malware scanner's roles, to their services
+  # only. (The Pipe, and so its role, is applied by a person: guard rails.)
   statement {
     sid       = "PassWorkloadRoles"
     actions   = ["iam:PassRole"]
@@ -201,7 +203,7 @@ data "aws_iam_policy_document" "terraform" {
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["malware-protection-plan.guardduty.amazonaws.com", "pipes.amazonaws.com", "states.amazonaws.com"]
+      values   = ["malware-protection-plan.guardduty.amazonaws.com", "states.amazonaws.com"]
     }
   }
 

@@ -5,9 +5,13 @@ policies, the state machines, Pipes and functions, as it would read an AWS
 account, and asserts the invariants over what each CI principal can reach
 itself and through what it can create or change (gate/iam_analysis.py). Its
 findings must be none; the README's security model must be the table it
-generates. The restore test brings back finding 1 of the previous review (the
+generates. The restore tests bring back finding 1 of the previous review (the
 Terraform role could create or re-trust roles under our prefix without a
-permissions boundary) and shows the analysis turns red on it.
+permissions boundary) and H1 and M2 of the red-team review (a rule and queue
+or topic of its own as a sink for upload events; a Pipe whose log
+configuration sends every record anywhere) and show the analysis turns red on
+each. The guard rails that close H1 allow-list event targets, queues and
+topics by name: every one Terraform applied must stay allowed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from gate.iam_analysis import (
     ADMIN,
     MODEL_END,
     MODEL_START,
+    UPLOAD_DATA,
     Analysis,
+    _allowed,
     analyse,
     read_environment,
     report,
@@ -138,6 +144,118 @@ def test_restoring_finding_1_turns_the_analysis_red(applied: dict[str, Any]) -> 
     assert json.dumps(applied["details"], default=str).count("restored") == 0  # untouched
 
 
+def _documents(details: dict[str, Any], role_name: str) -> list[dict[str, Any]]:
+    """The role's inline and attached managed policy documents, as dicts one may edit in place."""
+    (role,) = [r for r in details["RoleDetailList"] if r["RoleName"] == role_name]
+    attached = {a["PolicyArn"] for a in role["AttachedManagedPolicies"]}
+    out = []
+    for holder in role["RolePolicyList"]:
+        if isinstance(holder["PolicyDocument"], str):
+            holder["PolicyDocument"] = json.loads(holder["PolicyDocument"])
+        out.append(holder["PolicyDocument"])
+    for policy in (p for p in details["Policies"] if p["Arn"] in attached):
+        for version in policy["PolicyVersionList"]:
+            if isinstance(version["Document"], str):
+                version["Document"] = json.loads(version["Document"])
+            out.append(version["Document"])
+    return out
+
+
+def _statement(documents: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    (found,) = [s for d in documents for s in d["Statement"] if s.get("Sid") == sid]
+    statement: dict[str, Any] = found
+    return statement
+
+
+def restore_h1(details: dict[str, Any]) -> dict[str, Any]:
+    """The Terraform role's events, queue and topic rights as the red-team review found them."""
+    restored = copy.deepcopy(details)
+    documents = _documents(restored, f"{PREFIX}-github-terraform")
+    arn = f"arn:aws:%s:us-east-1:{d.ACCOUNT_ID}:"
+    _statement(documents, "EventRules")["Resource"] = f"{arn % 'events'}rule/{PREFIX}-*"
+    _statement(documents, "Queues")["Resource"] = f"{arn % 'sqs'}{PREFIX}-*"
+    _statement(documents, "Topics")["Resource"] = f"{arn % 'sns'}{PREFIX}-*"
+    deny = _statement(documents, "DenyOtherEventTargets")
+    deny["Sid"] = "DenyTargetsInOtherAccounts"
+    deny["Condition"] = {
+        "ForAnyValue:ArnNotLike": {"events:TargetArn": f"arn:aws:*:*:{d.ACCOUNT_ID}:*"}
+    }
+    return restored
+
+
+def test_restoring_h1_turns_the_analysis_red(applied: dict[str, Any]) -> None:
+    analysis = run(applied, restore_h1(applied["details"]))
+    routes = [
+        f
+        for f in analysis.findings
+        if str(f).startswith("github-terraform → events:PutTargets (target: a queue of its own)")
+    ]
+    assert {f.target for f in routes} == {UPLOAD_DATA}, report(analysis)
+    assert any("on a rule on the default bus (object-created events" in f.how for f in routes)
+    assert any(f"on a rule on bus {PREFIX}-file-events" in f.how for f in routes)
+
+
+def restore_m2(details: dict[str, Any]) -> dict[str, Any]:
+    """The Terraform role may create and update the Pipe again."""
+    restored = copy.deepcopy(details)
+    documents = _documents(restored, f"{PREFIX}-github-terraform")
+    pipes = _statement(documents, "Pipes")
+    pipes["Action"] = [*pipes["Action"], "pipes:CreatePipe", "pipes:UpdatePipe"]
+    for document in documents:
+        document["Statement"] = [
+            s for s in document["Statement"] if s.get("Sid") != "DenyPipeChanges"
+        ]
+    return restored
+
+
+def test_restoring_m2_turns_the_analysis_red(applied: dict[str, Any]) -> None:
+    analysis = run(applied, restore_m2(applied["details"]))
+    logged = [f for f in analysis.findings if "its log configuration" in f.how]
+    assert [str(f) for f in logged] == [
+        "github-terraform → pipes:UpdatePipe, pipes:CreatePipe on the Pipe (its log "
+        "configuration: every record, whole items, to any destination)"
+    ], report(analysis)
+
+
+def test_the_terraform_role_may_apply_every_target_queue_and_topic(
+    stack: RunningStack, applied: dict[str, Any], analysis: Analysis
+) -> None:
+    """What the H1 guard rails allow by name is what Terraform applied, or an apply on AWS fails."""
+    (terraform,) = [n for n in analysis.nodes if n.arn.endswith(f"/{PREFIX}-github-terraform")]
+    tagged: dict[str, str | list[str]] = {"aws:RequestTag/environment": d.ENVIRONMENT}
+    events = stack.client("events")
+    applied_targets = [
+        (rule["Arn"], target["Arn"])
+        for bus in events.list_event_buses()["EventBuses"]
+        for rule in events.list_rules(EventBusName=bus["Name"])["Rules"]
+        if rule["Name"].startswith(f"{PREFIX}-")
+        for target in events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])[
+            "Targets"
+        ]
+    ]
+    assert applied_targets, "the object-created rule and its target"
+    for rule_arn, target_arn in applied_targets:
+        for action in ("events:PutRule", "events:PutTargets"):
+            context: dict[str, str | list[str]] = {**tagged, "events:TargetArn": [target_arn]}
+            assert _allowed(terraform, action, rule_arn, context), (action, rule_arn, target_arn)
+    region_account = f"us-east-1:{d.ACCOUNT_ID}"
+    queues = [
+        f"arn:aws:sqs:{region_account}:{url.rsplit('/', 1)[-1]}"
+        for url in stack.client("sqs").list_queues().get("QueueUrls", [])
+    ]
+    topics = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    assert queues
+    assert topics
+    for queue in queues:
+        for action in ("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue"):
+            assert _allowed(terraform, action, queue, tagged), (action, queue)
+    for topic in topics:
+        for action in ("sns:CreateTopic", "sns:SetTopicAttributes", "sns:TagResource"):
+            assert _allowed(terraform, action, topic, tagged), (action, topic)
+        assert _allowed(terraform, "sns:Subscribe", topic, {"sns:Protocol": "email"})
+        assert not _allowed(terraform, "sns:Subscribe", topic, {"sns:Protocol": "https"})
+
+
 def test_the_readme_security_model_is_the_applied_iam(
     applied: dict[str, Any], analysis: Analysis
 ) -> None:
@@ -182,7 +300,8 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     "aws_iam_role_policy_attachment": ("iam:AttachRolePolicy", "iam:ListAttachedRolePolicies"),
     "aws_kms_alias": ("kms:CreateAlias", "kms:ListAliases"),
     "aws_kms_key": ("kms:CreateKey", "kms:DescribeKey"),
-    "aws_pipes_pipe": ("pipes:CreatePipe", "pipes:DescribePipe"),
+    # Its log configuration could send every record anywhere (M2 of the red-team review).
+    "aws_pipes_pipe": (None, "pipes:DescribePipe"),
     "aws_s3_bucket": ("s3:CreateBucket", "s3:ListBucket"),
     "aws_s3_bucket_lifecycle_configuration": (
         "s3:PutLifecycleConfiguration",

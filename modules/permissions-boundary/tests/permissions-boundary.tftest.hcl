@@ -185,6 +185,26 @@ run "the_boundary_is_a_ceiling" {
     error_message = "The state machine role's UpdateItem must ask for ReturnValues NONE."
   }
 
+  # A role created with the boundary cannot make a sink for events: no topic,
+  # subscription, queue policy or Pipe, and rules and targets only on
+  # GuardDuty's managed rule (for the scanner, below).
+  assert {
+    condition = !anytrue(flatten([
+      for s in jsondecode(data.aws_iam_policy_document.this.json).Statement : [
+        for a in flatten([s.Action]) : startswith(a, "sns:") || startswith(a, "pipes:") || startswith(a, "firehose:") || contains(["sqs:AddPermission", "sqs:CreateQueue", "sqs:SetQueueAttributes", "logs:PutSubscriptionFilter"], a)
+      ] if s.Effect == "Allow"
+    ]))
+    error_message = "The boundary lets a role create or open a topic, subscription, queue, Pipe or log subscription: somewhere to send upload events."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(data.aws_iam_policy_document.this.json).Statement : flatten([s.Resource])
+      if s.Effect == "Allow" && anytrue([for a in flatten([s.Action]) : startswith(a, "events:") && a != "events:PutEvents"])
+    ])) == toset([var.malware_scan_rule_arn])
+    error_message = "The boundary allows rules and targets only on GuardDuty's managed rule."
+  }
+
   # Nobody changes how data is protected, whatever policy a role is given.
   assert {
     condition = alltrue([
@@ -244,21 +264,34 @@ run "the_boundary_denies_what_the_guard_rails_deny" {
   }
 
   variables {
-    name_prefix              = "secure-upload-stage"
-    environment              = "stage"
-    github_repository        = "example-org/secure-upload-platform"
-    oidc_provider_arn        = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
-    lambda_role_arns         = ["arn:aws:iam::111111111111:role/secure-upload-stage-upload-api", "arn:aws:iam::111111111111:role/secure-upload-stage-processor"]
-    ecr_repository_arns      = ["arn:aws:ecr:us-east-1:111111111111:repository/secure-upload-stage/upload-api"]
-    kms_key_arn              = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
-    user_pool_arn            = "arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_example"
-    ssm_parameter_path       = "/secure-upload/stage"
-    protected_data_arns      = ["arn:aws:s3:::secure-upload-stage-uploads-111111111111", "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-stage-files"]
+    name_prefix         = "secure-upload-stage"
+    environment         = "stage"
+    github_repository   = "example-org/secure-upload-platform"
+    oidc_provider_arn   = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+    lambda_role_arns    = ["arn:aws:iam::111111111111:role/secure-upload-stage-upload-api", "arn:aws:iam::111111111111:role/secure-upload-stage-processor"]
+    ecr_repository_arns = ["arn:aws:ecr:us-east-1:111111111111:repository/secure-upload-stage/upload-api"]
+    kms_key_arn         = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+    user_pool_arn       = "arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_example"
+    ssm_parameter_path  = "/secure-upload/stage"
+    # As modules/platform passes them: the size limits below hold for the real lists.
+    protected_data_arns = [
+      "arn:aws:s3:::secure-upload-stage-uploads-111111111111",
+      "arn:aws:s3:::secure-upload-stage-access-logs-111111111111",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-stage-files",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-stage-pending-uploads",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-stage-user-usage",
+    ]
     permissions_boundary_arn = "arn:aws:iam::111111111111:policy/secure-upload-stage-workload-boundary"
-    data_role_arns           = ["arn:aws:iam::111111111111:role/secure-upload-stage-upload-api"]
-    state_bucket_name        = "secure-upload-tfstate-111111111111"
-    state_key                = "stage/terraform.tfstate"
-    state_kms_key_alias      = "alias/secure-upload-tfstate"
+    data_role_arns = [
+      "arn:aws:iam::111111111111:role/secure-upload-stage-upload-api",
+      "arn:aws:iam::111111111111:role/secure-upload-stage-processor",
+      "arn:aws:iam::111111111111:role/secure-upload-stage-files-stream-pipe",
+      "arn:aws:iam::111111111111:role/secure-upload-stage-processing-sfn",
+      "arn:aws:iam::111111111111:role/secure-upload-stage-malware-scan",
+    ]
+    state_bucket_name   = "secure-upload-tfstate-111111111111"
+    state_key           = "stage/terraform.tfstate"
+    state_kms_key_alias = "alias/secure-upload-tfstate"
   }
 
   assert {
@@ -298,6 +331,62 @@ run "the_boundary_denies_what_the_guard_rails_deny" {
       ])
     ])
     error_message = "An action the guard rails deny the Terraform role on the data is allowed to a role created with the boundary: the Terraform role could create a role to do it."
+  }
+
+  # Events go only to the platform's own targets (H1 of the red-team
+  # review): no GitHub role may put a target but the upload API; the
+  # Terraform role may put rules and targets on no rule but the
+  # object-created rule, and may create no queue or topic but the dead-letter
+  # queue and the alarm topic (subscribed by e-mail only).
+  assert {
+    condition = [
+      for s in jsondecode(data.aws_iam_policy_document.github_guard_rails.json).Statement : try(s.Condition["ForAnyValue:ArnNotEquals"]["events:TargetArn"], null)
+      if s.Effect == "Deny" && flatten([s.Action]) == ["events:PutTargets"] && flatten([s.Resource]) == ["*"]
+    ] == ["arn:aws:lambda:us-east-1:111111111111:function:secure-upload-stage-upload-api"]
+    error_message = "Every GitHub role's guard rails must deny every event target but the upload API function."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in [data.aws_iam_policy_document.terraform_resources.json, data.aws_iam_policy_document.terraform.json] : [
+        for s in jsondecode(doc).Statement : flatten([s.Resource]) == ["arn:aws:events:us-east-1:111111111111:rule/secure-upload-stage-object-created"]
+        if s.Effect == "Allow" && anytrue([for a in flatten([s.Action]) : contains(["events:PutRule", "events:PutTargets"], a)])
+      ]
+    ]))
+    error_message = "The Terraform role may put rules and targets on the object-created rule only."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in [data.aws_iam_policy_document.terraform_resources.json, data.aws_iam_policy_document.terraform.json] : [
+        for s in jsondecode(doc).Statement : contains([
+          ["arn:aws:sqs:us-east-1:111111111111:secure-upload-stage-files-stream-dlq"], # pragma: allowlist secret (an SQS queue ARN, not a bot token)
+          ["arn:aws:sns:us-east-1:111111111111:secure-upload-stage-alarms"],
+        ], flatten([s.Resource]))
+        if s.Effect == "Allow" && anytrue([for a in flatten([s.Action]) : contains(["sqs:CreateQueue", "sqs:SetQueueAttributes", "sns:CreateTopic", "sns:SetTopicAttributes", "sns:Subscribe"], a)])
+      ]
+    ]))
+    error_message = "The Terraform role may create and configure only the dead-letter queue and the alarm topic."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(data.aws_iam_policy_document.terraform.json).Statement : s.Condition.StringEquals["sns:Protocol"] == "email"
+      if s.Effect == "Allow" && contains(flatten([s.Action]), "sns:Subscribe")
+    ]))
+    error_message = "The alarm topic takes e-mail subscriptions only."
+  }
+
+  # The Pipe's log configuration is delivered with the caller's rights to a
+  # destination IAM cannot name: a person applies the Pipe, no GitHub role.
+  assert {
+    condition = alltrue([
+      for action in ["pipes:CreatePipe", "pipes:UpdatePipe", "pipes:DeletePipe"] : anytrue([
+        for s in jsondecode(data.aws_iam_policy_document.github_guard_rails.json).Statement :
+        s.Effect == "Deny" && !can(s.Condition) && flatten([s.Resource]) == ["*"] && contains(flatten([s.Action]), action)
+      ])
+    ])
+    error_message = "Every GitHub role's guard rails must deny every Pipe create, update and delete."
   }
 
   # Managed policies hold at most 6,144 characters, a role's inline policies

@@ -35,7 +35,11 @@ on the upload bucket". Over that closure it asserts the
 invariants (upload data, identity provider, audit trail; see
 invariant_checks), counting the SSM parameters the workloads read as
 configuration: overwriting one redirects where they read and write or which
-identity provider the API trusts. The GitHub trusts themselves must admit only
+identity provider the API trusts. Upload data also leaves by routing: a rule
+whose target the closure chooses (a queue or topic under our prefix) receives
+every object-created event (owner, file id, name) or file outcome, and a Pipe
+the closure may create or update can log every record it reads to a
+destination of its choosing. The GitHub trusts themselves must admit only
 main's own runs of one workflow file per role (trust_findings).
 
 The role-to-role checks stay: principalmapper's graph and the checks it misses
@@ -200,10 +204,15 @@ class Environment:
     files_stream_arn: str = ""  # the files table's stream (default: any stream of the table)
     log_groups: tuple[str, ...] = ()  # ARNs (without ":*")
     trails: tuple[str, ...] = ()  # ARNs
+    event_buses: tuple[str, ...] = ()  # names (default: <prefix>-file-events)
 
     @property
     def prefix(self) -> str:
         return f"{self.project}-{self.environment}"
+
+    @property
+    def buses(self) -> tuple[str, ...]:
+        return self.event_buses or (f"{self.prefix}-file-events",)
 
     @property
     def parameter_path(self) -> str:
@@ -294,6 +303,8 @@ class Analysis:
     unproven: list[str] = field(default_factory=list)
     # Every role's closure, CI or not, before exceptions (the security model shows it).
     closures: dict[str, list[Finding]] = field(default_factory=dict)
+    # The listing actions each role may call on the upload bucket (its keys, no bytes).
+    lists_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class _DetailsClient:
@@ -579,6 +590,7 @@ def invariant_checks(env: Environment) -> list[Check]:
             ),
         ]
     checks.append(Check(UPLOAD_DATA, "kms:Decrypt", env.key_arn, "the environment key", (), "key"))
+    checks += _routing_checks(env)
 
     # ---- configuration the workloads read
     for key, (reach, meaning) in CONFIGURATION_PARAMETERS.items():
@@ -658,6 +670,66 @@ def invariant_checks(env: Environment) -> list[Check]:
         Check(AUDIT_TRAIL, f"sns:{a}", audit_topic, "the alarms' topic")
         for a in AUDIT_TOPIC_ACTIONS
     ]
+    return checks
+
+
+# Where upload events can be sent (H1 and M2 of the red-team review).
+ROUTE_EVENTS: Final = "route upload events"
+LOG_RECORDS: Final = "log stream records"
+# The rule GuardDuty Malware Protection keeps in the account: it hears of every new object.
+# pragma: allowlist nextline secret (the rule name AWS fixes, not a credential)
+GUARDDUTY_RULE: Final = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
+
+
+def _routing_checks(env: Environment) -> list[Check]:
+    """Routes by which object keys, outcomes or whole items leave for a target the closure picks.
+
+    Object-created events on the default bus name every new object's key
+    (owner, file id, name); the file-events bus carries every outcome. A rule
+    with a target of the closure's choosing (a queue or topic of its own, in
+    this account: its policy or subscriptions decide who reads) sends them
+    out; the probes are a rule and targets under our prefix, which IAM
+    patterns on <prefix>-* would admit. A Pipe's log configuration
+    (IncludeExecutionData ALL) delivers every record it reads, whole new
+    items, to an S3 bucket or Firehose stream of any account with the
+    caller's rights, so creating or updating the Pipe reaches them.
+    """
+    region, account, prefix = env.region, env.account_id, env.prefix
+    rule = f"arn:aws:events:{region}:{account}:rule/%s"
+    rules = [
+        (rule % f"{prefix}-{PROBE}", "a rule on the default bus (object-created events: keys)"),
+        *(
+            (rule % f"{bus}/{prefix}-{PROBE}", f"a rule on bus {bus} (file outcomes)")
+            for bus in env.buses
+        ),
+        (rule % f"{GUARDDUTY_RULE}{PROBE}", "GuardDuty's rule (object-created events: keys)"),
+    ]
+    targets = {
+        "a queue of its own": f"arn:aws:sqs:{region}:{account}:{prefix}-{PROBE}",
+        "a topic of its own": f"arn:aws:sns:{region}:{account}:{prefix}-{PROBE}",
+    }
+    checks = [
+        Check(
+            UPLOAD_DATA,
+            "events:PutTargets",
+            arn,
+            label,
+            (("events:TargetArn", (target,)),),
+            note=f" (target: {what})",
+            capability=ROUTE_EVENTS,
+        )
+        for arn, label in rules
+        for what, target in targets.items()
+    ]
+    pipes = [r.arn for r in env.runners if r.service == "pipes"]
+    label = "the Pipe (its log configuration: every record, whole items, to any destination)"
+    request = (("aws:RequestTag/environment", env.environment),)
+    for arn in pipes:
+        checks += [
+            Check(UPLOAD_DATA, "pipes:UpdatePipe", arn, label, capability=LOG_RECORDS),
+            # Deleted and created again under its name, the one its role trusts.
+            Check(UPLOAD_DATA, "pipes:CreatePipe", arn, label, request, capability=LOG_RECORDS),
+        ]
     return checks
 
 
@@ -1275,9 +1347,17 @@ def analyse(
     )
     analysis = Analysis(nodes=nodes, principals=sorted(principals))
     found: list[Finding] = trust_findings(details, env)
+    bucket = f"arn:aws:s3:::{env.bucket}"
+    owner = env.account_id if bucket_policy is not None else None
+    tagged = {"aws:ResourceTag/environment": env.environment}
     for node in sorted(ours, key=lambda n: n.arn):
         me = env.short(node.arn)
         analysis.closures[me] = closure.findings(node)
+        analysis.lists_keys[me] = tuple(
+            a
+            for a in KEY_LISTING_ACTIONS
+            if _allowed(node, a, bucket, tagged, resource_policy=bucket_policy, owner=owner)
+        )
         if me in principals:
             found += analysis.closures[me]
         # The role-to-role checks, for every role of the environment.
@@ -1452,6 +1532,7 @@ def read_environment(
         files_stream_arn=files_table.get("LatestStreamArn", ""),
         log_groups=log_groups,
         trails=trails,
+        event_buses=(parameters["file_events_bus_name"],),
     )
     return {
         "details": read_authorization_details(client("iam")),
@@ -1529,10 +1610,59 @@ def _sids(documents: list[Any], effect: str) -> list[str]:
     )
 
 
-def _reaches(name: str, full_name: str, env: Environment, analysis: Analysis) -> str:
+# Verbs of the calls that read, list or describe (or decrypt and derive keys
+# to read with): a role whose Allow statements name only these changes nothing.
+READ_VERBS: Final = (
+    "BatchGet",
+    "Check",
+    "Decrypt",
+    "Describe",
+    "Filter",
+    "GenerateDataKey",
+    "Get",
+    "Head",
+    "List",
+    "Lookup",
+    "Query",
+    "Scan",
+    "Search",
+    "Validate",
+)
+# Listing the upload bucket names every object: owner ids, file ids and names.
+KEY_LISTING_ACTIONS: Final = ("s3:ListBucket", "s3:ListBucketVersions")
+
+
+def _read_only(documents: list[Any]) -> bool:
+    """Whether every action an Allow statement names only reads (no wildcard verb, no NotAction)."""
+    for statement in (s for d in documents for s in statements(d)):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            return False
+        for action in _values(statement.get("Action", [])):
+            verb = action.split(":", 1)[-1]
+            if not verb.startswith(READ_VERBS):
+                return False
+    return True
+
+
+def _trust_cell(name: str, role: dict[str, Any], documents: list[Any], analysis: Analysis) -> str:
+    """Whom a CI role's trust admits, read from it: main, and any pull-request workflow."""
+    if any(f.source == name and f.target == TRUST for f in analysis.findings):
+        return "trust: **FINDING** (admits another ref)"
+    pull_requests = sorted(w.rsplit("/", 1)[-1] for w in _trust(name, role).pull_request_workflows)
+    if not pull_requests:
+        return "trust: main only"
+    read_only = " (read-only)" if _read_only(documents) else ""
+    return f"trust: main; pull requests of {', '.join(pull_requests)}{read_only}"
+
+
+def _reaches(name: str, full_name: str, env: Environment, analysis: Analysis, trust: str) -> str:
     """What the role's closure reaches: a finding, an accepted path (its control), or nothing."""
     cells = []
+    listing = ", ".join(analysis.lists_keys.get(name, ()))
     for reach in REACHES:
+        keys = reach == UPLOAD_DATA and listing
         if name in analysis.principals:
             red = [f for f in analysis.findings if f.source == name and f.target == reach]
             controls = sorted(
@@ -1543,17 +1673,21 @@ def _reaches(name: str, full_name: str, env: Environment, analysis: Analysis) ->
                     f"{reach}: **FINDING** ({len(red)} {'path' if len(red) == 1 else 'paths'})"
                 )
             elif controls:
-                cells.append(f"{reach}: accepted: {'; '.join(controls)}")
+                also = f"; object keys ({listing})" if keys else ""
+                cells.append(f"{reach}: accepted: {'; '.join(controls)}{also}")
+            elif keys:
+                cells.append(f"{reach}: object keys only ({listing})")
             else:
                 cells.append(f"{reach}: no")
         elif any(f.target == reach for f in analysis.closures.get(name, [])):
             design = reach == UPLOAD_DATA and full_name in env.data_roles
             cells.append(f"{reach}: {'yes (by design)' if design else 'yes (its own policy)'}")
+        elif keys:
+            cells.append(f"{reach}: object keys only ({listing})")
         else:
             cells.append(f"{reach}: no")
     if name in analysis.principals:
-        admits = any(f.source == name and f.target == TRUST for f in analysis.findings)
-        cells.append("trust: **FINDING** (admits another ref)" if admits else "trust: main only")
+        cells.append(trust)
     return "<br>".join(cells)
 
 
@@ -1604,7 +1738,13 @@ def security_model(details: dict[str, Any], env: Environment, analysis: Analysis
                     _trusted(role),
                     ", ".join(_sids(documents, "Allow")) or "nothing",
                     ", ".join(stops) or "nothing",
-                    _reaches(name, full_name, env, analysis),
+                    _reaches(
+                        name,
+                        full_name,
+                        env,
+                        analysis,
+                        _trust_cell(name, role, documents, analysis),
+                    ),
                     _paths(name, analysis),
                 ]
             )

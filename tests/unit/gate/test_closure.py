@@ -32,7 +32,9 @@ from gate.iam_analysis import (
     Environment,
     Finding,
     Runner,
+    _allowed,
     analyse,
+    build_nodes,
     load_exceptions,
     report,
     security_model,
@@ -60,6 +62,8 @@ STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PREFIX}-pr
 PIPE_ARN = f"arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{PREFIX}-files-stream"
 FUNCTIONS_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-*"
 PROCESSOR_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-processor"
+UPLOAD_API_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-upload-api"
+RULES_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-*"
 
 
 def role_arn(name: str) -> str:
@@ -285,11 +289,11 @@ def terraform_policy() -> dict[str, Any]:
             [f"{STATE_MACHINE_ARN[: -len('processing')]}*"],
             "StateMachines",
         ),
-        allow(
-            ["pipes:CreatePipe", "pipes:UpdatePipe"],
-            [f"{PIPE_ARN[: -len('files-stream')]}*"],
-            "Pipes",
-        ),
+        # The Pipe is applied by a person (its log configuration): refresh only.
+        allow(["pipes:DescribePipe"], [f"{PIPE_ARN[: -len('files-stream')]}*"], "Pipes"),
+        # Rules under the prefix; the guard rails decide their targets.
+        allow(["events:PutRule", "events:PutTargets"], [RULES_ARN], "EventRules"),
+        allow(["logs:CreateLogDelivery"], ["*"], "AccountLevelOnly"),
         allow(["s3:CreateBucket", "s3:PutEncryptionConfiguration"], [BUCKET_ARN], "Buckets"),
         allow(["dynamodb:CreateTable", "dynamodb:DescribeTable"], [TABLE_ARN], "Tables"),
         # Parameters are created, never overwritten (the workloads read them).
@@ -331,6 +335,20 @@ def guard_rails() -> dict[str, Any]:
             "DenyGitHubRoleChanges",
         ),
         deny(["s3:GetObject", "s3:GetObjectVersion"], [f"{BUCKET_ARN}/*"], "DenyDataReads"),
+        deny_other_event_targets(),
+        deny(
+            ["pipes:CreatePipe", "pipes:UpdatePipe", "pipes:DeletePipe"], ["*"], "DenyPipeChanges"
+        ),
+    )
+
+
+def deny_other_event_targets() -> dict[str, Any]:
+    """Targets only the platform's own: the object-created rule's upload API function."""
+    return deny(
+        ["events:PutTargets"],
+        ["*"],
+        "DenyOtherEventTargets",
+        **{"ForAnyValue:ArnNotEquals": {"events:TargetArn": [UPLOAD_API_FUNCTION_ARN]}},
     )
 
 
@@ -399,7 +417,7 @@ def green_details() -> dict[str, Any]:
             ),
             document(
                 allow(
-                    ["dynamodb:DescribeTable", "s3:GetBucketPolicy"],
+                    ["dynamodb:DescribeTable", "s3:GetBucketPolicy", "s3:ListBucket"],
                     ["*"],
                     "RefreshPlatformResources",
                 ),
@@ -957,6 +975,99 @@ def test_finding_5_a_ci_role_that_writes_or_deletes_uploads_is_red(root: Path) -
     )
 
 
+# ------------------------------------------------------------ red-team review: where events go
+
+
+def with_old_target_deny(account: Account) -> Account:
+    """The guard rails as they were: any target in this account (H1 of the red-team review)."""
+    (guard_rails,) = [p for p in account.details["Policies"] if p["Arn"] == GUARD_RAILS_ARN]
+    document = guard_rails["PolicyVersionList"][0]["Document"]
+    document["Statement"] = [
+        s for s in document["Statement"] if s.get("Sid") != "DenyOtherEventTargets"
+    ] + [
+        deny(
+            ["events:PutTargets"],
+            ["*"],
+            "DenyTargetsInOtherAccounts",
+            **{"ForAnyValue:ArnNotLike": {"events:TargetArn": [f"arn:aws:*:*:{ACCOUNT}:*"]}},
+        )
+    ]
+    return account
+
+
+def test_h1_a_rule_of_its_own_sending_to_a_queue_of_its_own_is_red(root: Path) -> None:
+    """A target in this account passed the old deny: object keys to whoever reads the queue."""
+    analysis = run(with_old_target_deny(green()), root)
+    (default_bus,) = red(
+        analysis,
+        "github-terraform → events:PutTargets (target: a queue of its own), ",
+        "events:PutTargets (target: a topic of its own)",
+        "on a rule on the default bus (object-created events: keys)",
+    )
+    (finding,) = [f for f in analysis.findings if str(f) == default_bus]
+    assert finding.target == UPLOAD_DATA
+    assert finding.acceptable  # an exception could name a control, but none does
+    red(analysis, "github-terraform → events:PutTargets", f"on a rule on bus {PREFIX}-file-events")
+
+
+def test_h1_the_platforms_own_target_stays_allowed(root: Path) -> None:
+    """The deny leaves the object-created rule its one target, the upload API function."""
+    (terraform,) = [
+        n for n in build_nodes(green().details) if n.arn == role_arn("github-terraform")
+    ]
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-object-created"
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-exfil"
+    target = "events:TargetArn"
+    assert _allowed(terraform, "events:PutTargets", rule, {target: [UPLOAD_API_FUNCTION_ARN]})
+    assert not _allowed(terraform, "events:PutTargets", rule, {target: [queue]})
+
+
+def test_h1_a_created_role_whose_boundary_allows_targets_is_red(root: Path) -> None:
+    """The same route through a role the Terraform role creates: the boundary must not allow it."""
+    account = green()
+    account.boundary()["Statement"].append(
+        allow(["events:PutRule", "events:PutTargets"], [RULES_ARN], "Restored")
+    )
+    red(
+        run(account, root),
+        "github-terraform → creates role (boundary + any policy) → events:PutTargets",
+        "on a rule on the default bus",
+    )
+
+
+def test_h1_a_deploy_role_that_puts_targets_is_red(root: Path) -> None:
+    account = green()
+    account.policy("github-deploy")["Statement"].append(
+        allow(["events:PutTargets"], [RULES_ARN], "Restored")
+    )
+    red(run(account, root), "github-deploy → events:PutTargets (target: a queue of its own)")
+
+
+def test_m2_a_terraform_role_that_updates_the_pipe_reaches_its_records(root: Path) -> None:
+    """A Pipe's log configuration sends every record (whole items) where the caller says."""
+    account = green()
+    (guard_rails,) = [p for p in account.details["Policies"] if p["Arn"] == GUARD_RAILS_ARN]
+    document = guard_rails["PolicyVersionList"][0]["Document"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DenyPipeChanges"]
+    (pipes,) = [s for s in account.policy("github-terraform")["Statement"] if s["Sid"] == "Pipes"]
+    pipes["Action"] = ["pipes:CreatePipe", "pipes:UpdatePipe", "pipes:DescribePipe"]
+    analysis = run(account, root)
+    (message,) = red(
+        analysis,
+        "github-terraform → pipes:UpdatePipe, pipes:CreatePipe on the Pipe",
+        "its log configuration",
+    )
+    (finding,) = [f for f in analysis.findings if str(f) == message]
+    # The Pipe's accepted path (its role, any policy) does not cover the Pipe's own settings.
+    assert finding.via is None
+    assert finding.target == UPLOAD_DATA
+    # ...and a Pipe it may update again runs as the Pipe's role.
+    assert any(
+        f.steps == ("updates pipe files-stream (runs as files-stream-pipe)",)
+        for f, _ in analysis.accepted
+    )
+
+
 # ------------------------------------------------------------ exceptions
 
 
@@ -1057,6 +1168,11 @@ def test_the_security_model_shows_each_closure(root: Path) -> None:
     )
     assert "upload data: yes (by design)" in rows["upload-api"]
     assert "processor (accepted), upload-api (accepted)" in rows["github-deploy"]
+    # What the plan role's trust and ListBucket really admit (L5 of the red-team review).
+    assert (
+        "upload data: object keys only (s3:ListBucket)<br>identity provider: no<br>"
+        "audit trail: no<br>trust: main; pull requests of plan.yml (read-only)"
+    ) in rows["github-plan"]
 
     account = green()
     account.policy("github-smoke")["Statement"].append(
@@ -1066,6 +1182,30 @@ def test_the_security_model_shows_each_closure(root: Path) -> None:
     table = security_model(account.details, ENV, analysis)
     (smoke,) = [line for line in table.splitlines() if line.startswith("| `github-smoke`")]
     assert "identity provider: **FINDING** (1 path)" in smoke
+
+
+def test_the_security_model_reads_trust_and_listing_from_the_iam(root: Path) -> None:
+    """Nothing is keyed on a role's name: a plan role that writes is not read-only, a
+    Terraform role that lists the bucket says so next to its accepted paths."""
+    account = green()
+    account.policy("github-plan")["Statement"].append(
+        allow(["s3:PutObject"], [f"arn:aws:s3:::{PREFIX}-tfstate/*"], "WriteState")
+    )
+    account.policy("github-terraform")["Statement"].append(
+        allow(["s3:ListBucket", "s3:ListBucketVersions"], [BUCKET_ARN], "Buckets")
+    )
+    analysis = run(account, root)
+    table = security_model(account.details, ENV, analysis)
+    rows = {line.split(" | ")[0].strip("| `"): line for line in table.splitlines()[2:]}
+    assert "trust: main; pull requests of plan.yml |" in rows["github-plan"]
+    assert "(read-only)" not in rows["github-plan"]
+    assert "; object keys (s3:ListBucket, s3:ListBucketVersions)<br>" in rows["github-terraform"]
+    # Without its pull-request statement the plan role is main's alone.
+    plan = account.role("github-plan")["AssumeRolePolicyDocument"]
+    plan["Statement"] = plan["Statement"][:1]
+    table = security_model(account.details, ENV, run(account, root))
+    (row,) = [line for line in table.splitlines() if line.startswith("| `github-plan`")]
+    assert "trust: main only |" in row
 
 
 def test_write_model_rewrites_only_the_marked_block(tmp_path: Path) -> None:
