@@ -128,7 +128,7 @@ erase-user: .venv/.synced ## Erase every file of one user (erasure requests): EN
 	@test -n "$(ENV)" && test -n "$(SUB)" || { echo "usage: make erase-user ENV=local SUB=<cognito sub>" >&2; exit 2; }
 	@$(RUN) python -m ops.erase_user "$(ENV)" "$(SUB)"
 
-# The runbook's commands (README, "Operations"); each says what it did.
+# The runbook's commands (services/README.md, "Operations"); each says what it did.
 NEED_ENV = @test -n "$(ENV)" || { echo "usage: make $@ ENV=local|dev|stage|prod" >&2; exit 2; }
 
 .PHONY: redrive rerun-failed reprocess sweep-orphans
@@ -154,8 +154,8 @@ upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any 
 	$(RUN) python -m devstack.upload_client "$(FILE)" $(if $(COMMENT),--comment "$(COMMENT)")
 
 .PHONY: security-model
-security-model: .venv/.synced ## IAM closure analysis of the running local stack (what each CI role can reach); rewrites the README's security model
-	$(RUN) python -m gate.iam_analysis --local-stack --readme README.md
+security-model: .venv/.synced ## IAM closure analysis of the running local stack (what each CI role can reach); rewrites the security model in policies/README.md
+	$(RUN) python -m gate.iam_analysis --local-stack --readme policies/README.md
 
 .PHONY: bench
 bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/

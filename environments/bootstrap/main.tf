@@ -131,7 +131,7 @@ resource "aws_s3_account_public_access_block" "this" {
 # The break-glass role the environments' key and bucket policies allow to
 # read upload data (secure-upload-break-glass): assumable by this account's
 # administrators with MFA only, and with no policy until an incident needs
-# one. Every use is in the audit trail (audit-trail.tf); see the README's
+# one. Every use is in the audit trail (audit-trail.tf); see policies/README.md's
 # security model.
 data "aws_iam_policy_document" "break_glass_assume" {
   statement {

@@ -227,7 +227,7 @@ resource "aws_iam_role_policy" "state_machine" {
 }
 
 # Integrators subscribe here (a rule on this bus) instead of polling the API:
-# one event per file that reaches PROCESSED, FAILED or QUARANTINED (README, "File events").
+# one event per file that reaches PROCESSED, FAILED or QUARANTINED (services/README.md, "File events").
 resource "aws_cloudwatch_event_bus" "file_events" {
   name               = local.file_events_bus
   kms_key_identifier = var.kms_key_arn

@@ -4,7 +4,7 @@ The analysis reads the emulator's authorization details, the bucket and key
 policies, the state machines, Pipes and functions, as it would read an AWS
 account, and asserts the invariants over what each CI principal can reach
 itself and through what it can create or change (gate/iam_analysis.py). Its
-findings must be none; the README's security model must be the table it
+findings must be none; the security model in policies/README.md must be the table it
 generates. The restore tests bring back finding 1 of the previous review (the
 Terraform role could create or re-trust roles under our prefix without a
 permissions boundary) and H1 and M2 of the red-team review (a rule and queue
@@ -260,11 +260,11 @@ def test_the_readme_security_model_is_the_applied_iam(
     applied: dict[str, Any], analysis: Analysis
 ) -> None:
     generated = security_model(applied["details"], applied["env"], analysis)
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "policies" / "README.md").read_text(encoding="utf-8")
     start = readme.index(MODEL_START) + len(MODEL_START)
     written = readme[start : readme.index(MODEL_END)].strip()
     assert written == generated, (
-        "README's security model is stale: make dev, then make security-model"
+        "policies/README.md's security model is stale: make dev, then make security-model"
     )
 
 
@@ -272,7 +272,7 @@ def test_the_readme_security_model_is_the_applied_iam(
 # the Terraform role must be allowed, and the call that refreshes it, which
 # the plan role must be allowed; or an apply or plan on AWS fails where moto
 # (which does not enforce IAM) succeeds. None: a person applies that type
-# (README, "Deploying to AWS", step 3), and the guard rails deny it.
+# (environments/README.md, "Deploying to AWS", step 3), and the guard rails deny it.
 ACTIONS: dict[str, tuple[str | None, str]] = {
     "aws_cloudwatch_dashboard": ("cloudwatch:PutDashboard", "cloudwatch:GetDashboard"),
     "aws_cloudwatch_event_bus": ("events:CreateEventBus", "events:DescribeEventBus"),

@@ -3,7 +3,7 @@
 moto 5.2.5 answers almost every call the AWS provider makes for our modules.
 Where it does not, or does not behave as AWS where we rely on AWS, an extension
 below fills exactly that gap, each with a test in
-tests/unit/devstack/test_emulator.py and a line in the README's "Emulator gaps"
+tests/unit/devstack/test_emulator.py and a line in tests/README.md's "Emulator gaps"
 table naming the upstream change that would remove it:
 
 - Step Functions `ValidateStateMachineDefinition` (the provider validates a

@@ -3,7 +3,7 @@
 Times, in process and without AWS, each step `POST /upload` takes on a body
 before its S3 put, with the app's own functions: reading the body, parsing it,
 decoding the Base64 and hashing the file. Prints the median of each (ms). The
-README's "Where a 4 MiB POST /upload spent its time" comes from this.
+tests/README.md's "Where a 4 MiB POST /upload spent its time" comes from this.
 """
 
 from __future__ import annotations

@@ -1555,7 +1555,7 @@ def report(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------ the README's security model
+# ---------------------------------------------------- the security model (policies/README.md)
 
 MODEL_START = "<!-- security-model:start (generated: make security-model) -->"
 MODEL_END = "<!-- security-model:end -->"

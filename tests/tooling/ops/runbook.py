@@ -1,4 +1,4 @@
-"""The runbook's commands (README, "Operations"), for one environment at a time.
+"""The runbook's commands (services/README.md, "Operations"), for one environment at a time.
 
     python -m ops.runbook redrive ENV            # the Pipe's dead-letter queue, back through
     python -m ops.runbook rerun-failed ENV       # failed executions, with their own input

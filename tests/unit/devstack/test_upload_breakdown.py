@@ -1,4 +1,4 @@
-"""The README's upload breakdown runs the app's own steps on a real body."""
+"""tests/README.md's upload breakdown runs the app's own steps on a real body."""
 
 from devstack.upload_breakdown import breakdown
 

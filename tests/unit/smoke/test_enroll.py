@@ -171,7 +171,7 @@ def test_a_failed_enrolment_deletes_the_new_user_and_stores_nothing(
 
 
 def test_the_operator_calls_are_the_documented_ones() -> None:
-    # The permissions `make smoke-user` needs (README): every signed call of the enrolment.
+    # The permissions `make smoke-user` needs (environments/README.md): every signed call.
     text = (Path(enroll.__file__)).read_text()
     admin = {call for call in _calls(text, "cognito") if call.startswith("admin_")}
     assert admin == {

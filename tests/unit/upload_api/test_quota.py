@@ -99,7 +99,7 @@ def test_quotas_are_per_user(small_quota: Api) -> None:
 
 def test_concurrent_uploads_never_exceed_the_quota(small_quota: Api) -> None:
     """DynamoDB checks the counter's condition atomically: exactly LIMIT_FILES win."""
-    install_extensions()  # moto's transactions made atomic, as DynamoDB's are (README: gaps)
+    install_extensions()  # moto's transactions made atomic, as DynamoDB's are (tests/README.md)
     service = deps.get_upload_service(small_quota.client.app.state.settings)  # type: ignore[attr-defined]
     outcomes: list[str] = []
     start = threading.Barrier(8)
