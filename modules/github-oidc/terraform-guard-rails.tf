@@ -15,7 +15,6 @@ locals {
   # (modules/upload-events) invokes the upload API function, which SAM
   # creates under this fixed name (modules/platform). The audit rules'
   # targets are applied by a person (environments/bootstrap).
-  tf_event_target_arns = ["arn:${format(local.arn_prefix, "lambda")}:function:${var.name_prefix}-upload-api"]
 }
 
 # The denies live in a managed policy of their own: they stay outside the
@@ -441,23 +440,15 @@ data "aws_iam_policy_document" "github_guard_rails" {
     resources = ["*"]
   }
 
-  # Rules send events only to the platform's own targets. Object-created
-  # events name every new object's key (owner, file id, file name), file
-  # events every outcome: a rule of a CI role's making with a queue or topic
-  # of its own as target (in this account, so no account condition helps)
-  # would carry them to whoever that queue's policy or that topic's
-  # subscriptions let in (H1 of the red-team review).
+  # Targets and queue policies are applied by a person: a target's input and
+  # dead-letter queue are no IAM condition keys, so whoever may put even the
+  # upload API's own target on a rule that hears object events can send those
+  # events (every new object's key) to a queue whose policy it opens.
   statement {
-    sid       = "DenyOtherEventTargets"
+    sid       = "DenyEventTargetsAndQueuePolicies"
     effect    = "Deny"
-    actions   = ["events:PutTargets"]
+    actions   = ["events:PutTargets", "events:RemoveTargets", "sqs:AddPermission", "sqs:RemovePermission", "sqs:SetQueueAttributes"]
     resources = ["*"]
-
-    condition {
-      test     = "ForAnyValue:ArnNotEquals"
-      variable = "events:TargetArn"
-      values   = local.tf_event_target_arns
-    }
   }
 
   # A Pipe's log configuration can send every record it reads (whole new

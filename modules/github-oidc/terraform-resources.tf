@@ -165,7 +165,6 @@ data "aws_iam_policy_document" "terraform_resources" {
       "sqs:GetQueueAttributes",
       "sqs:GetQueueUrl",
       "sqs:ListQueueTags",
-      "sqs:SetQueueAttributes",
       "sqs:TagQueue",
       "sqs:UntagQueue",
     ]
@@ -173,9 +172,9 @@ data "aws_iam_policy_document" "terraform_resources" {
   }
 
   # ---- events: the object-created rule and the file-events bus
-  # The object-created rule only, by name (no other rule on any bus), and its
-  # one target, the upload API (guard rails of every GitHub role,
-  # DenyOtherEventTargets).
+  # The object-created rule only, by name (no other rule on any bus); its
+  # target is applied by a person (guard rails of every GitHub role,
+  # DenyEventTargetsAndQueuePolicies).
   statement {
     sid = "EventRules"
     actions = [
@@ -184,8 +183,6 @@ data "aws_iam_policy_document" "terraform_resources" {
       "events:ListTagsForResource",
       "events:ListTargetsByRule",
       "events:PutRule",
-      "events:PutTargets",
-      "events:RemoveTargets",
       "events:TagResource",
       "events:UntagResource",
     ]

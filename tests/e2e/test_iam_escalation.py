@@ -172,10 +172,15 @@ def restore_h1(details: dict[str, Any]) -> dict[str, Any]:
     restored = copy.deepcopy(details)
     documents = _documents(restored, f"{PREFIX}-github-terraform")
     arn = f"arn:aws:%s:us-east-1:{d.ACCOUNT_ID}:"
-    _statement(documents, "EventRules")["Resource"] = f"{arn % 'events'}rule/{PREFIX}-*"
-    _statement(documents, "Queues")["Resource"] = f"{arn % 'sqs'}{PREFIX}-*"
+    rules = _statement(documents, "EventRules")
+    rules["Resource"] = f"{arn % 'events'}rule/{PREFIX}-*"
+    rules["Action"] = [*rules["Action"], "events:PutTargets"]
+    queues = _statement(documents, "Queues")
+    queues["Resource"] = f"{arn % 'sqs'}{PREFIX}-*"
+    queues["Action"] = [*queues["Action"], "sqs:SetQueueAttributes"]
     _statement(documents, "Topics")["Resource"] = f"{arn % 'sns'}{PREFIX}-*"
-    deny = _statement(documents, "DenyOtherEventTargets")
+    deny = _statement(documents, "DenyEventTargetsAndQueuePolicies")
+    deny["Action"] = "events:PutTargets"
     deny["Sid"] = "DenyTargetsInOtherAccounts"
     deny["Condition"] = {
         "ForAnyValue:ArnNotLike": {"events:TargetArn": f"arn:aws:*:*:{d.ACCOUNT_ID}:*"}
@@ -220,7 +225,9 @@ def test_restoring_m2_turns_the_analysis_red(applied: dict[str, Any]) -> None:
 def test_the_terraform_role_may_apply_every_target_queue_and_topic(
     stack: RunningStack, applied: dict[str, Any], analysis: Analysis
 ) -> None:
-    """What the H1 guard rails allow by name is what Terraform applied, or an apply on AWS fails."""
+    """What the H1 guard rails allow by name is what Terraform applied, or an apply on AWS fails.
+
+    Rule targets and queue policies are applied by a person: refused to this role."""
     (terraform,) = [n for n in analysis.nodes if n.arn.endswith(f"/{PREFIX}-github-terraform")]
     tagged: dict[str, str | list[str]] = {"aws:RequestTag/environment": d.ENVIRONMENT}
     events = stack.client("events")
@@ -235,20 +242,27 @@ def test_the_terraform_role_may_apply_every_target_queue_and_topic(
     ]
     assert applied_targets, "the object-created rule and its target"
     for rule_arn, target_arn in applied_targets:
-        for action in ("events:PutRule", "events:PutTargets"):
-            context: dict[str, str | list[str]] = {**tagged, "events:TargetArn": [target_arn]}
-            assert _allowed(terraform, action, rule_arn, context), (action, rule_arn, target_arn)
+        context: dict[str, str | list[str]] = {**tagged, "events:TargetArn": [target_arn]}
+        assert _allowed(terraform, "events:PutRule", rule_arn, context), (rule_arn, target_arn)
+        assert not _allowed(terraform, "events:PutTargets", rule_arn, context), rule_arn
     region_account = f"us-east-1:{d.ACCOUNT_ID}"
+    # Terraform's own, not the queues and topics other tests subscribe with.
     queues = [
-        f"arn:aws:sqs:{region_account}:{url.rsplit('/', 1)[-1]}"
+        f"arn:aws:sqs:{region_account}:{name}"
         for url in stack.client("sqs").list_queues().get("QueueUrls", [])
+        if (name := url.rsplit("/", 1)[-1]).startswith(f"{PREFIX}-")
     ]
-    topics = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    topics = [
+        t["TopicArn"]
+        for t in stack.client("sns").list_topics()["Topics"]
+        if t["TopicArn"].rsplit(":", 1)[-1].startswith(f"{PREFIX}-")
+    ]
     assert queues
     assert topics
     for queue in queues:
-        for action in ("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue"):
+        for action in ("sqs:CreateQueue", "sqs:TagQueue"):
             assert _allowed(terraform, action, queue, tagged), (action, queue)
+        assert not _allowed(terraform, "sqs:SetQueueAttributes", queue, tagged), queue
     for topic in topics:
         for action in ("sns:CreateTopic", "sns:SetTopicAttributes", "sns:TagResource"):
             assert _allowed(terraform, action, topic, tagged), (action, topic)

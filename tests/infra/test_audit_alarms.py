@@ -146,7 +146,8 @@ ALARMED: list[tuple[str, str, str, dict[str, Any]]] = [
     ("trail-tampering", "aws.cloudtrail", "UpdateTrail", TRAIL),
     ("trail-tampering", "aws.cloudtrail", "PutEventSelectors", TRAIL),
     *(("trail-tampering", "aws.logs", name, {"logGroupName": "/aws/lambda/x"})
-      for name in ("DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy")),
+      for name in ("DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy",
+                   "AssociateKmsKey", "DisassociateKmsKey")),
     ("trail-tampering", "aws.sns", "DeleteTopic", TOPIC),
     ("trail-tampering", "aws.sns", "AddPermission", TOPIC),
     ("trail-tampering", "aws.sns", "RemovePermission", TOPIC),

@@ -336,7 +336,7 @@ def test_terraform_role_guard_rails_deny_identity_github_roles_and_data() -> Non
         github["actions"]
     )
     assert {"s3:GetObject", "dynamodb:GetItem", "dynamodb:Query"} <= set(
-        statements["DenyDataReads"]["actions"]
+        statements["DenyDataAndItsProtection"]["actions"]
     )
     assert _text(_locals(GITHUB_OIDC)["tf_github_role_arn"]).endswith(
         ":role/${var.name_prefix}-github-*"

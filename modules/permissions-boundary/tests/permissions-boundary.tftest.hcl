@@ -333,17 +333,19 @@ run "the_boundary_denies_what_the_guard_rails_deny" {
     error_message = "An action the guard rails deny the Terraform role on the data is allowed to a role created with the boundary: the Terraform role could create a role to do it."
   }
 
-  # Events go only to the platform's own targets (H1 of the red-team
-  # review): no GitHub role may put a target but the upload API; the
-  # Terraform role may put rules and targets on no rule but the
-  # object-created rule, and may create no queue or topic but the dead-letter
-  # queue and the alarm topic (subscribed by e-mail only).
+  # No event target and no queue policy from CI (H1 of the red-team review
+  # and its second pass: a target's input and dead-letter queue are no IAM
+  # condition keys, so even the upload API's own target is put by a person);
+  # the Terraform role may put rules on no rule but the object-created rule,
+  # and may create no queue or topic but the dead-letter queue and the alarm
+  # topic (subscribed by e-mail only).
   assert {
-    condition = [
-      for s in jsondecode(data.aws_iam_policy_document.github_guard_rails.json).Statement : try(s.Condition["ForAnyValue:ArnNotEquals"]["events:TargetArn"], null)
-      if s.Effect == "Deny" && flatten([s.Action]) == ["events:PutTargets"] && flatten([s.Resource]) == ["*"]
-    ] == ["arn:aws:lambda:us-east-1:111111111111:function:secure-upload-stage-upload-api"]
-    error_message = "Every GitHub role's guard rails must deny every event target but the upload API function."
+    condition = length([
+      for s in jsondecode(data.aws_iam_policy_document.github_guard_rails.json).Statement : s
+      if s.Effect == "Deny" && flatten([s.Resource]) == ["*"] && try(s.Condition, null) == null
+      && length(setsubtract(["events:PutTargets", "events:RemoveTargets", "sqs:SetQueueAttributes", "sqs:AddPermission"], flatten([s.Action]))) == 0
+    ]) == 1
+    error_message = "Every GitHub role's guard rails must deny every event target and queue policy, unconditionally."
   }
 
   assert {

@@ -721,6 +721,30 @@ def _routing_checks(env: Environment) -> list[Check]:
         for arn, label in rules
         for what, target in targets.items()
     ]
+    # A target's input and dead-letter queue are no IAM condition keys: putting
+    # even the upload API's own target on the object-created rule can send the
+    # events to a queue whose policy the closure opens (second red-team pass).
+    upload_api = f"arn:aws:lambda:{region}:{account}:function:{prefix}-upload-api"
+    checks.append(
+        Check(
+            UPLOAD_DATA,
+            "events:PutTargets",
+            rule % f"{prefix}-object-created",
+            "the object-created rule's own target (its input and dead-letter queue)",
+            (("events:TargetArn", (upload_api,)),),
+            capability=ROUTE_EVENTS,
+        )
+    )
+    checks += [
+        Check(
+            UPLOAD_DATA,
+            "sqs:SetQueueAttributes",
+            f"arn:aws:sqs:{region}:{account}:{prefix}-{name}",
+            f"queue {prefix}-{name}'s policy (a dead-letter destination)",
+            capability=ROUTE_EVENTS,
+        )
+        for name in ("files-stream-dlq", PROBE)
+    ]
     pipes = [r.arn for r in env.runners if r.service == "pipes"]
     label = "the Pipe (its log configuration: every record, whole items, to any destination)"
     request = (("aws:RequestTag/environment", env.environment),)

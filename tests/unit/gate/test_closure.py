@@ -343,12 +343,11 @@ def guard_rails() -> dict[str, Any]:
 
 
 def deny_other_event_targets() -> dict[str, Any]:
-    """Targets only the platform's own: the object-created rule's upload API function."""
+    """No target and no queue policy from CI: a target's dead-letter queue is no condition key."""
     return deny(
-        ["events:PutTargets"],
+        ["events:PutTargets", "events:RemoveTargets", "sqs:SetQueueAttributes"],
         ["*"],
-        "DenyOtherEventTargets",
-        **{"ForAnyValue:ArnNotEquals": {"events:TargetArn": [UPLOAD_API_FUNCTION_ARN]}},
+        "DenyEventTargetsAndQueuePolicies",
     )
 
 
@@ -983,7 +982,7 @@ def with_old_target_deny(account: Account) -> Account:
     (guard_rails,) = [p for p in account.details["Policies"] if p["Arn"] == GUARD_RAILS_ARN]
     document = guard_rails["PolicyVersionList"][0]["Document"]
     document["Statement"] = [
-        s for s in document["Statement"] if s.get("Sid") != "DenyOtherEventTargets"
+        s for s in document["Statement"] if s.get("Sid") != "DenyEventTargetsAndQueuePolicies"
     ] + [
         deny(
             ["events:PutTargets"],
@@ -1010,16 +1009,39 @@ def test_h1_a_rule_of_its_own_sending_to_a_queue_of_its_own_is_red(root: Path) -
     red(analysis, "github-terraform → events:PutTargets", f"on a rule on bus {PREFIX}-file-events")
 
 
-def test_h1_the_platforms_own_target_stays_allowed(root: Path) -> None:
-    """The deny leaves the object-created rule its one target, the upload API function."""
+def test_h1_even_the_platforms_own_target_is_put_by_a_person(root: Path) -> None:
+    """The upload API's own target could carry a dead-letter queue: no target from CI."""
     (terraform,) = [
         n for n in build_nodes(green().details) if n.arn == role_arn("github-terraform")
     ]
     rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-object-created"
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-exfil"
     target = "events:TargetArn"
-    assert _allowed(terraform, "events:PutTargets", rule, {target: [UPLOAD_API_FUNCTION_ARN]})
+    assert not _allowed(terraform, "events:PutTargets", rule, {target: [UPLOAD_API_FUNCTION_ARN]})
     assert not _allowed(terraform, "events:PutTargets", rule, {target: [queue]})
+
+
+def test_a_target_whose_dead_letter_queue_ci_may_open_is_red(root: Path) -> None:
+    """The second pass: the platform's own target and the queue policy route the same keys."""
+    account = green()
+    (guard_rails,) = [p for p in account.details["Policies"] if p["Arn"] == GUARD_RAILS_ARN]
+    document = guard_rails["PolicyVersionList"][0]["Document"]
+    document["Statement"] = [
+        s for s in document["Statement"] if s.get("Sid") != "DenyEventTargetsAndQueuePolicies"
+    ] + [
+        deny(
+            ["events:PutTargets"],
+            ["*"],
+            "DenyOtherEventTargets",
+            **{"ForAnyValue:ArnNotEquals": {"events:TargetArn": [UPLOAD_API_FUNCTION_ARN]}},
+        )
+    ]
+    analysis = run(account, root)
+    red(
+        analysis,
+        "github-terraform → events:PutTargets",
+        "on the object-created rule's own target (its input and dead-letter queue)",
+    )
 
 
 def test_h1_a_created_role_whose_boundary_allows_targets_is_red(root: Path) -> None:
