@@ -291,7 +291,9 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     "aws_cloudwatch_dashboard": ("cloudwatch:PutDashboard", "cloudwatch:GetDashboard"),
     "aws_cloudwatch_event_bus": ("events:CreateEventBus", "events:DescribeEventBus"),
     "aws_cloudwatch_event_rule": ("events:PutRule", "events:DescribeRule"),
-    "aws_cloudwatch_event_target": ("events:PutTargets", "events:ListTargetsByRule"),
+    # Rule targets and queue policies are applied by a person (a target's
+    # dead-letter queue is no IAM condition key); CI refreshes them.
+    "aws_cloudwatch_event_target": (None, "events:ListTargetsByRule"),
     "aws_cloudwatch_log_group": ("logs:CreateLogGroup", "logs:DescribeLogGroups"),
     "aws_cloudwatch_metric_alarm": ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"),
     "aws_cognito_user_pool": ("cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool"),
@@ -345,7 +347,7 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     "aws_sns_topic": ("sns:CreateTopic", "sns:GetTopicAttributes"),
     "aws_sns_topic_policy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
     "aws_sqs_queue": ("sqs:CreateQueue", "sqs:GetQueueAttributes"),
-    "aws_sqs_queue_policy": ("sqs:SetQueueAttributes", "sqs:GetQueueAttributes"),
+    "aws_sqs_queue_policy": (None, "sqs:GetQueueAttributes"),
     "aws_ssm_parameter": ("ssm:PutParameter", "ssm:GetParameter"),
 }
 
