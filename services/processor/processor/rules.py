@@ -94,6 +94,7 @@ class ObjectFacts:
     detected_content_type: str
 
 
+# A check returns None when the file passes, else a human-readable failure reason.
 Check = Callable[[UploadedFile, ObjectFacts], str | None]
 
 

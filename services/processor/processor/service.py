@@ -121,9 +121,6 @@ class Outcome:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-"""A check returns None when the file passes, else a human-readable failure reason."""
-
-
 def is_transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
