@@ -576,12 +576,11 @@ class DirectUploadService:
             if not purge_file(self._s3, self._bucket, owner, file_id, self._logger).anything:
                 raise _not_found()
             return True
-        key = self._verified(record, owner)
+        self._verified(record, owner)  # a forged record is 404
         # An expired record's reservation goes back with its hour bucket, not here.
         if not self._close(record, release=not _expired(record, time.time())):
             return False  # completed meanwhile: now a file
-        if record["method"] == MULTIPART:
-            self._abort_multipart(record, key)
+        # The purge aborts the recorded multipart upload with any other under the prefix.
         purge_file(self._s3, self._bucket, owner, file_id, self._logger)
         self._logger.info("direct upload aborted", extra={"file_id": file_id})
         return True
@@ -631,7 +630,7 @@ class DirectUploadService:
         }
 
     def _abort_multipart(self, record: Mapping[str, Any], key: str) -> None:
-        """The recorded multipart upload; the purge after it aborts any other under the prefix."""
+        """The recorded multipart upload of a start whose record could not be written."""
         try:
             self._s3.abort_multipart_upload(
                 Bucket=self._bucket, Key=key, UploadId=record["upload_id"]
