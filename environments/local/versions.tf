@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # The emulator extensions (tests/tooling/devstack/emulator.py) answer the
+      # The emulator extensions (tests/devstack/emulator.py) answer the
       # calls this provider release makes; moving it is a tested change. The
       # AWS roots admit 5.100 and 6.x.
       version = "~> 5.100"

@@ -14,7 +14,7 @@ locals {
   # would also match a role the Terraform role may create (<project>-<env>-*).
   smoke_project        = trimsuffix(var.name_prefix, "-${var.environment}")
   break_glass_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.smoke_project}-break-glass"
-  # The two parameters the smoke client reads (tests/tooling/smoke/client.py),
+  # The two parameters the smoke client reads (services/smoke/smoke/client.py),
   # named by the data contract.
   smoke_contract = jsondecode(file("${path.module}/../../services/contract/upload_contract/contract.json"))
   smoke_parameter_arns = [

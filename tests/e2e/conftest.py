@@ -1,4 +1,4 @@
-"""A real local stack (`python -m devstack`) in a child process, on free ports, for the session."""
+"""A real local stack (`make dev`) in a child process, on free ports, for the session."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.child import ChildStack
-from devstack.stack import StackState, fresh_id_token
+from tests.devstack.child import ChildStack
+from tests.devstack.stack import StackState, fresh_id_token
 
 FAULT_PREFIX = "fault-"
 E2E = Path(__file__).resolve().parent

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from devstack.guide_user import guide_sign_in
-from devstack.stack import stack_client
+from ops.environment import local_client
+from tests.devstack.guide_user import guide_sign_in
 from tests.e2e.conftest import RunningStack, executions_for, wait_for
 from tests.e2e.test_flow import wait_final
 
@@ -177,7 +177,7 @@ def test_an_expired_url_is_refused(
     data = b"too late"
     started = start(api, "late.txt", data)
     # The API's URLs live 300 s; one signed the same way for 1 s shows S3's refusal.
-    s3 = stack_client(stack.state, "s3", Config(signature_version="s3v4"))
+    s3 = local_client(stack.state, "s3", Config(signature_version="s3v4"))
     url = s3.generate_presigned_url(
         "put_object",
         Params={"Bucket": stack.state.bucket, "Key": key_of(started), "ContentLength": len(data)},

@@ -15,11 +15,10 @@ from typing import Any
 
 import httpx
 
-from devstack import definitions as d
-from devstack.guide_user import guide_sign_in
-from devstack.malware_scan import EICAR
-from devstack.pipe_runner import to_pipe_record
-from devstack.stack import published_parameters
+from ops.environment import published_parameters
+from tests.devstack import definitions as d
+from tests.devstack.guide_user import guide_sign_in
+from tests.devstack.malware_scan import EICAR
 from tests.e2e.conftest import (
     FAULT_PREFIX,
     RunningStack,
@@ -27,7 +26,7 @@ from tests.e2e.conftest import (
     executions_for,
     wait_for,
 )
-from upload_contract import CONTRACT
+from upload_contract import CONTRACT, to_pipe_record
 
 FINAL = {"PROCESSED", "FAILED", "QUARANTINED"}
 

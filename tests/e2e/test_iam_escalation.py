@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from devstack import definitions as d
 from gate.iam_analysis import (
     ADMIN,
     MODEL_END,
@@ -37,9 +36,11 @@ from gate.iam_analysis import (
     security_model,
     statements,
 )
+from ops.environment import PROJECT
+from tests.devstack import definitions as d
 from tests.e2e.conftest import RunningStack
 
-PREFIX = f"{d.PROJECT}-{d.ENVIRONMENT}"
+PREFIX = f"{PROJECT}-{d.ENVIRONMENT}"
 REPO_ROOT = d.REPO_ROOT
 
 

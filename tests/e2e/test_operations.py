@@ -11,11 +11,11 @@ from unittest.mock import patch
 
 import httpx
 import pytest
+
 from ops import erase_user
 from ops.environment import local_environment
 from ops.runbook import pipeline, redrive, reprocess, rerun_failed, sweep_orphans
-
-from devstack.guide_user import guide_sign_in
+from tests.devstack.guide_user import guide_sign_in
 from tests.e2e.conftest import FAULT_PREFIX, RunningStack, executions_for
 from tests.e2e.test_flow import upload, wait_executions_done, wait_final
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devstack import definitions as d
+from tests.devstack import definitions as d
 from tests.e2e.conftest import RunningStack
 from upload_contract import SSM_PARAMETERS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack.guide_user import guide_sign_in
+from tests.devstack.guide_user import guide_sign_in
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_flow import wait_final
 

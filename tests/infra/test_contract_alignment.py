@@ -26,7 +26,7 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 # A module of several files (one per role): read as one document.
 GITHUB_OIDC = ROOT / "modules" / "github-oidc"
 LAMBDA_ROLES = ROOT / "modules" / "lambda-roles" / "main.tf"
-SMOKE_SIGNIN = ROOT / "tests" / "tooling" / "smoke" / "signin.py"
+SMOKE_SIGNIN = ROOT / "services" / "smoke" / "smoke" / "signin.py"
 
 Statement = dict[str, Any]
 

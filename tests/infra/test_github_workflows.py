@@ -252,7 +252,7 @@ def test_gate_runs_real_terraform_on_every_change_without_credentials() -> None:
 
 
 def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> None:
-    from devstack.terraform import configurations
+    from tests.devstack.terraform import configurations
 
     checked = {str(p.relative_to(ROOT)) for p in configurations()}
     assert checked == {

@@ -22,7 +22,7 @@ from processor.rules import (
     detect_content_type,
     looks_like_text,
 )
-from tests.strategies import encoded_texts
+from tests.support.strategies import encoded_texts
 from upload_contract import timestamp
 
 TEXT_TYPES = st.sampled_from(

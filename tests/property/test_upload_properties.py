@@ -17,7 +17,9 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from tests.strategies import (
+from tests.support.api import ALICE, BOB, Api, app_settings
+from tests.support.aws import client, create_upload_resources
+from tests.support.strategies import (
     OWN,
     OWN_PREFIX,
     cursors,
@@ -31,8 +33,6 @@ from tests.strategies import (
     path_segments,
     query_texts,
 )
-from tests.support.api import ALICE, BOB, Api, app_settings
-from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.core.domain import FileTooLargeError, InvalidUploadError
 from upload_api.core.files import MAX_NAME_BYTES, decode_base64_strict, sanitise_file_name

@@ -110,3 +110,16 @@ class FileItem(TypedDict):
     failure_reason: NotRequired[str]
     # The object version the malware scan cleared: downloads and the processor pin it.
     scanned_version_id: NotRequired[str]
+
+
+def to_pipe_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB stream record as the Pipe delivers it: plus eventSourceARN, epoch seconds."""
+    out = dict(record)
+    out.setdefault("eventSourceARN", stream_arn)
+    dynamodb = dict(out.get("dynamodb", {}))
+    # The streams API returns datetimes; the Pipe sends epoch seconds.
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if created is not None and hasattr(created, "timestamp"):
+        dynamodb["ApproximateCreationDateTime"] = float(created.timestamp())
+    out["dynamodb"] = dynamodb
+    return out

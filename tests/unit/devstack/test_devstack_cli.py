@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack import token
-from devstack.__main__ import curl_command
-from devstack.stack import StackState, free_port
+from tests.devstack import token
+from tests.devstack.__main__ import curl_command
+from tests.devstack.stack import StackState, free_port
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from devstack.pipe_runner import PipeConfig, to_pipe_record
+from tests.devstack.pipe_runner import PipeConfig
 from tests.support import pipeline as definitions
+from upload_contract import to_pipe_record
 
 
 def config() -> PipeConfig:

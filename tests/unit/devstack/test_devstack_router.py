@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from devstack.router import Fault, LambdaRouter, function_name_of
+from tests.devstack.router import Fault, LambdaRouter, function_name_of
 
 ROUTED = "secure-upload-local-processor"
 
@@ -52,7 +52,7 @@ def invoke(client: Any, name: str, payload: Any) -> tuple[Any, str | None]:
 
 
 def test_written_for_the_pinned_moto() -> None:
-    assert moto.__version__ == "5.2.5", "re-check devstack.router against this moto version"
+    assert moto.__version__ == "5.2.5", "re-check tests.devstack.router against this moto version"
 
 
 def test_routed_function_runs_the_handler(lambda_client: Any) -> None:
@@ -160,7 +160,7 @@ def test_a_failing_event_invocation_is_still_202_and_is_logged(
 
     router = LambdaRouter()
     router.route(ROUTED, handler)
-    with router, caplog.at_level("WARNING", logger="devstack.router"):
+    with router, caplog.at_level("WARNING", logger="tests.devstack.router"):
         response = lambda_client.invoke(FunctionName=ROUTED, InvocationType="Event", Payload=b"{}")
         router.wait_for_async(timeout=5)
     assert (response["StatusCode"], response["Payload"].read()) == (202, b"")

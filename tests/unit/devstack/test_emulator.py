@@ -1,4 +1,4 @@
-"""The narrow moto extensions the local stack needs (devstack.emulator), each against a real
+"""The narrow moto extensions the local stack needs (tests.devstack.emulator), each against a real
 moto server on loopback, as the local stack runs it."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeKey
 
-from devstack.definitions import MOTO_CREDENTIAL
-from devstack.emulator import (
+from tests.devstack.definitions import MOTO_CREDENTIAL
+from tests.devstack.emulator import (
     MOTO_VERSION,
     deliver_lambda_targets,
     install_extensions,
@@ -679,7 +679,7 @@ def test_a_failing_deliver_is_logged_and_the_put_succeeds(
 
     deliver_lambda_targets(fail)
     try:
-        with caplog.at_level(logging.ERROR, logger="devstack.emulator"):
+        with caplog.at_level(logging.ERROR, logger="tests.devstack.emulator"):
             client(endpoint, "s3").put_object(Bucket=notifying_bucket, Key="uploads/a", Body=DATA)
     finally:
         deliver_lambda_targets(None)

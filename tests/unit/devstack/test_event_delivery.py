@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devstack.event_delivery import RETRIES, LambdaEventDelivery
+from tests.devstack.event_delivery import RETRIES, LambdaEventDelivery
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:secure-upload-local-upload-api"
 

@@ -1,7 +1,7 @@
 """The local Pipe stand-in's loop against moto (decorator mode): batching with the
 filter, unique execution names, retries, record age and the dead-letter queue.
 
-The runner models the Pipe as documented in devstack.pipe_runner: each poll reads
+The runner models the Pipe as documented in tests.devstack.pipe_runner: each poll reads
 up to BatchSize records, the filter runs on each record of that batch, and the
 records left start one execution; the filter never pulls records forward from
 the next batch.
@@ -21,8 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from devstack import definitions as d
-from devstack.pipe_runner import (
+from tests.devstack import definitions as d
+from tests.devstack.pipe_runner import (
     RECORD_AGE_EXCEEDED,
     RETRY_ATTEMPTS_EXHAUSTED,
     PipeRunner,
@@ -224,7 +224,7 @@ def test_a_failing_start_is_retried_then_dead_lettered(
     aws.insert("b")
     runner = aws.runner()
 
-    with caplog.at_level(logging.WARNING, logger="devstack.pipe"):
+    with caplog.at_level(logging.WARNING, logger="tests.devstack.pipe"):
         drain(runner)
 
     # The first attempt plus MaximumRetryAttempts retries, then the DLQ.
@@ -387,7 +387,7 @@ def test_a_pipe_without_a_dead_letter_queue_drops_with_an_error_log(
     aws.insert("a")
     runner = PipeRunner("no-dlq", aws.pipes, aws.streams, aws.sfn, retry_delay=0)
 
-    with caplog.at_level(logging.ERROR, logger="devstack.pipe"):
+    with caplog.at_level(logging.ERROR, logger="tests.devstack.pipe"):
         drain(runner)
 
     assert runner.records_dead_lettered == 1

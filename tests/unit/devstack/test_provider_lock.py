@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack import terraform
-from devstack.definitions import REPO_ROOT
+from tests.devstack import terraform
+from tests.devstack.definitions import REPO_ROOT
 
 ROOT_LOCKS = [REPO_ROOT / "environments" / name / terraform.LOCK_FILE for name in terraform.ROOTS]
 

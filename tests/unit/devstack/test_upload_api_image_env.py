@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from devstack.definitions import REPO_ROOT, UPLOAD_API_IMAGE_ENV
+from tests.devstack.definitions import REPO_ROOT, UPLOAD_API_IMAGE_ENV
 
 
 def image_env(dockerfile: Path) -> dict[str, str]:

@@ -7,7 +7,7 @@ checkov's secrets framework reads every file; so are other scanners'
 suppressions (zizmor, bandit `nosec`, hadolint, detect-secrets' allowlist
 pragma), whose reason may also be the comment directly above.
 `make scan` fails on a checkov skip without a reason and lists every
-suppression in reports/SUMMARY.md.
+suppression in policies/reports/SUMMARY.md.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from ops import erase_user as erase_command
 from ops import runbook
 from ops.environment import Environment
 from ops.erase_user import erase_user
 from ops.runbook import sweep_orphans
-
 from tests.support.api import ALICE, BOB, Api
 from tests.support.aws import REGION, client
 from upload_api.quota import BUCKET_GRACE_SECONDS, BUCKET_SECONDS

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from devstack.emulator import install_extensions
+from tests.devstack.emulator import install_extensions
 from tests.support.api import ALICE, BOB, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer

@@ -1,0 +1,1 @@
+"""The merge gate: the security scan runner, the IAM escalation analysis, lock checks."""

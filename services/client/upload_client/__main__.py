@@ -1,0 +1,5 @@
+import sys
+
+from upload_client.client import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""The local stack in a child process on free ports, for the bench and the end-to-end tests.
+
+A child process, not threads in the caller: moto's backends are process-global,
+so a caller that also uses `mock_aws` (the unit tests) would reset the stack's
+resources under it, and the bench must not share a GIL with what it measures.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess  # nosec B404 - starts only our own interpreter
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from botocore.config import Config
+
+from ops.environment import local_client
+from tests.devstack.definitions import REPO_ROOT
+from tests.devstack.stack import (
+    StackState,
+    free_port,
+    fresh_id_token,
+    load_state,
+    terraform_state_file,
+)
+
+# Terraform applies the whole environment first: about 75 s on 2 cores.
+START_TIMEOUT_SECONDS = 300.0
+
+
+class ChildStack:
+    """Starts the stack in `workdir` (state and log there) and stops it on close."""
+
+    def __init__(self, workdir: Path, *, fault_prefix: str | None = None) -> None:
+        state_dir = workdir / "state"
+        self.terraform_state_file = terraform_state_file(state_dir)
+        self.log_path = workdir / "devstack.log"
+        command = [
+            sys.executable, "-m", "tests.devstack",
+            "--moto-port", str(free_port()),
+            "--api-port", str(free_port()),
+            "--state-dir", str(state_dir),
+            "--api-log-level", "warning",
+        ]  # fmt: skip
+        if fault_prefix:
+            command += ["--fault-prefix", fault_prefix]
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+                command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not (state_dir / "state.json").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(
+                    f"local stack did not start:\n{self.log_path.read_text()[-4000:]}"
+                )
+            time.sleep(0.1)
+        self.state: StackState = load_state(state_dir)
+        self._clients: dict[str, Any] = {}
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> ChildStack:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def client(self, service: str) -> Any:
+        """One client per service: building a boto3 client costs more than most calls."""
+        if service not in self._clients:
+            self._clients[service] = local_client(
+                self.state, service, Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+        return self._clients[service]
+
+    def api(self, token: str | None = None, timeout: float = 30) -> httpx.Client:
+        """An HTTP client for the upload API, signed in as the demo user."""
+        headers = {
+            "Authorization": token or fresh_id_token(self.state),
+            "Content-Type": "application/json",
+        }
+        return httpx.Client(base_url=self.state.api_url, headers=headers, timeout=timeout)

@@ -1,0 +1,808 @@
+"""`python -m tests.perf.bench` (make bench): side-by-side measurements, not a timed test.
+
+Every figure is a ratio or a latency measured in the same run on the same
+machine, so a slow machine slows both sides. The local stack runs in its own
+process, so the bench client (httpx for the app, boto3 for the direct path)
+never shares a GIL with moto.
+
+Writes tests/perf/results/bench.json, bench.md and scaling.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess  # nosec B404  # starts only our own interpreter
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from botocore.config import Config
+
+from ops.environment import local_client
+from tests.devstack.child import ChildStack
+from tests.devstack.definitions import REPO_ROOT
+from tests.devstack.pipe_runner import PipeConfig
+from tests.devstack.stack import api_environment, free_port, wait_until_healthy
+from tests.perf import importtime
+from upload_api.quota import Quota
+from upload_client import client as upload_client
+from upload_contract import Status, to_pipe_record
+
+KIB = 1024
+MIB = 1024 * KIB
+REPORT_DIR = REPO_ROOT / "reports" / "bench"
+TARGETS = {
+    "upload_overhead_100kib": 1.3,
+    "upload_overhead_4mib": 1.3,
+    "scaling_slope_ratio": 1.2,
+    "processed_p95_s": 0.5,
+    "cold_start_s": 0.5,
+    "cold_start_ratio": 2.5,
+    "memory_factor": 3.0,
+    "direct_upload_256mib": 1.1,
+}
+# The scaling curve: 1 KiB to 4 MiB, each size 4x the last but one step of 2x.
+SCALING_SIZES = (KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 2 * MIB, 4 * MIB)
+BENCH_OWNER = "bench"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+    }
+
+
+def upload_body(data: bytes, name: str) -> bytes:
+    return json.dumps(
+        {"file_name": name, "comment": "bench", "file_data": base64.b64encode(data).decode()}
+    ).encode()
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+class UploadSides:
+    """The same file stored through the app (POST /upload) and by the same AWS calls directly.
+
+    The direct side makes the calls the app makes, from boto3 with the app's client
+    settings: the S3 put (SSE-KMS, bucket key, ChecksumSHA256, metadata) and the
+    transaction that writes the item and counts it in the owner's quota. So the
+    ratio is what the app adds: HTTP, the token check, JSON, Base64, hashing.
+    """
+
+    def __init__(self, stack: ChildStack, api: httpx.Client, sink: httpx.Client) -> None:
+        self.stack = stack
+        self.api = api
+        # The floor of the app's extra hop: the same body to a bare app (bench_floors).
+        self.sink = sink
+        state = stack.state
+        app_config = Config(
+            retries={"mode": "standard", "max_attempts": 2},
+            signature_version="s3v4",
+            s3={"payload_signing_enabled": False},
+        )
+        self.s3 = local_client(state, "s3", app_config)
+        self.dynamodb = local_client(state, "dynamodb", app_config)
+        self.quota = Quota(state.usage_table, max_bytes=2**60, max_files=2**40)
+
+    def via_app(self, body: bytes) -> None:
+        response = self.api.post("/upload", content=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"upload failed: {response.status_code} {response.text[:200]}")
+
+    def via_transport(self, body: bytes) -> None:
+        self.sink.post("/", content=body).raise_for_status()
+
+    def direct(self, data: bytes) -> None:
+        state = self.stack.state
+        file_id = str(uuid.uuid4())
+        key = f"uploads/{BENCH_OWNER}/{file_id}/bench.bin"
+        digest = hashlib.sha256(data)
+        self.s3.put_object(
+            Bucket=state.bucket,
+            Key=key,
+            Body=data,
+            ContentType="application/octet-stream",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=state.kms_key_arn,
+            BucketKeyEnabled=True,
+            ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
+            Metadata={"file-id": file_id, "owner": BENCH_OWNER},
+        )
+        now = datetime.now(UTC).isoformat()
+        item = {
+            "file_id": {"S": file_id},
+            "owner": {"S": BENCH_OWNER},
+            "bucket": {"S": state.bucket},
+            "s3_key": {"S": key},
+            "file_name": {"S": "bench.bin"},
+            "size_bytes": {"N": str(len(data))},
+            "sha256": {"S": digest.hexdigest()},
+            "content_type": {"S": "application/octet-stream"},
+            "comment": {"S": "bench"},
+            "created_at": {"S": now},
+            "updated_at": {"S": now},
+            # UPLOADED, like the app's rows: both sides then cost the pipeline
+            # the same downstream work.
+            "status": {"S": Status.UPLOADED.value},
+        }
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": state.table,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(file_id)",
+                    }
+                },
+                self.quota.count(BENCH_OWNER, len(data)),
+            ],
+            ClientRequestToken=file_id,
+        )
+
+    def interleaved(
+        self, data: bytes, rounds: int, first: int = 0
+    ) -> tuple[list[float], list[float], list[float]]:
+        """`rounds` timings of the app, the direct calls and the transport floor, taking
+        turns to go first, each with the pipeline idle."""
+        body = upload_body(data, "bench.bin")
+        sides = (
+            (lambda: self.via_app(body)),
+            (lambda: self.direct(data)),
+            (lambda: self.via_transport(body)),
+        )
+        times: tuple[list[float], list[float], list[float]] = ([], [], [])
+        for n in range(rounds):
+            turn = (n + first) % len(sides)
+            for side in (*range(turn, len(sides)), *range(turn)):
+                # The processing one upload triggers must not land on the next sample.
+                wait_until_processed(self.stack)
+                times[side].append(timed(sides[side]))
+        return times
+
+
+def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[str, Any]:
+    data = os.urandom(size)
+    sides.interleaved(data, 1)  # warm-up
+    app_times, direct_times, transport_times = sides.interleaved(data, rounds)
+    app, base, transport = summary(app_times), summary(direct_times), summary(transport_times)
+    # The floor: the direct calls plus carrying the body over the app's extra hop.
+    floor_ms = base["median_ms"] + transport["median_ms"]
+    return {
+        "size_bytes": size,
+        "app": app,
+        "direct": base,
+        "transport": transport,
+        "ratio_median": round(app["median_ms"] / base["median_ms"], 2),
+        "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
+        "floor_ratio_median": round(floor_ms / base["median_ms"], 2),
+        "ratio_to_floor_median": round(app["median_ms"] / floor_ms, 2),
+    }
+
+
+def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line through the points."""
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    return slope, mean_y - slope * mean_x
+
+
+def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
+    """Median latency of each side at each size, and the line through each (ms per MiB)."""
+    files = [os.urandom(size) for size in SCALING_SIZES]
+    sides.interleaved(files[0], 1)  # warm-up
+    times: list[tuple[list[float], ...]] = [([], [], []) for _ in files]
+    for n in range(rounds):
+        # Every size in every round: any drift of the emulator over the run then
+        # lands on all sizes alike and leaves the slope.
+        for i, data in enumerate(files):
+            for kind, sample in enumerate(sides.interleaved(data, 1, first=n + i)):
+                times[i][kind].extend(sample)
+    mib = [size / MIB for size in SCALING_SIZES]
+    result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
+    for index, side in enumerate(("app", "direct", "transport")):
+        ms = [statistics.median(sample[index]) * 1000 for sample in times]
+        slope, intercept = least_squares(mib, ms)
+        result[side] = {
+            "median_ms": [round(m, 2) for m in ms],
+            "slope_ms_per_mib": round(slope, 2),
+            "intercept_ms": round(intercept, 2),
+        }
+    app_slope, direct_slope = (
+        result["app"]["slope_ms_per_mib"],
+        result["direct"]["slope_ms_per_mib"],
+    )
+    floor_slope = direct_slope + result["transport"]["slope_ms_per_mib"]
+    result["slope_ratio"] = round(app_slope / direct_slope, 2)
+    result["floor_slope_ratio"] = round(floor_slope / direct_slope, 2)
+    result["slope_ratio_to_floor"] = round(app_slope / floor_slope, 2)
+    return result
+
+
+def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
+    import matplotlib  # only the bench draws: not imported with the module
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mib = [size / MIB for size in scaling["sizes_bytes"]]
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    labels = {
+        "app": "POST /upload (app)",
+        "direct": "same AWS calls, directly",
+        "transport": "the same JSON to a bare app (the extra hop)",
+    }
+    for side, colour in (("app", "tab:blue"), ("direct", "tab:orange"), ("transport", "tab:gray")):
+        fit = scaling[side]
+        axes.plot(mib, fit["median_ms"], "o", color=colour, label=labels[side])
+        axes.plot(
+            mib,
+            [fit["intercept_ms"] + fit["slope_ms_per_mib"] * x for x in mib],
+            "-",
+            color=colour,
+            label=f"{fit['slope_ms_per_mib']} ms/MiB + {fit['intercept_ms']} ms",
+        )
+    axes.set_xlabel("file size (MiB)")
+    axes.set_ylabel("median upload latency (ms)")
+    axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']})")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def wait_until_processed(stack: ChildStack, deadline_s: float = 120, poll_s: float = 0.02) -> None:
+    """Let the pipeline finish earlier rows, so they do not slow the next measurement."""
+    dynamodb = stack.client("dynamodb")
+    deadline = time.perf_counter() + deadline_s
+    while time.perf_counter() < deadline:
+        pending = dynamodb.scan(
+            TableName=stack.state.table,
+            FilterExpression="#status = :uploaded",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":uploaded": {"S": Status.UPLOADED.value}},
+            Select="COUNT",
+        )["Count"]
+        if pending == 0:
+            return
+        time.sleep(poll_s)
+    raise RuntimeError("the pipeline did not catch up within the deadline")
+
+
+def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -> dict[str, Any]:
+    wait_until_processed(stack)
+    dynamodb = stack.client("dynamodb")
+    latencies: list[float] = []
+    for n in range(rounds):
+        started = time.perf_counter()
+        response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"f{n}.txt"))
+        file_id = response.json()["file_id"]
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            item = dynamodb.get_item(
+                TableName=stack.state.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+            )["Item"]
+            if item["status"]["S"] != Status.UPLOADED:
+                break
+            time.sleep(0.01)
+        latencies.append(time.perf_counter() - started)
+    return summary(latencies)
+
+
+def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[str, Any]:
+    """`files` uploads, then until all are processed; against starting their executions directly.
+
+    The floor: the same files set back to UPLOADED (a MODIFY, which the Pipe's
+    filter drops), then the executions the Pipe runner starts for them (their
+    INSERT records as the Pipe delivers them, in full batches of the Pipe's
+    BatchSize) started at once, timed until all are processed again.
+    """
+    wait_until_processed(stack)
+    started = time.perf_counter()
+    file_ids = set()
+    for n in range(files):
+        response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"t{n}.txt"))
+        response.raise_for_status()
+        file_ids.add(response.json()["file_id"])
+    wait_until_processed(stack, poll_s=0.05)
+    app_s = time.perf_counter() - started
+
+    state, dynamodb = stack.state, stack.client("dynamodb")
+    pipe = PipeConfig.from_pipe(dict(stack.client("pipes").describe_pipe(Name=state.pipe_name)))
+    records = [to_pipe_record(r, state.stream_arn) for r in _inserts(stack, file_ids)]
+    for file_id in file_ids:
+        dynamodb.update_item(
+            TableName=state.table,
+            Key={"file_id": {"S": file_id}},
+            UpdateExpression="SET #status = :uploaded",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":uploaded": {"S": Status.UPLOADED.value}},
+        )
+    sfn = stack.client("stepfunctions")
+    started = time.perf_counter()
+    for first in range(0, len(records), pipe.batch_size):
+        sfn.start_execution(
+            stateMachineArn=pipe.target_state_machine_arn,
+            name=str(uuid.uuid4()),
+            input=json.dumps(records[first : first + pipe.batch_size], default=str),
+        )
+    wait_until_processed(stack, poll_s=0.05)
+    floor_s = time.perf_counter() - started
+    return {
+        "files": files,
+        "batch_size": pipe.batch_size,
+        "app_s": round(app_s, 2),
+        "app_files_per_s": round(files / app_s, 1),
+        "direct_executions_s": round(floor_s, 2),
+        "direct_executions_files_per_s": round(files / floor_s, 1),
+        "ratio": round(app_s / floor_s, 2),
+    }
+
+
+def _inserts(stack: ChildStack, file_ids: set[str]) -> list[dict[str, Any]]:
+    """The stream's INSERT records of these files, in stream order."""
+    streams, arn = stack.client("dynamodbstreams"), stack.state.stream_arn
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    found: list[dict[str, Any]] = []
+    while iterator and len(found) < len(file_ids):
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        if not page["Records"]:
+            break
+        found += [
+            dict(r)
+            for r in page["Records"]
+            if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["file_id"]["S"] in file_ids
+        ]
+        iterator = page.get("NextShardIterator")
+    if len(found) != len(file_ids):
+        raise RuntimeError(f"found {len(found)} INSERT records of {len(file_ids)} files")
+    return found
+
+
+def bench_direct_upload(
+    stack: ChildStack, api: httpx.Client, workdir: Path, size: int, rounds: int
+) -> dict[str, Any]:
+    """A large file through the direct path vs boto3's `upload_file` of it, same emulator.
+
+    Timed for the app: POST /uploads, the part PUTs and complete, as `make upload`
+    sends them (upload_client); not the file's SHA-256 (computed once,
+    before) and not the processing that follows. For boto3: `upload_file` to the
+    same bucket with the same SSE-KMS key. The file is read from disk by both.
+    """
+    path = workdir / "direct-upload.bin"
+    with path.open("wb") as out:
+        for _ in range(size // MIB):
+            out.write(os.urandom(MIB))
+    sha256 = upload_client.file_sha256(path)
+    s3, bucket = stack.client("s3"), stack.state.bucket
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.state.kms_key_arn}
+    keys: list[str] = []
+    stalled: list[str] = []
+
+    def via_app() -> None:
+        answer = upload_client.upload_file(
+            api,
+            path,
+            comment="bench",
+            resume_dir=workdir / "uploads",
+            progress=False,
+            sha256=sha256,
+        )
+        keys.append(answer["s3_path"].split("/", 3)[3])
+
+    def direct() -> None:
+        keys.append(f"bench/direct/{uuid.uuid4()}.bin")
+        s3.upload_file(str(path), bucket, keys[-1], ExtraArgs=encryption)
+
+    def idle() -> None:
+        # The pipeline done with the last file, and the emulator rid of the bytes
+        # (256 MiB a version), so neither weighs on the next sample.
+        if not stalled:
+            try:
+                wait_until_processed(stack, deadline_s=60)
+            except RuntimeError as error:
+                # When complete and the S3 event race, the loser's cancelled transaction
+                # makes moto swap the files table's stream shard, and the pipe runner
+                # reads the old one from then on. The samples stay valid (the pipeline
+                # is idle for good), so note it and go on.
+                stalled.append(str(error))
+                print(f"warning: direct upload bench: {error}", file=sys.stderr)
+        while keys:
+            listed = s3.list_object_versions(Bucket=bucket, Prefix=keys.pop())
+            for version in listed.get("Versions", []):
+                s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+    times: dict[Callable[[], None], list[float]] = {via_app: [], direct: []}
+    for side in times:
+        idle()
+        side()  # warm-up
+    for n in range(rounds):  # interleaved, and each side first in turn
+        for side in (via_app, direct) if n % 2 == 0 else (direct, via_app):
+            idle()
+            times[side].append(timed(side))
+    idle()
+    app, base = statistics.median(times[via_app]), statistics.median(times[direct])
+    return {
+        "size_bytes": size,
+        "rounds": rounds,
+        "part_workers": upload_client.PART_WORKERS,
+        "app_s": [round(t, 3) for t in times[via_app]],
+        "direct_s": [round(t, 3) for t in times[direct]],
+        "app_mb_per_s": round(size / app / 1e6, 1),
+        "direct_mb_per_s": round(size / base / 1e6, 1),
+        "ratio_median": round(app / base, 2),
+        "pipeline_stalled": bool(stalled),
+    }
+
+
+def _time_until_healthy(command: list[str], env: dict[str, str], port: int) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while not _healthy(port):
+            if process.poll() is not None:
+                raise RuntimeError("app exited during the cold-start measurement")
+            time.sleep(0.002)
+        return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait()
+
+
+_HEALTH_REQUEST = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def _healthy(port: int) -> bool:
+    """One GET /health on a raw socket: an HTTP client's own set-up (httpx builds
+    an SSL context per call) would be counted into the start-up it measures."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+            connection.sendall(_HEALTH_REQUEST)
+            return connection.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def _bare_boto3_import(env: dict[str, str]) -> None:
+    command = [sys.executable, "-c", "import boto3"]
+    subprocess.run(command, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+
+
+def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
+    """Spawn to first /health answer (what the Web Adapter waits for) vs spawn to `import boto3`.
+
+    Both sides run with bytecode compiled ahead, as in the image (pip compiles
+    what it installs and the Dockerfile compiles the app; `make` installs with
+    UV_COMPILE_BYTECODE, and the app's __pycache__ is git-ignored).
+    """
+    env = api_environment(stack.state)
+    app_package = str(REPO_ROOT / "services" / "upload_api" / "upload_api")
+    compile_app = [sys.executable, "-m", "compileall", "-q", app_package]
+    subprocess.run(compile_app, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+    app_times: list[float] = []
+    framework_times: list[float] = []
+    boto_times: list[float] = []
+    for _ in range(rounds):
+        for factory, samples in (
+            ("upload_api.main:create_app", app_times),
+            # The floor: FastAPI with nothing but /health (bench_floors).
+            ("tests.perf.bench_floors:minimal_fastapi", framework_times),
+        ):
+            port = free_port()
+            uvicorn = [
+                sys.executable, "-m", "uvicorn", "--factory", factory,
+                "--port", str(port), "--log-level", "warning", "--no-access-log",
+            ]  # fmt: skip
+            samples.append(_time_until_healthy(uvicorn, env, port))
+        boto_times.append(timed(lambda: _bare_boto3_import(env)))
+    app, framework = statistics.median(app_times), statistics.median(framework_times)
+    bare = statistics.median(boto_times)
+    return {
+        "rounds": rounds,
+        "app_first_health_s": round(app, 3),
+        "bare_import_boto3_s": round(bare, 3),
+        "ratio": round(app / bare, 2),
+        "minimal_fastapi_first_health_s": round(framework, 3),
+        "floor_ratio": round(framework / bare, 2),
+        "import_profile": importtime.profile(env),
+    }
+
+
+@contextmanager
+def body_sink(env: dict[str, str]) -> Iterator[str]:
+    """bench_floors.body_sink under uvicorn, as the API runs; yields its URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "tests.perf.bench_floors:body_sink", "--port", str(port),
+        "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _peak_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("VmHWM not found")
+
+
+def bench_memory(stack: ChildStack, api: httpx.Client, size: int) -> dict[str, Any]:
+    """Peak RSS of the API process added by one upload (after a warm-up upload)."""
+    pid = stack.state.api_pid
+    if pid is None or not Path(f"/proc/{pid}/clear_refs").exists():
+        return {"skipped": "needs Linux /proc and the API's pid"}
+    api.post("/upload", content=upload_body(b"warm up", "warm.txt")).raise_for_status()
+    body = upload_body(os.urandom(size), "memory.bin")
+    # "5" resets the peak (VmHWM) to the current RSS, so the next peak is this upload's.
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    before = _peak_rss_bytes(pid)
+    api.post("/upload", content=body).raise_for_status()
+    added = _peak_rss_bytes(pid) - before
+    return {
+        "file_bytes": size,
+        "request_bytes": len(body),
+        "peak_rss_added_bytes": added,
+        "factor_of_file_size": round(added / size, 2),
+    }
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    measured = {
+        "upload_overhead_100kib": results["upload_overhead"]["100KiB"]["ratio_median"],
+        "upload_overhead_4mib": results["upload_overhead"]["4MiB"]["ratio_median"],
+        "scaling_slope_ratio": results["scaling"]["slope_ratio"],
+        "processed_p95_s": results["upload_to_processed"]["p95_ms"] / 1000,
+        "cold_start_s": results["cold_start"]["app_first_health_s"],
+        "cold_start_ratio": results["cold_start"]["ratio"],
+        "memory_factor": results["memory"].get("factor_of_file_size", 0.0),
+        "direct_upload_256mib": results["direct_upload"]["ratio_median"],
+    }
+    out = []
+    for name, target in TARGETS.items():
+        value = measured[name]
+        met = value <= target
+        out.append(
+            {
+                "metric": name,
+                "measured": round(value, 3),
+                "target_at_most": target,
+                "met": met,
+                "missed_by_percent": None if met else round((value / target - 1) * 100, 1),
+            }
+        )
+    return out
+
+
+def figures(results: dict[str, Any]) -> list[str]:
+    """The figures that have no target, one line each."""
+    scaling, throughput = results["scaling"], results["throughput"]
+    overhead, cold = results["upload_overhead"], results["cold_start"]
+    lines = [
+        *(
+            f"floor at {label}: the direct calls plus the bare hop, {r['floor_ratio_median']}x "
+            f"the direct calls; the app is {r['ratio_to_floor_median']}x that floor"
+            for label, r in overhead.items()
+        ),
+        f"floor of the slope: {scaling['floor_slope_ratio']}x the direct slope (the bare hop "
+        f"adds {scaling['transport']['slope_ms_per_mib']} ms/MiB); the app's is "
+        f"{scaling['slope_ratio_to_floor']}x that floor",
+        f"floor of the cold start: FastAPI with only /health, "
+        f"{cold['minimal_fastapi_first_health_s']} s, {cold['floor_ratio']}x a bare "
+        f"`import boto3`",
+        f"scaling, app: {scaling['app']['slope_ms_per_mib']} ms/MiB + "
+        f"{scaling['app']['intercept_ms']} ms; direct: {scaling['direct']['slope_ms_per_mib']} "
+        f"ms/MiB + {scaling['direct']['intercept_ms']} ms",
+        f"throughput: {throughput['files']} uploads processed at "
+        f"{throughput['app_files_per_s']} files/s; the same executions started directly: "
+        f"{throughput['direct_executions_files_per_s']} files/s; ratio of times "
+        f"{throughput['ratio']}",
+        "import time (self, ms) by package: "
+        + ", ".join(
+            f"{row['package']} {row['self_ms']}"
+            for row in results["cold_start"]["import_profile"]["top"]
+        )
+        + f"; all imports {results['cold_start']['import_profile']['total_ms']}",
+    ]
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        "# Benchmark (local stack)",
+        "",
+        f"Run {results['started_at']} on {results['machine']['cpus']} CPUs, Python "
+        f"{results['machine']['python']}. Same-run comparisons; see bench.json for raw figures.",
+        "",
+        "| metric | measured | target (at most) | met | missed by |",
+        "|---|---|---|---|---|",
+    ]
+    for v in results["verdicts"]:
+        missed = "" if v["met"] else f"{v['missed_by_percent']} %"
+        lines.append(
+            f"| {v['metric']} | {v['measured']} | {v['target_at_most']} | "
+            f"{'yes' if v['met'] else 'no'} | {missed} |"
+        )
+    lines += ["", "## Upload overhead (POST /upload vs the same AWS calls made directly)", ""]
+    lines += [
+        "The floor is the direct calls plus the same JSON body posted to a bare app on the "
+        "same uvicorn (the hop the app adds).",
+        "",
+        "| size | app median / p95 ms | direct median / p95 ms | bare hop median ms | "
+        "ratio median / p95 | floor ratio | app / floor |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, r in results["upload_overhead"].items():
+        lines.append(
+            f"| {label} | {r['app']['median_ms']} / {r['app']['p95_ms']} | "
+            f"{r['direct']['median_ms']} / {r['direct']['p95_ms']} | "
+            f"{r['transport']['median_ms']} | {r['ratio_median']} / {r['ratio_p95']} | "
+            f"{r['floor_ratio_median']} | {r['ratio_to_floor_median']} |"
+        )
+    sc = results["scaling"]
+    lines += ["", "## Scaling (median ms; scaling.png)", ""]
+    lines += ["| size | app | direct | bare hop |", "|---|---|---|---|"]
+    for size, app, direct, hop in zip(
+        sc["sizes_bytes"],
+        sc["app"]["median_ms"],
+        sc["direct"]["median_ms"],
+        sc["transport"]["median_ms"],
+        strict=True,
+    ):
+        lines.append(f"| {size // KIB} KiB | {app} | {direct} | {hop} |")
+    lines.append(
+        "| slope (ms/MiB), intercept (ms) | "
+        + " | ".join(
+            f"{sc[side]['slope_ms_per_mib']}, {sc[side]['intercept_ms']}"
+            for side in ("app", "direct", "transport")
+        )
+        + " |"
+    )
+    lines += [
+        "",
+        f"Slope ratio {sc['slope_ratio']}; floor (direct + bare hop) {sc['floor_slope_ratio']}x "
+        f"the direct slope; the app {sc['slope_ratio_to_floor']}x the floor.",
+    ]
+    p = results["upload_to_processed"]
+    c = results["cold_start"]
+    m = results["memory"]
+    u = results["direct_upload"]
+    t = results["throughput"]
+    lines += [
+        "",
+        f"Upload to PROCESSED: median {p['median_ms']} ms, p95 {p['p95_ms']} ms (n={p['n']}).",
+        "",
+        f"Throughput: {t['files']} uploads, then until all are processed: {t['app_s']} s "
+        f"({t['app_files_per_s']} files/s); their executions started directly "
+        f"(batches of {t['batch_size']}): {t['direct_executions_s']} s "
+        f"({t['direct_executions_files_per_s']} files/s); ratio {t['ratio']}.",
+        "",
+        f"Cold start (spawn to first /health under uvicorn): {c['app_first_health_s']} s; "
+        f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}. Floor: "
+        f"FastAPI with only /health, {c['minimal_fastapi_first_health_s']} s "
+        f"({c['floor_ratio']}x).",
+        "",
+        "| package | import self time (ms) |",
+        "|---|---|",
+        *(f"| {row['package']} | {row['self_ms']} |" for row in c["import_profile"]["top"]),
+        f"| all imports | {c['import_profile']['total_ms']} |",
+        "",
+        f"Memory: peak RSS added by one {m.get('file_bytes', 0) // MIB} MiB upload: "
+        f"{m.get('peak_rss_added_bytes', 0) / MIB:.1f} MiB "
+        f"({m.get('factor_of_file_size')}x the file).",
+        "",
+        f"Direct upload of {u['size_bytes'] // MIB} MiB (POST /uploads, parts on "
+        f"{u['part_workers']} threads, complete; SHA-256 computed before, processing after): "
+        f"{u['app_mb_per_s']} MB/s; boto3 `upload_file` (same bucket and KMS key): "
+        f"{u['direct_mb_per_s']} MB/s; ratio of median times {u['ratio_median']} "
+        f"(n={u['rounds']}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.bench")
+    parser.add_argument("--rounds-small", type=int, default=40)
+    parser.add_argument("--rounds-large", type=int, default=30)
+    parser.add_argument("--rounds-scaling", type=int, default=7)
+    parser.add_argument("--rounds-processed", type=int, default=20)
+    parser.add_argument("--rounds-cold", type=int, default=7)
+    parser.add_argument("--rounds-direct-upload", type=int, default=5)
+    parser.add_argument("--throughput-files", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=REPORT_DIR)
+    args = parser.parse_args(argv)
+
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with (
+        tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
+        ChildStack(Path(workdir)) as stack,
+    ):
+        with (
+            stack.api(timeout=60) as api,
+            body_sink(api_environment(stack.state)) as sink_url,
+            httpx.Client(base_url=sink_url, timeout=60) as sink,
+        ):
+            memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
+            sides = UploadSides(stack, api, sink)
+            overhead = {
+                "100KiB": bench_upload_overhead(sides, 100 * KIB, args.rounds_small),
+                "4MiB": bench_upload_overhead(sides, 4 * MIB, args.rounds_large),
+            }
+            scaling = bench_scaling(sides, args.rounds_scaling)
+            processed = bench_processed_latency(stack, api, args.rounds_processed)
+            direct_upload = bench_direct_upload(
+                stack, api, Path(workdir), 256 * MIB, args.rounds_direct_upload
+            )
+            throughput = bench_throughput(stack, api, args.throughput_files)
+        cold = bench_cold_start(stack, args.rounds_cold)
+
+    results: dict[str, Any] = {
+        "started_at": started_at,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "upload_overhead": overhead,
+        "scaling": scaling,
+        "upload_to_processed": processed,
+        "throughput": throughput,
+        "cold_start": cold,
+        "memory": memory,
+        "direct_upload": direct_upload,
+    }
+    results["verdicts"] = verdicts(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "bench.md").write_text(markdown(results))
+    plot_scaling(scaling, args.out / "scaling.png")
+
+    for v in results["verdicts"]:
+        status = "ok" if v["met"] else f"MISSED by {v['missed_by_percent']} %"
+        print(f"{v['metric']:<24} {v['measured']:>10} (target <= {v['target_at_most']}) {status}")
+    for line in figures(results):
+        print(line)
+    reports = (args.out / name for name in ("bench.json", "bench.md", "scaling.png"))
+    print("reports:", ", ".join(map(str, reports)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

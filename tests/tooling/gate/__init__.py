@@ -1,1 +1,0 @@
-"""Gate tooling: the security scan runner, the IAM escalation analysis, lock checks."""
