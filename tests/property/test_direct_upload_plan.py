@@ -5,7 +5,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from upload_api.core.domain import FileTooLargeError
-from upload_api.direct_uploads import (
+from upload_api.direct_plan import (
     GIB,
     MIB,
     MULTIPART,

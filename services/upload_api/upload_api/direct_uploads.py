@@ -20,13 +20,14 @@ sweep-orphans removes whatever an event missed).
 
 Every S3 call uses the configured bucket and the key derived from the owner,
 the file id and the stored name (storage.verified_key): a record that names
-anything else is refused as not found.
+anything else is refused as not found. How the bytes travel (one PUT, or
+parts of a size S3 accepts) is direct_plan's arithmetic; this module makes
+the calls.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,25 +39,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from upload_api.core import metrics
-from upload_api.core.domain import (
-    ConflictError,
-    FileTooLargeError,
-    InvalidUploadError,
-    NotFoundError,
-)
-from upload_api.core.files import detect_content_type, sanitise_file_name
+from upload_api.core.domain import ConflictError, InvalidUploadError, NotFoundError
+from upload_api.core.files import guess_content_type, sanitise_file_name
+from upload_api.direct_plan import MULTIPART, SINGLE, UploadPlan, parts_match, plan_upload
+from upload_api.dynamodb_items import from_attributes, to_attributes
 from upload_api.quota import Quota, cancelled_by
-from upload_api.service import (
+from upload_api.storage import (
     AWS_ERRORS,
     StoredFile,
     error_code,
-    from_attributes,
     is_uuid,
     purge_file,
-    to_attributes,
     unavailable,
+    verified_key,
 )
-from upload_api.storage import verified_key
 from upload_contract import (
     PENDING_TTL_ATTRIBUTE,
     UPLOAD_PREFIX,
@@ -71,53 +67,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_s3.client import S3Client
 
-MIB = 1024 * 1024
-GIB = 1024 * MIB
-# S3's own limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most
-# 10,000 of them, and at most 5 GiB in one PUT.
-S3_MIN_PART_BYTES = 5 * MIB
-S3_MAX_PARTS = 10_000
-S3_MAX_PUT_BYTES = 5 * GIB
-SINGLE = "PUT"
-MULTIPART = "MULTIPART"
 # A closed record has this attribute (when it was closed) and no upload details.
 CLOSED = "closed_at"
 # Clocks differ a little: a closed record outlives the URLs signed for it by this much.
 CLOCK_MARGIN_SECONDS = 60
 _TTL = PENDING_TTL_ATTRIBUTE
-
-
-@dataclass(frozen=True)
-class UploadPlan:
-    """How a file of `size_bytes` travels: one PUT, or parts of `part_size` (the last smaller)."""
-
-    method: str
-    size_bytes: int
-    part_size: int
-
-    @property
-    def part_count(self) -> int:
-        return max(1, math.ceil(self.size_bytes / self.part_size))
-
-    def part_bytes(self, part_number: int) -> int:
-        """Size of part `part_number` (1-based): every part is part_size, but the last."""
-        return min(self.part_size, self.size_bytes - (part_number - 1) * self.part_size)
-
-
-def plan_upload(
-    size_bytes: int, *, single_put_max_bytes: int, part_bytes: int, max_bytes: int
-) -> UploadPlan:
-    """One PUT up to the threshold, else the smallest whole-MiB part size from `part_bytes` up
-    that keeps the file within S3's 10,000 parts."""
-    if size_bytes > max_bytes:
-        raise FileTooLargeError(
-            "file_too_large", f"size_bytes {size_bytes} exceeds the limit of {max_bytes} bytes"
-        )
-    if size_bytes <= single_put_max_bytes:
-        return UploadPlan(SINGLE, size_bytes, max(size_bytes, 1))
-    needed = math.ceil(size_bytes / S3_MAX_PARTS)
-    part_size = max(part_bytes, math.ceil(needed / MIB) * MIB)
-    return UploadPlan(MULTIPART, size_bytes, part_size)
 
 
 @dataclass(frozen=True)
@@ -131,6 +85,15 @@ class PendingUpload:
     @property
     def s3_path(self) -> str:
         return f"s3://{self.record['bucket']}/{self.record['s3_key']}"
+
+
+@dataclass(frozen=True)
+class UploadParts:
+    """A multipart upload's state for resuming: the parts S3 holds, URLs for the others."""
+
+    part_size: int
+    received: list[dict[str, Any]]
+    pending: PendingUpload
 
 
 class DirectUploadService:
@@ -198,7 +161,8 @@ class DirectUploadService:
             "file_name": safe_name,
             "size_bytes": size_bytes,
             "sha256": sha256,
-            "content_type": detect_content_type(b"", safe_name),
+            # The bytes have not arrived: the name is all there is to go by.
+            "content_type": guess_content_type(safe_name),
             "comment": comment,
             "created_at": timestamp(),
             "method": plan.method,
@@ -230,7 +194,7 @@ class DirectUploadService:
             if plan.method == MULTIPART:
                 self._abort_multipart(record, key)
             raise (self._quota.exceeded() if over_quota else unavailable()) from error
-        upload = self._instructions(record, key, plan, missing=range(1, plan.part_count + 1))
+        upload = self._instructions(record, key, plan, missing=plan.part_numbers)
         self._logger.info(
             "direct upload started",
             extra={"file_id": file_id, "size_bytes": size_bytes, "method": plan.method},
@@ -310,8 +274,7 @@ class DirectUploadService:
 
     # ------------------------------------------------------------ parts (resume)
 
-    def parts(self, owner: str, file_id: str) -> tuple[Mapping[str, Any], list[dict[str, Any]],
-                                                      PendingUpload]:  # fmt: skip
+    def parts(self, owner: str, file_id: str) -> UploadParts:
         """The parts S3 holds, and freshly signed URLs for the others."""
         record, key = self._live(owner, file_id)
         if record["method"] != MULTIPART:
@@ -320,14 +283,15 @@ class DirectUploadService:
         received = self._received_parts(record, key)
         if received is None:
             raise ConflictError("upload_gone", "the multipart upload was completed or aborted")
-        missing = [n for n in range(1, plan.part_count + 1) if n not in received]
+        missing = plan.missing_parts(received)
         now = time.time()
         upload = self._instructions(record, key, plan, missing=missing)
         listed = [
             {"part_number": n, "etag": part["ETag"].strip('"'), "size_bytes": part["Size"]}
             for n, part in sorted(received.items())
         ]
-        return record, listed, PendingUpload(record, upload, _expiry(now, self._url_ttl))
+        pending = PendingUpload(record, upload, _expiry(now, self._url_ttl))
+        return UploadParts(int(record["part_size"]), listed, pending)
 
     def _received_parts(
         self, record: Mapping[str, Any], key: str
@@ -420,34 +384,26 @@ class DirectUploadService:
         received = self._received_parts(record, key)
         if received is None:
             return False  # _finalise settles which complete wins
-        expected = set(range(1, plan.part_count + 1))
-        missing = sorted(expected - set(received))
+        missing = plan.missing_parts(received)
         if missing:
             raise ConflictError(
                 "upload_incomplete",
                 f"{len(missing)} of {plan.part_count} parts have not arrived "
                 f"(first missing: {missing[0]})",
             )
-        if claimed is not None:
-            etags = {n: part["ETag"].strip('"') for n, part in received.items()}
-            numbers = [n for n, _ in claimed]
-            if (
-                len(set(numbers)) != len(numbers)
-                or {n: etag.strip('"') for n, etag in claimed} != etags
-            ):
-                raise InvalidUploadError(
-                    "parts_mismatch",
-                    "parts must list every part_number once with the ETag S3 returned for it",
-                )
+        etags = {n: part["ETag"] for n, part in received.items()}
+        if claimed is not None and not parts_match(claimed, etags):
+            raise InvalidUploadError(
+                "parts_mismatch",
+                "parts must list every part_number once with the ETag S3 returned for it",
+            )
         try:
             self._s3.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
                 UploadId=record["upload_id"],
                 MultipartUpload={
-                    "Parts": [
-                        {"PartNumber": n, "ETag": received[n]["ETag"]} for n in sorted(expected)
-                    ]
+                    "Parts": [{"PartNumber": n, "ETag": etags[n]} for n in plan.part_numbers]
                 },
                 # Never replaces an object: only the first assembly can create it.
                 IfNoneMatch="*",

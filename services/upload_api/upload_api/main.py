@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upload_api.api.routes import direct_uploads, events, health, uploads
-from upload_api.core.config import Settings, get_settings
+from upload_api.core.config import Settings, settings_from_environment
 from upload_api.core.domain import (
     ConflictError,
     FileTooLargeError,
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Authenticated file uploads to S3 with metadata in DynamoDB.",
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings or settings_from_environment()
     app.include_router(health.router)
     app.include_router(uploads.router)
     app.include_router(direct_uploads.router)

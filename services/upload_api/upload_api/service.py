@@ -5,29 +5,27 @@ local stack and against moto in tests.
 """
 
 import base64
-import binascii
 import hashlib
-import json
-import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from upload_api.core import metrics
-from upload_api.core.domain import InvalidUploadError, NotFoundError, StorageUnavailableError
+from upload_api.core.domain import NotFoundError
 from upload_api.core.files import detect_content_type, sanitise_file_name
+from upload_api.dynamodb_items import decode_cursor, encode_cursor, from_attributes, to_attributes
 from upload_api.quota import Quota, cancelled_by
 from upload_api.storage import (
-    PurgeIncompleteError,
-    Removed,
-    file_prefix,
-    purge_prefix,
+    AWS_ERRORS,
+    StoredFile,
+    error_code,
+    is_uuid,
+    purge_file,
+    unavailable,
     verified_key,
 )
 from upload_contract import OWNER_INDEX, FileItem, Status, object_key, timestamp
@@ -35,19 +33,6 @@ from upload_contract import OWNER_INDEX, FileItem, Status, object_key, timestamp
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
-
-AWS_ERRORS = (ClientError, BotoCoreError)
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file item whose location was derived and checked (see storage.verified_key)."""
-
-    item: Mapping[str, Any]
-
-    @property
-    def s3_path(self) -> str:
-        return f"s3://{self.item['bucket']}/{self.item['s3_key']}"
 
 
 class UploadService:
@@ -335,106 +320,7 @@ class UploadService:
         return files, encode_cursor(last_key) if last_key else None
 
 
-def purge_file(s3: "S3Client", bucket: str, owner: str, file_id: str, logger: Any) -> Removed:
-    """Every version, delete marker and open multipart upload under the file's prefix
-    (derived from the owner and the file id), or a 503 to retry."""
-    try:
-        removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
-    except (PurgeIncompleteError, *AWS_ERRORS) as error:
-        logger.exception("purge failed; retry", extra={"file_id": file_id})
-        raise StorageUnavailableError(
-            "service_unavailable", "some of the file's bytes could not be deleted; retry"
-        ) from error
-    logger.info(
-        "file prefix purged",
-        extra={
-            "file_id": file_id,
-            "versions": removed.versions,
-            "delete_markers": removed.delete_markers,
-            "multipart_uploads": removed.multipart_uploads,
-        },
-    )
-    return removed
-
-
 _IMMUTABLE_FIELDS = ("file_id", "owner", "bucket", "s3_key", "size_bytes", "sha256", "created_at")
-# Far above any cursor encode_cursor mints (three short strings, about 250 characters).
-MAX_CURSOR_CHARS = 2048
-_CURSOR_KEYS = frozenset({"file_id", "owner", "created_at"})
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-
-
-def encode_cursor(last_evaluated_key: Any) -> str:
-    plain = {name: value["S"] for name, value in last_evaluated_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode()
-
-
-def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
-    """Turn an opaque cursor back into a start key, refusing one minted for someone else.
-
-    Every cursor this cannot turn into the caller's start key is a 400
-    invalid_cursor: too long, not Base64, not JSON, nested too deeply for the
-    parser (RecursionError), or not the exact shape encode_cursor writes.
-    """
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise _bad_cursor()
-    try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error, RecursionError) as error:
-        raise _bad_cursor() from error
-    if (
-        not isinstance(plain, dict)
-        or set(plain) != _CURSOR_KEYS
-        or plain["owner"] != owner
-        or not isinstance(plain["file_id"], str)
-        or not is_uuid(plain["file_id"])
-        or not isinstance(plain["created_at"], str)
-        or not _TIMESTAMP.fullmatch(plain["created_at"])
-    ):
-        raise _bad_cursor()
-    return {name: {"S": value} for name, value in plain.items()}
-
-
-# Attribute values by hand, not with boto3.dynamodb.types: that would import all
-# of boto3 (s3transfer included) into every cold start for two small functions.
-def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An item the API writes (strings and integers only) as attribute values."""
-    return {name: _attribute(value) for name, value in item.items()}
-
-
-def _attribute(value: Any) -> dict[str, str]:
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"N": str(value)}
-    raise TypeError(f"the API writes no {type(value).__name__} attributes")
-
-
-def from_attributes(raw: Any) -> dict[str, Any]:
-    """An item as Python values, numbers as Decimal (as boto3 reads them), size_bytes an int."""
-    item = {name: _value(attribute) for name, attribute in raw.items()}
-    if "size_bytes" in item:
-        item["size_bytes"] = int(item["size_bytes"])
-    return item
-
-
-def _value(attribute: Mapping[str, Any]) -> Any:
-    [(kind, value)] = attribute.items()
-    return _READERS[kind](value)
-
-
-_READERS: dict[str, Callable[[Any], Any]] = {
-    "S": str,
-    "B": bytes,
-    "BOOL": bool,
-    "NULL": lambda _: None,
-    "N": Decimal,
-    "SS": set,
-    "BS": set,
-    "NS": lambda numbers: {Decimal(number) for number in numbers},
-    "L": lambda values: [_value(value) for value in values],
-    "M": lambda values: {name: _value(value) for name, value in values.items()},
-}
 
 
 def _attachment(file_name: str) -> str:
@@ -447,28 +333,9 @@ def _over_quota(error: Exception) -> bool:
     return isinstance(error, ClientError) and cancelled_by(error, 1)
 
 
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _is_condition_failure(error: Exception) -> bool:
     return isinstance(error, ClientError) and error_code(error) == "ConditionalCheckFailedException"
 
 
-def is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
-
-def unavailable() -> StorageUnavailableError:
-    return StorageUnavailableError("service_unavailable", "storage is unavailable; retry later")
-
-
 def _not_found() -> NotFoundError:
     return NotFoundError("not_found", "no such file")
-
-
-def _bad_cursor() -> InvalidUploadError:
-    return InvalidUploadError("invalid_cursor", "cursor is not valid for this listing")

@@ -9,6 +9,10 @@ Removal works on a prefix, never on the key an item names: every object
 version, every delete marker and every open multipart upload under
 uploads/<sub>/<file_id>/ (one file) or uploads/<sub>/ (erasure). Discard,
 DELETE, the orphan sweep and erase-user all call purge_prefix.
+
+Both upload paths (service.py, direct_uploads.py) hand out a StoredFile only
+for an item verified_key accepted, and answer a failed AWS call the same way,
+with unavailable() (a 503 to retry).
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from upload_api.core.domain import InvalidUploadError
+from upload_api.core.domain import InvalidUploadError, StorageUnavailableError
 from upload_api.core.files import sanitise_file_name
 from upload_contract import UPLOAD_PREFIX, object_key, user_prefix
 
@@ -28,13 +32,14 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
+AWS_ERRORS = (ClientError, BotoCoreError)
 # DeleteObjects takes at most 1,000 keys a call.
 _DELETE_BATCH = 1000
 
 
 def file_prefix(owner: str, file_id: str) -> str:
     """Everything of one file (or pending upload) lives under this prefix."""
-    if not _is_uuid(file_id):
+    if not is_uuid(file_id):
         raise ValueError("file_id is not a UUID")
     return f"{user_prefix(owner)}{file_id}/"
 
@@ -45,7 +50,7 @@ def derived_key(owner: str, file_id: Any, file_name: Any) -> str | None:
     The name must be a sanitised name already (sanitising is idempotent, so every
     name the API stored passes), the file id a UUID.
     """
-    if not isinstance(file_id, str) or not isinstance(file_name, str) or not _is_uuid(file_id):
+    if not isinstance(file_id, str) or not isinstance(file_name, str) or not is_uuid(file_id):
         return None
     try:
         if sanitise_file_name(file_name) != file_name:
@@ -77,6 +82,17 @@ def verified_key(item: Mapping[str, Any], owner: str, bucket: str, logger: Any) 
         )
         return None
     return key
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file item whose location was derived and checked (see verified_key)."""
+
+    item: Mapping[str, Any]
+
+    @property
+    def s3_path(self) -> str:
+        return f"s3://{self.item['bucket']}/{self.item['s3_key']}"
 
 
 @dataclass
@@ -130,7 +146,7 @@ def purge_prefix(s3: S3Client, bucket: str, prefix: str) -> Removed:
                 )
             except ClientError as error:
                 # Completed or aborted meanwhile: a completed one is listed below.
-                if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                if error_code(error) != "NoSuchUpload":
                     raise
                 continue
             removed.multipart_uploads += 1
@@ -155,6 +171,28 @@ def purge_prefix(s3: S3Client, bucket: str, prefix: str) -> Removed:
     return removed
 
 
+def purge_file(s3: S3Client, bucket: str, owner: str, file_id: str, logger: Any) -> Removed:
+    """Every version, delete marker and open multipart upload under the file's prefix
+    (derived from the owner and the file id), or a 503 to retry."""
+    try:
+        removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
+    except (PurgeIncompleteError, *AWS_ERRORS) as error:
+        logger.exception("purge failed; retry", extra={"file_id": file_id})
+        raise StorageUnavailableError(
+            "service_unavailable", "some of the file's bytes could not be deleted; retry"
+        ) from error
+    logger.info(
+        "file prefix purged",
+        extra={
+            "file_id": file_id,
+            "versions": removed.versions,
+            "delete_markers": removed.delete_markers,
+            "multipart_uploads": removed.multipart_uploads,
+        },
+    )
+    return removed
+
+
 def _check_prefix(prefix: str) -> None:
     # uploads/<sub>/ or uploads/<sub>/<file_id>/: a slip can never purge the whole bucket.
     segments = prefix.removeprefix(UPLOAD_PREFIX).split("/")
@@ -163,15 +201,23 @@ def _check_prefix(prefix: str) -> None:
         and prefix.endswith("/")
         and len(segments) in (2, 3)
         and all(segments[:-1])
-        and (len(segments) == 2 or _is_uuid(segments[1]))
+        and (len(segments) == 2 or is_uuid(segments[1]))
     )
     if not well_formed:
         raise ValueError(f"not a user's or a file's prefix: {prefix!r}")
     user_prefix(segments[0])  # the owner is one key segment, or ValueError
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         return str(uuid.UUID(value)) == value
     except ValueError:
         return False
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def unavailable() -> StorageUnavailableError:
+    return StorageUnavailableError("service_unavailable", "storage is unavailable; retry later")

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from upload_api.direct_uploads import SINGLE, UploadPlan, plan_upload
+from upload_api.direct_plan import SINGLE, UploadPlan, plan_upload
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from upload_api.service import from_attributes, to_attributes
+from upload_api.dynamodb_items import from_attributes, to_attributes
 
 ITEM = {"file_id": "f", "owner": "o", "size_bytes": 4194304, "part_size": 0, "comment": ""}
 

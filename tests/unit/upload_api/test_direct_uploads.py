@@ -20,7 +20,7 @@ from tests.support.api import ALICE, BOB, Api, app_settings
 from tests.support.aws import client, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.api import deps
-from upload_api.direct_uploads import MIB
+from upload_api.direct_plan import MIB
 from upload_api.main import create_app
 
 PART = 5 * MIB
@@ -126,6 +126,23 @@ def test_a_single_put_url_binds_its_key_size_checksum_and_key(direct: Api) -> No
     # Pending, not a file: nothing on the files table's stream.
     assert rows(direct.resources.table) == []
     assert len(rows(direct.resources.pending_table)) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.pdf", "application/pdf"),
+        ("table.csv", "text/csv"),
+        ("blob", "application/octet-stream"),
+    ],
+)
+def test_a_direct_upload_s_content_type_comes_from_its_name(
+    direct: Api, name: str, expected: str
+) -> None:
+    # The bytes have not arrived when the URL is signed: PNG bytes named .csv are text/csv.
+    started = start(direct, b"\x89PNG\r\n\x1a\n" + bytes(32), name=name)
+
+    assert started["upload"]["headers"]["Content-Type"] == expected
 
 
 def test_completion_creates_the_file_item_once_whichever_signal_comes_first(

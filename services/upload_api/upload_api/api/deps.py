@@ -22,12 +22,13 @@ from upload_api.quota import Quota
 from upload_api.service import UploadService
 
 
-def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (create_app keeps them on app.state)."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 @lru_cache(maxsize=4)

@@ -74,5 +74,5 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def settings_from_environment() -> Settings:
     return Settings()  # type: ignore[call-arg]  # values come from the environment

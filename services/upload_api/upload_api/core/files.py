@@ -202,5 +202,10 @@ def detect_content_type(data: bytes, file_name: str) -> str:
     sniffed = filetype.guess_mime(data[:8192])
     if sniffed:
         return str(sniffed)
+    return guess_content_type(file_name)
+
+
+def guess_content_type(file_name: str) -> str:
+    """The type the name's extension says, else octet-stream: for when there are no bytes yet."""
     guessed, _ = mimetypes.guess_type(file_name, strict=True)
     return guessed or DEFAULT_CONTENT_TYPE

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, status
 from starlette.concurrency import run_in_threadpool
 
 from upload_api.api.deps import CurrentUser, DirectUploadServiceDep
-from upload_api.api.routes.uploads import ERROR_RESPONSES, metadata
+from upload_api.api.responses import ERROR_RESPONSES, metadata
 from upload_api.direct_uploads import PendingUpload
 from upload_api.models import (
     CompleteRequest,
@@ -60,13 +60,13 @@ async def start_upload(
 async def list_parts(
     file_id: str, user: CurrentUser, service: DirectUploadServiceDep
 ) -> PartsResponse:
-    record, received, pending = await run_in_threadpool(service.parts, user.sub, file_id)
+    parts = await run_in_threadpool(service.parts, user.sub, file_id)
     return PartsResponse(
         file_id=file_id,
-        part_size=int(record["part_size"]),
-        parts_received=[ReceivedPart(**part) for part in received],
-        upload=UploadInstructions(**pending.upload),
-        expires_at=pending.expires_at,
+        part_size=parts.part_size,
+        parts_received=[ReceivedPart(**part) for part in parts.received],
+        upload=UploadInstructions(**parts.pending.upload),
+        expires_at=parts.pending.expires_at,
     )
 
 

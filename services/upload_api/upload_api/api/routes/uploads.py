@@ -16,6 +16,7 @@ from upload_api.api.deps import (
     SettingsDep,
     UploadServiceDep,
 )
+from upload_api.api.responses import ERROR_RESPONSES, metadata
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.files import (
     MAX_LINE_BREAK_BYTES,
@@ -24,17 +25,15 @@ from upload_api.core.files import (
     encoded_length,
     unwrap_base64,
 )
+from upload_api.dynamodb_items import MAX_CURSOR_CHARS
 from upload_api.models import (
     MAX_COMMENT_CHARS,
     MAX_FILE_NAME_CHARS,
-    ErrorBody,
     FileDetail,
     FileList,
-    FileMetadata,
     UploadRequest,
     UploadResponse,
 )
-from upload_api.service import MAX_CURSOR_CHARS, StoredFile
 from upload_contract import Status
 
 router = APIRouter(tags=["uploads"])
@@ -43,14 +42,6 @@ router = APIRouter(tags=["uploads"])
 # each fully escaped (12 bytes for a character outside the BMP, a surrogate pair
 # of \u escapes), plus keys, punctuation and whitespace.
 _JSON_ENVELOPE_BYTES = (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS) * 12 + 4096
-
-# The error shape as a ready schema rather than `"model": ErrorBody`: FastAPI would
-# build a validator for every route and status code of it at import, most of the
-# app's own import time, to document a body it never validates.
-_ERROR_CONTENT = {"application/json": {"schema": ErrorBody.model_json_schema()}}
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"content": _ERROR_CONTENT} for code in (400, 401, 404, 413, 415, 422, 503)
-}
 
 
 async def _read_capped_body(request: Request, limit: int) -> bytes:
@@ -170,11 +161,6 @@ async def delete_upload(
 ) -> None:
     if not await run_in_threadpool(direct.abort, user.sub, file_id):
         await run_in_threadpool(service.delete, user.sub, file_id)
-
-
-def metadata(stored: StoredFile) -> FileMetadata:
-    fields = {name: stored.item.get(name) for name in FileMetadata.model_fields}
-    return FileMetadata.model_validate({**fields, "s3_path": stored.s3_path})
 
 
 def body_limit(max_upload_bytes: int) -> int:
