@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from tests.devstack.stack import DEFAULT_STATE_DIR, DevStack
+from tests.devstack.stack import DevStack
+from tests.devstack.stack_state import DEFAULT_STATE_DIR
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -20,13 +20,10 @@ from botocore.config import Config
 
 from ops.environment import local_client
 from tests.devstack.definitions import REPO_ROOT
-from tests.devstack.stack import (
-    StackState,
-    free_port,
-    fresh_id_token,
-    load_state,
-    terraform_state_file,
-)
+from tests.devstack.demo_user import fresh_id_token
+from tests.devstack.ports import free_port
+from tests.devstack.stack_state import StackState, load_state, state_file
+from tests.devstack.terraform_apply import terraform_state_file
 
 # Terraform applies the whole environment first: about 75 s on 2 cores.
 START_TIMEOUT_SECONDS = 300.0
@@ -53,7 +50,7 @@ class ChildStack:
                 command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not (state_dir / "state.json").exists():
+        while not state_file(state_dir).exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.close()
                 raise RuntimeError(

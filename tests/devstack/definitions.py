@@ -13,6 +13,23 @@ ACCOUNT_ID: Final = "123456789012"
 PARAMETER_PATH: Final = parameter_path(ENVIRONMENT)
 DEMO_USER: Final = "demo@example.com"
 MOTO_CREDENTIAL: Final = LOCAL_CREDENTIAL
+# Fake credentials: everything talks to moto on loopback, never to AWS.
+FAKE_AWS_ENV: Final = {
+    "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
+    "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
+    "AWS_SESSION_TOKEN": MOTO_CREDENTIAL,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+# The developer's own AWS configuration: removed from the stack's processes.
+UNSET_AWS_ENV: Final = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 LOCAL_ROOT: Final = REPO_ROOT / "environments" / "local"

@@ -75,6 +75,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -110,10 +111,10 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from tests.devstack import malware_scan
-from tests.devstack.definitions import MOTO_CREDENTIAL
+from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
+from tests.devstack.ports import HOST
 
 MOTO_VERSION = "5.2.5"
-HOST = "127.0.0.1"
 # What the local stack asks of moto: run state machines for real, never Docker.
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
@@ -510,4 +511,22 @@ def start_moto(port: int) -> ThreadedMotoServer:
     server.start()
     endpoint = f"http://{HOST}:{server.get_host_and_port()[1]}"
     httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG).raise_for_status()
+    return server
+
+
+def start_moto_for_this_process(port: int) -> ThreadedMotoServer:
+    """The local stack's emulator: start_moto, with this process's AWS settings pointing at it.
+
+    Fake credentials, so nothing in this process can reach AWS; MOTO_PORT because
+    moto's Step Functions engine calls Lambda and DynamoDB there.
+    """
+    for name in UNSET_AWS_ENV:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_AWS_ENV)
+    # One line per moto request is noise at this level.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = start_moto(port)
+    listening = server.get_host_and_port()[1]
+    os.environ["MOTO_PORT"] = str(listening)
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{listening}"
     return server

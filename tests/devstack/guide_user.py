@@ -17,7 +17,8 @@ from pathlib import Path
 import botocore.exceptions
 
 from ops.environment import local_client
-from tests.devstack.stack import DEFAULT_STATE_DIR, StackState, demo_password, load_state
+from tests.devstack.demo_user import demo_password
+from tests.devstack.stack_state import DEFAULT_STATE_DIR, StackState, load_state
 
 
 def guide_sign_in(state: StackState, email: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import botocore.exceptions
 
-from tests.devstack.stack import DEFAULT_STATE_DIR, fresh_id_token, load_state
+from tests.devstack.demo_user import fresh_id_token
+from tests.devstack.stack_state import DEFAULT_STATE_DIR, load_state
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.devstack.child import ChildStack
-from tests.devstack.stack import StackState, fresh_id_token
+from tests.devstack.demo_user import fresh_id_token
+from tests.devstack.stack_state import StackState
 
 FAULT_PREFIX = "fault-"
 E2E = Path(__file__).resolve().parent

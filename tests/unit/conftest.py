@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.devstack.emulator import start_moto
-from tests.devstack.stack import free_port
+from tests.devstack.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from tests.devstack import token
 from tests.devstack.__main__ import curl_command
-from tests.devstack.stack import StackState, free_port
+from tests.devstack.ports import free_port
+from tests.devstack.stack_state import StackState
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

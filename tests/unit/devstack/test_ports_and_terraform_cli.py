@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.devstack import terraform
-from tests.devstack.stack import HOST, ensure_port_free, free_port
+from tests.devstack.ports import HOST, ensure_port_free, free_port
 
 
 def test_a_port_left_in_time_wait_by_a_stopped_stack_is_free_again() -> None:

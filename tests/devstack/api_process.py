@@ -1,0 +1,88 @@
+"""The upload API as the local stack runs it: uvicorn in a child process, configured
+through the same environment variables as on AWS, except the endpoints."""
+
+from __future__ import annotations
+
+import os
+import subprocess  # nosec B404  # starts only our own interpreter
+import sys
+import time
+
+import httpx
+
+from tests.devstack import definitions as d
+from tests.devstack.ports import HOST
+from tests.devstack.stack_state import StackState
+
+
+def api_environment(state: StackState) -> dict[str, str]:
+    """The upload API's process environment: as on AWS, except the endpoints."""
+    env = {k: v for k, v in os.environ.items() if k not in d.UNSET_AWS_ENV}
+    for name in ("FILES_TABLE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+        env.pop(name, None)
+    env.update(d.FAKE_AWS_ENV)
+    env.update(
+        {
+            "UPLOAD_BUCKET": state.bucket,
+            "FILES_TABLE": state.table,
+            "PENDING_UPLOADS_TABLE": state.pending_table,
+            "USER_USAGE_TABLE": state.usage_table,
+            "KMS_KEY_ID": state.kms_key_arn,
+            "COGNITO_ISSUER": (
+                f"https://cognito-idp.{state.region}.amazonaws.com/{state.user_pool_id}"
+            ),
+            "COGNITO_CLIENT_ID": state.client_id,
+            "JWKS_URL": f"{state.moto_endpoint}/{state.user_pool_id}/.well-known/jwks.json",
+            "AWS_ENDPOINT_URL": state.moto_endpoint,
+            **d.UPLOAD_API_IMAGE_ENV,
+            "POWERTOOLS_SERVICE_NAME": "upload-api",
+            "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    return env
+
+
+def launch_api(state: StackState, port: int, *, log_level: str) -> subprocess.Popen[bytes]:
+    """uvicorn on HOST:port, its output on this process's."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "upload_api.main:create_app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        log_level,
+    ]
+    return subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
+        command,
+        env=api_environment(state),
+    )
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"upload API exited with {process.returncode} before it was ready")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"upload API not healthy at {url} within {timeout} s")
+
+
+def stop_api(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
