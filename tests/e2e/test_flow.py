@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     executions_for,
     wait_for,
 )
+from upload_client.client import wait_for_final_status
 from upload_contract import CONTRACT, to_pipe_record
 
 FINAL = {"PROCESSED", "FAILED", "QUARANTINED"}
@@ -46,12 +47,9 @@ def upload(api: httpx.Client, name: str, data: bytes, comment: str = "") -> dict
 
 
 def wait_final(api: httpx.Client, file_id: str, timeout: float = 20) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        item: dict[str, Any] = api.get(f"/uploads/{file_id}").json()
-        return item if item.get("status") in FINAL else None
-
-    result: dict[str, Any] = wait_for(probe, timeout=timeout, what=f"{file_id} to finish")
-    return result
+    item = wait_for_final_status(api, file_id, timeout, interval=0.1)
+    assert item["status"] in FINAL, f"timed out after {timeout} s waiting for {file_id}: {item}"
+    return item
 
 
 def wait_executions_done(

@@ -7,7 +7,8 @@
    the environment key), written once by an operator with `make smoke-user ENV=<env>`.
    No Cognito call here needs IAM: the smoke role holds no cognito-idp permission at all.
 3. POST /upload with a small file, then GET /uploads/{file_id} until the processor has
-   marked it PROCESSED (FAILED, QUARANTINED or a timeout fails the check).
+   marked it PROCESSED (FAILED, QUARANTINED or a timeout fails the check), both through
+   upload_client, as `make upload` does.
 4. DELETE /uploads/{file_id}, whatever happened after the upload, so nothing accumulates;
    smoke files an interrupted run left behind are deleted first. The sign-in's tokens are
    revoked at the end. Timings of each step are printed; no secret, token or code is.
@@ -21,26 +22,26 @@ the API URL from the stack's ApiEndpoint output. Exit codes: 0 passed, 1 failed,
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import secrets
 import sys
 import time
 import tomllib
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from smoke.signin import SignInError, SmokeUser, TotpDevice, sign_in
+from upload_client.answers import UploadError
+from upload_client.client import FINAL_STATUSES, upload_json, wait_for_final_status
 from upload_contract import SSM_PARAMETERS, Status
 
 PROJECT = "secure-upload"
@@ -66,18 +67,6 @@ class Target:
     environment: str
     region: str
     stack_name: str
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: Any
-
-
-class Transport(Protocol):
-    def __call__(
-        self, method: str, url: str, *, token: str | None = None, payload: Any = None
-    ) -> Response: ...
 
 
 @dataclass
@@ -113,25 +102,20 @@ def load_target(environment: str, samconfig: Path = SAMCONFIG) -> Target:
     return Target(environment, parameters["region"], parameters["stack_name"])
 
 
-def https_transport(
-    method: str, url: str, *, token: str | None = None, payload: Any = None
-) -> Response:
-    """One JSON request with the standard library; HTTP errors are returned, not raised."""
-    if not url.startswith("https://"):
-        raise SmokeCheckError(f"refusing a non-https API URL: {url}")
+def api_client(
+    api: str, *, token: str | None = None, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """A client of the API at `api`, signed in with `token` if given. HTTP errors are answers
+    to check, not exceptions."""
+    if not api.startswith("https://"):
+        raise SmokeCheckError(f"refusing a non-https API URL: {api}")
     headers = {"Accept": "application/json"}
-    data = None
-    if payload is not None:
-        data = json.dumps(payload).encode()
-        headers["Content-Type"] = "application/json"
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310  # https only, checked above
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310  # nosec B310 - https only, checked above
-            return Response(reply.status, _json_or_text(reply.read()))
-    except urllib.error.HTTPError as error:
-        return Response(error.code, _json_or_text(error.read()))
+    # A redirect is an answer to check: following it could leave https or send the token on.
+    return httpx.Client(
+        base_url=api, headers=headers, timeout=30, follow_redirects=False, transport=transport
+    )
 
 
 def _json_or_text(raw: bytes) -> Any:
@@ -141,12 +125,11 @@ def _json_or_text(raw: bytes) -> Any:
         return raw.decode(errors="replace")
 
 
-def _expect(response: Response, status: int, what: str) -> Any:
-    if response.status != status:
-        raise SmokeCheckError(
-            f"{what}: expected HTTP {status}, got {response.status}: {response.body}"
-        )
-    return response.body
+def _expect(response: httpx.Response, status: int, what: str) -> Any:
+    body = _json_or_text(response.content)
+    if response.status_code != status:
+        raise SmokeCheckError(f"{what}: expected HTTP {status}, got {response.status_code}: {body}")
+    return body
 
 
 def ssm_parameter(session: boto3.session.Session, target: Target, name: str) -> str:
@@ -183,14 +166,15 @@ def run_smoke(
     session: boto3.session.Session,
     target: Target,
     *,
-    transport: Transport = https_transport,
+    transport: httpx.BaseTransport | None = None,
     timeout_seconds: float = 180.0,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = print,
     timings: Timings | None = None,
 ) -> Timings:
-    """The whole check; raises SmokeCheckError, SignInError or a boto error on the first problem."""
+    """The whole check; raises SmokeCheckError, SignInError, UploadError, an httpx or a boto
+    error on the first problem. `transport` stands in for the network (tests)."""
     timings = timings if timings is not None else Timings()
     with timings.step("discover"):
         pool_id = ssm_parameter(session, target, POOL_PARAMETER)
@@ -199,10 +183,11 @@ def run_smoke(
         user = read_smoke_user(session, target)
     log(f"smoke: {target.environment} ({target.region}) {api}")
 
-    with timings.step("health, no token"):
-        _expect(transport("GET", f"{api}/health"), 200, "GET /health")
-    with timings.step("upload refused without a token"):
-        _expect(transport("POST", f"{api}/upload", payload={}), 401, "POST /upload without token")
+    with api_client(api, transport=transport) as anonymous:
+        with timings.step("health, no token"):
+            _expect(anonymous.get("/health"), 200, "GET /health")
+        with timings.step("upload refused without a token"):
+            _expect(anonymous.post("/upload", json={}), 401, "POST /upload without token")
 
     cognito = session.client("cognito-idp")
     with timings.step("sign in (SRP, TOTP)"):
@@ -215,19 +200,13 @@ def run_smoke(
             device=TotpDevice(user.totp_secret, clock, sleep),
             now=lambda: datetime.fromtimestamp(clock(), UTC),
         )
-    token = tokens["IdToken"]
     try:
-        with timings.step("delete leftovers"):
-            _delete_leftovers(transport, api=api, token=token, now=clock(), log=log)
-        _upload_and_wait(
-            transport,
-            api=api,
-            token=token,
-            timings=timings,
-            timeout_seconds=timeout_seconds,
-            sleep=sleep,
-            log=log,
-        )
+        with api_client(api, token=tokens["IdToken"], transport=transport) as signed_in:
+            with timings.step("delete leftovers"):
+                _delete_leftovers(signed_in, now=clock(), log=log)
+            _upload_and_wait(
+                signed_in, timings=timings, timeout_seconds=timeout_seconds, sleep=sleep, log=log
+            )
     finally:
         sign_out(cognito, tokens["AccessToken"], log)
     return timings
@@ -242,11 +221,9 @@ def sign_out(cognito: Any, access_token: str, log: Callable[[str], None]) -> Non
         log(f"smoke: could not revoke the sign-in's tokens: {error}")
 
 
-def _delete_leftovers(
-    transport: Transport, *, api: str, token: str, now: float, log: Callable[[str], None]
-) -> None:
+def _delete_leftovers(api: httpx.Client, *, now: float, log: Callable[[str], None]) -> None:
     """Delete smoke files an interrupted run left (the smoke user owns nothing else)."""
-    listed = _expect(transport("GET", f"{api}/uploads?limit=100", token=token), 200, "GET /uploads")
+    listed = _expect(api.get("/uploads?limit=100"), 200, "GET /uploads")
     cutoff = datetime.fromtimestamp(now, UTC) - LEFTOVER_AFTER
     for item in listed.get("items", []):
         try:
@@ -256,62 +233,39 @@ def _delete_leftovers(
         if item.get("comment") != SMOKE_COMMENT or created.astimezone(UTC) >= cutoff:
             continue
         log(f"smoke: deleting the leftover {item['file_id']} of {item['created_at']}")
-        _expect(
-            transport("DELETE", f"{api}/uploads/{item['file_id']}", token=token),
-            204,
-            "DELETE /uploads/{id} (leftover)",
-        )
+        _expect(api.delete(f"/uploads/{item['file_id']}"), 204, "DELETE /uploads/{id} (leftover)")
 
 
 def _upload_and_wait(
-    transport: Transport,
+    api: httpx.Client,
     *,
-    api: str,
-    token: str,
     timings: Timings,
     timeout_seconds: float,
     sleep: Callable[[float], None],
     log: Callable[[str], None],
 ) -> None:
     content = f"secure-upload smoke test {secrets.token_hex(16)}\n".encode()
-    payload = {
-        "file_name": SMOKE_FILE_NAME,
-        "comment": SMOKE_COMMENT,
-        "file_data": base64.b64encode(content).decode(),
-    }
     with timings.step("POST /upload"):
-        created = _expect(
-            transport("POST", f"{api}/upload", token=token, payload=payload), 201, "POST /upload"
-        )
+        created = upload_json(api, SMOKE_FILE_NAME, content, comment=SMOKE_COMMENT)
     file_id = created["file_id"]
     try:
         _check_digest(created, content)
         log(f"smoke: uploaded {file_id}, waiting for PROCESSED")
         with timings.step("wait for PROCESSED"):
-            _wait_for_processed(
-                transport,
-                api=api,
-                token=token,
-                file_id=file_id,
-                timeout_seconds=timeout_seconds,
-                sleep=sleep,
-            )
+            _wait_for_processed(api, file_id, timeout_seconds=timeout_seconds, sleep=sleep)
     except BaseException:
         # The check already failed: report the delete's failure, not instead of the first one.
         try:
-            deleted = transport("DELETE", f"{api}/uploads/{file_id}", token=token)
+            deleted = api.delete(f"/uploads/{file_id}")
         except Exception as error:  # logged; the first failure is raised below
             log(f"smoke: could not delete {file_id}: {error}")
         else:
-            if deleted.status != 204:
-                log(f"smoke: could not delete {file_id}: HTTP {deleted.status}: {deleted.body}")
+            if deleted.status_code != 204:
+                body = _json_or_text(deleted.content)
+                log(f"smoke: could not delete {file_id}: HTTP {deleted.status_code}: {body}")
         raise
     with timings.step("DELETE /uploads/{id}"):
-        _expect(
-            transport("DELETE", f"{api}/uploads/{file_id}", token=token),
-            204,
-            "DELETE /uploads/{id}",
-        )
+        _expect(api.delete(f"/uploads/{file_id}"), 204, "DELETE /uploads/{id}")
 
 
 def _check_digest(created: dict[str, Any], content: bytes) -> None:
@@ -320,29 +274,17 @@ def _check_digest(created: dict[str, Any], content: bytes) -> None:
 
 
 def _wait_for_processed(
-    transport: Transport,
-    *,
-    api: str,
-    token: str,
-    file_id: str,
-    timeout_seconds: float,
-    sleep: Callable[[float], None],
+    api: httpx.Client, file_id: str, *, timeout_seconds: float, sleep: Callable[[float], None]
 ) -> None:
-    deadline = time.monotonic() + timeout_seconds
-    delay = 0.5
-    while True:
-        item = _expect(
-            transport("GET", f"{api}/uploads/{file_id}", token=token), 200, "GET /uploads/{id}"
-        )
-        status = item.get("status")
-        if status == Status.PROCESSED:
-            return
-        if status in {Status.FAILED, Status.QUARANTINED}:
-            raise SmokeCheckError(f"{status}: {item.get('failure_reason')}")
-        if time.monotonic() >= deadline:
-            raise SmokeCheckError(f"still {status} after {timeout_seconds:.0f} s")
-        sleep(delay)
-        delay = min(delay * 2, 5.0)
+    # Polls every 0.5 s at first, then less often: processing takes seconds when deployed.
+    item = wait_for_final_status(
+        api, file_id, timeout_seconds, interval=0.5, max_interval=5.0, sleep=sleep
+    )
+    status = item["status"]
+    if status not in FINAL_STATUSES:
+        raise SmokeCheckError(f"still {status} after {timeout_seconds:.0f} s")
+    if status != Status.PROCESSED:
+        raise SmokeCheckError(f"{status}: {item.get('failure_reason')}")
 
 
 def aws_session(environment: str, program: str) -> tuple[Target, boto3.session.Session] | None:
@@ -384,7 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     except (NoCredentialsError, NoRegionError) as error:
         print(f"smoke: cannot run: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    except (SmokeCheckError, SignInError, BotoCoreError, ClientError) as error:
+    except (
+        SmokeCheckError,
+        SignInError,
+        UploadError,
+        httpx.HTTPError,
+        BotoCoreError,
+        ClientError,
+    ) as error:
         print(f"smoke: {args.env} FAILED: {error}\n{timings.report()}", file=sys.stderr)
         return EXIT_FAILED
     print(f"smoke: {args.env} passed\n{timings.report()}")

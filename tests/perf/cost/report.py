@@ -14,7 +14,7 @@ from tests.perf.cost.repo import BENCH, PRICES, ROOT, load_assumptions, load_inp
 
 MILLION = 1_000_000
 SIZES = {"100 KiB": 100 * KIB, "4 MiB": 4 * MIB, "1 GiB": GIB}
-OUT_DIR = ROOT / "reports" / "cost"
+OUT_DIR = ROOT / "tests" / "perf" / "results"
 SECONDS_PER_MONTH = 30 * 24 * 3600
 
 

@@ -30,13 +30,15 @@ import uvicorn
 from botocore.config import Config
 from fastapi import FastAPI
 
-from tests.devstack.stack import free_port
+from tests.devstack.ports import free_port
 from tests.support.api import ALICE, app_settings
 from tests.support.aws import REGION, UploadResources, create_upload_resources
 from tests.support.tokens import JwksServer, TokenIssuer
 from upload_api.main import create_app
 from upload_client import client as upload_client
-from upload_client.client import UploadError, upload_file
+from upload_client import direct
+from upload_client.answers import UploadError
+from upload_client.client import upload_file, wait_for_final_status
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -123,15 +125,15 @@ def progress_counts(stderr: str) -> list[tuple[int, int]]:
 def record_puts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The part numbers (1 for a single PUT) of the PUTs the client sends to S3 from now on."""
     sent: list[int] = []
-    put = upload_client._Sender.put
+    put = direct._Sender.put
 
     def recorded(
-        self: upload_client._Sender, url: str, offset: int, length: int, headers: dict[str, str]
+        self: direct._Sender, url: str, offset: int, length: int, headers: dict[str, str]
     ) -> httpx.Response:
         sent.append(offset // PART + 1)
         return put(self, url, offset, length, headers)
 
-    monkeypatch.setattr(upload_client._Sender, "put", recorded)
+    monkeypatch.setattr(direct._Sender, "put", recorded)
     return sent
 
 
@@ -158,10 +160,10 @@ class PartPut:
 def s3_puts(monkeypatch: pytest.MonkeyPatch, alter: Callable[[str, int], str]) -> list[PartPut]:
     """Every PUT the client sends to S3 from now on, to the URL `alter(url, part_number)`."""
     puts: list[PartPut] = []
-    put = upload_client._Sender.put
+    put = direct._Sender.put
 
     def altered(
-        self: upload_client._Sender, url: str, offset: int, length: int, headers: dict[str, str]
+        self: direct._Sender, url: str, offset: int, length: int, headers: dict[str, str]
     ) -> httpx.Response:
         part_number = offset // PART + 1
         try:
@@ -174,7 +176,7 @@ def s3_puts(monkeypatch: pytest.MonkeyPatch, alter: Callable[[str, int], str]) -
         puts.append(PartPut(part_number, response.status_code, response.headers["ETag"]))
         return response
 
-    monkeypatch.setattr(upload_client._Sender, "put", altered)
+    monkeypatch.setattr(direct._Sender, "put", altered)
     return puts
 
 
@@ -187,17 +189,17 @@ def api_requests(stack: Stack) -> list[httpx.Request]:
 
 def interrupted_after_part_1(stack: Stack, path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Start a multipart upload of `path` and press Ctrl-C once part 1 is in S3: its file_id."""
-    put_part = upload_client._Sender.put_part
+    put_part = direct._Sender.put_part
 
     def ctrl_c_after_part_1(
-        self: upload_client._Sender, part: dict[str, Any], part_size: int
+        self: direct._Sender, part: dict[str, Any], part_size: int
     ) -> dict[str, Any]:
         if part["part_number"] > 1:
             raise KeyboardInterrupt
         return put_part(self, part, part_size)
 
     with monkeypatch.context() as patch:
-        patch.setattr(upload_client._Sender, "put_part", ctrl_c_after_part_1)
+        patch.setattr(direct._Sender, "put_part", ctrl_c_after_part_1)
         with pytest.raises(KeyboardInterrupt):
             upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
     received = stack.api.get(f"/uploads/{kept(stack, path)['file_id']}/parts").json()
@@ -405,6 +407,34 @@ def test_main_prints_the_answer_and_exits_0_once_processed(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["status"] == "UPLOADED"
     assert captured.err.splitlines()[-1] == "status: PROCESSED"
+
+
+def test_the_wait_ends_at_a_final_status_or_at_the_deadline() -> None:
+    # None: 404, a direct upload that S3's event has not made a file yet.
+    answers = iter([None, "UPLOADED", "UPLOADED", "QUARANTINED", "UPLOADED", None])
+    polled: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        polled.append(request.url.path)
+        status = next(answers)
+        if status is None:
+            return httpx.Response(404, json={"error": "not_found"})
+        return httpx.Response(200, json={"file_id": "f-1", "status": status})
+
+    pauses: list[float] = []
+    with httpx.Client(base_url="http://api", transport=httpx.MockTransport(answer)) as api:
+        final = wait_for_final_status(
+            api, "f-1", 60, interval=0.5, max_interval=1.5, sleep=pauses.append
+        )
+        assert final["status"] == "QUARANTINED"
+        assert polled == ["/uploads/f-1"] * 4
+        assert pauses == [0.5, 1.0, 1.5]  # doubling up to max_interval
+        # Past the deadline: the file as it is, not final; the caller decides.
+        assert wait_for_final_status(api, "f-1", 0, sleep=pauses.append)["status"] == "UPLOADED"
+        # ...and a file that never appeared is an error.
+        with pytest.raises(UploadError, match=r"^GET /uploads/f-1: 404 "):
+            wait_for_final_status(api, "f-1", 0, sleep=pauses.append)
+        assert len(pauses) == 3
 
 
 def test_a_multipart_upload_whose_urls_expire_carries_on_with_fresh_ones(

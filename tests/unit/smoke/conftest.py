@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import boto3
+import httpx
 import pytest
 from moto import mock_aws
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from smoke.client import Response, Target, smoke_user_secret_name
+from smoke.client import Target, smoke_user_secret_name
 from smoke.signin import SmokeUser
 
 REGION = "us-east-1"
@@ -187,8 +188,9 @@ class FakeClock:
 
 
 @dataclass
-class FakeApi:
-    """Answers like the deployed API: /health is public, the rest needs the pool's IdToken."""
+class FakeApi(httpx.BaseTransport):
+    """Answers like the deployed API: /health is public, the rest needs the pool's IdToken
+    (as a Bearer token). It stands in for the network under the smoke test's httpx clients."""
 
     client_id: str
     final_status: str = "PROCESSED"
@@ -213,18 +215,28 @@ class FakeApi:
         claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         return bool(claims.get("token_use") == "id" and claims.get("aud") == self.client_id)
 
-    def __call__(  # noqa: PLR0911  # one answer per route, as the API has
-        self, method: str, url: str, *, token: str | None = None, payload: Any = None
-    ) -> Response:
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        authorization = request.headers.get("Authorization", "")
+        token = (
+            authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+        )
+        body = request.read()
+        payload = json.loads(body) if body else None
+        status, answer = self._answer(request.method, str(request.url), token, payload)
+        return httpx.Response(status) if answer is None else httpx.Response(status, json=answer)
+
+    def _answer(  # noqa: PLR0911  # one answer per route, as the API has
+        self, method: str, url: str, token: str | None, payload: Any
+    ) -> tuple[int, Any]:
         path = url.removeprefix(API)
         self.calls.append((method, path))
         if (method, path) == ("GET", "/health"):
-            return Response(200, {"status": "ok"})
+            return 200, {"status": "ok"}
         if not self._authorized(token):
-            return Response(401, {"message": "Unauthorized"})
+            return 401, {"message": "Unauthorized"}
         if (method, path) == ("POST", "/upload"):
             if "file_data" not in payload:
-                return Response(422, {"error": "validation_error"})
+                return 422, {"error": "validation_error"}
             data = base64.b64decode(payload["file_data"])
             file_id = f"f-{len(self.calls)}"
             self.files[file_id] = {
@@ -233,19 +245,19 @@ class FakeApi:
                 "status": "UPLOADED",
                 "created_at": datetime.fromtimestamp(START, UTC).isoformat(),
             }
-            return Response(201, {"file_id": file_id, "sha256": hashlib.sha256(data).hexdigest()})
+            return 201, {"file_id": file_id, "sha256": hashlib.sha256(data).hexdigest()}
         if (method, path) == ("GET", "/uploads?limit=100"):
-            return Response(200, {"items": list(self.files.values())})
+            return 200, {"items": list(self.files.values())}
         file_id = path.removeprefix("/uploads/")
         if file_id not in self.files:
-            return Response(404, {"error": "not_found"})
+            return 404, {"error": "not_found"}
         if method == "GET":
             self.polls -= 1
             status = "UPLOADED" if self.polls > 0 else self.final_status
-            return Response(200, {"file_id": file_id, "status": status, "failure_reason": "boom"})
+            return 200, {"file_id": file_id, "status": status, "failure_reason": "boom"}
         if method == "DELETE":
             if self.refuse_delete:
-                return Response(500, {"error": "internal"})
+                return 500, {"error": "internal"}
             del self.files[file_id]
-            return Response(204, None)
-        return Response(405, {"error": "method_not_allowed"})
+            return 204, None
+        return 405, {"error": "method_not_allowed"}

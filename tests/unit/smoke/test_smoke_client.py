@@ -226,7 +226,7 @@ def test_a_failed_sign_out_is_reported_not_raised(aws: World) -> None:
 
 def test_refuses_plain_http() -> None:
     with pytest.raises(SmokeCheckError, match="non-https"):
-        client.https_transport("GET", "http://example.com/health")
+        client.api_client("http://example.com")
 
 
 def test_without_credentials_stops_with_exit_2(

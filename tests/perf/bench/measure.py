@@ -1,16 +1,7 @@
-"""`python -m tests.perf.bench` (make bench): side-by-side measurements, not a timed test.
-
-Every figure is a ratio or a latency measured in the same run on the same
-machine, so a slow machine slows both sides. The local stack runs in its own
-process, so the bench client (httpx for the app, boto3 for the direct path)
-never shares a GIL with moto.
-
-Writes tests/perf/results/bench.json, bench.md and scaling.png.
-"""
+"""The measurements: the local stack in a child process, each side timed in the same run."""
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -32,28 +23,19 @@ import httpx
 from botocore.config import Config
 
 from ops.environment import local_client
+from tests.devstack.api_process import api_environment, wait_until_healthy
 from tests.devstack.child import ChildStack
 from tests.devstack.definitions import REPO_ROOT
 from tests.devstack.pipe_runner import PipeConfig
-from tests.devstack.stack import api_environment, free_port, wait_until_healthy
+from tests.devstack.ports import free_port
 from tests.perf import importtime
 from upload_api.quota import Quota
-from upload_client import client as upload_client
+from upload_client.client import file_sha256, upload_file, wait_for_final_status
+from upload_client.direct import PART_WORKERS
 from upload_contract import Status, to_pipe_record
 
 KIB = 1024
 MIB = 1024 * KIB
-REPORT_DIR = REPO_ROOT / "reports" / "bench"
-TARGETS = {
-    "upload_overhead_100kib": 1.3,
-    "upload_overhead_4mib": 1.3,
-    "scaling_slope_ratio": 1.2,
-    "processed_p95_s": 0.5,
-    "cold_start_s": 0.5,
-    "cold_start_ratio": 2.5,
-    "memory_factor": 3.0,
-    "direct_upload_256mib": 1.1,
-}
 # The scaling curve: 1 KiB to 4 MiB, each size 4x the last but one step of 2x.
 SCALING_SIZES = (KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 2 * MIB, 4 * MIB)
 BENCH_OWNER = "bench"
@@ -180,7 +162,7 @@ class UploadSides:
             turn = (n + first) % len(sides)
             for side in (*range(turn, len(sides)), *range(turn)):
                 # The processing one upload triggers must not land on the next sample.
-                wait_until_processed(self.stack)
+                wait_until_pipeline_idle(self.stack)
                 times[side].append(timed(sides[side]))
         return times
 
@@ -245,41 +227,11 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
     return result
 
 
-def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
-    import matplotlib  # only the bench draws: not imported with the module
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    mib = [size / MIB for size in scaling["sizes_bytes"]]
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    labels = {
-        "app": "POST /upload (app)",
-        "direct": "same AWS calls, directly",
-        "transport": "the same JSON to a bare app (the extra hop)",
-    }
-    for side, colour in (("app", "tab:blue"), ("direct", "tab:orange"), ("transport", "tab:gray")):
-        fit = scaling[side]
-        axes.plot(mib, fit["median_ms"], "o", color=colour, label=labels[side])
-        axes.plot(
-            mib,
-            [fit["intercept_ms"] + fit["slope_ms_per_mib"] * x for x in mib],
-            "-",
-            color=colour,
-            label=f"{fit['slope_ms_per_mib']} ms/MiB + {fit['intercept_ms']} ms",
-        )
-    axes.set_xlabel("file size (MiB)")
-    axes.set_ylabel("median upload latency (ms)")
-    axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']})")
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
-def wait_until_processed(stack: ChildStack, deadline_s: float = 120, poll_s: float = 0.02) -> None:
-    """Let the pipeline finish earlier rows, so they do not slow the next measurement."""
+def wait_until_pipeline_idle(
+    stack: ChildStack, deadline_s: float = 120, poll_s: float = 0.02
+) -> None:
+    """Let the pipeline finish earlier rows, so they do not slow the next measurement: no row
+    of the table is UPLOADED (the direct side's rows too, which no API user owns)."""
     dynamodb = stack.client("dynamodb")
     deadline = time.perf_counter() + deadline_s
     while time.perf_counter() < deadline:
@@ -297,21 +249,13 @@ def wait_until_processed(stack: ChildStack, deadline_s: float = 120, poll_s: flo
 
 
 def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -> dict[str, Any]:
-    wait_until_processed(stack)
-    dynamodb = stack.client("dynamodb")
+    wait_until_pipeline_idle(stack)
     latencies: list[float] = []
     for n in range(rounds):
         started = time.perf_counter()
         response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"f{n}.txt"))
-        file_id = response.json()["file_id"]
-        deadline = started + 30
-        while time.perf_counter() < deadline:
-            item = dynamodb.get_item(
-                TableName=stack.state.table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
-            )["Item"]
-            if item["status"]["S"] != Status.UPLOADED:
-                break
-            time.sleep(0.01)
+        # As a client sees it (GET /uploads/{id}), polled often enough not to blur the figure.
+        wait_for_final_status(api, response.json()["file_id"], 30, interval=0.01)
         latencies.append(time.perf_counter() - started)
     return summary(latencies)
 
@@ -324,14 +268,14 @@ def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[s
     INSERT records as the Pipe delivers them, in full batches of the Pipe's
     BatchSize) started at once, timed until all are processed again.
     """
-    wait_until_processed(stack)
+    wait_until_pipeline_idle(stack)
     started = time.perf_counter()
     file_ids = set()
     for n in range(files):
         response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"t{n}.txt"))
         response.raise_for_status()
         file_ids.add(response.json()["file_id"])
-    wait_until_processed(stack, poll_s=0.05)
+    wait_until_pipeline_idle(stack, poll_s=0.05)
     app_s = time.perf_counter() - started
 
     state, dynamodb = stack.state, stack.client("dynamodb")
@@ -353,7 +297,7 @@ def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[s
             name=str(uuid.uuid4()),
             input=json.dumps(records[first : first + pipe.batch_size], default=str),
         )
-    wait_until_processed(stack, poll_s=0.05)
+    wait_until_pipeline_idle(stack, poll_s=0.05)
     floor_s = time.perf_counter() - started
     return {
         "files": files,
@@ -403,14 +347,14 @@ def bench_direct_upload(
     with path.open("wb") as out:
         for _ in range(size // MIB):
             out.write(os.urandom(MIB))
-    sha256 = upload_client.file_sha256(path)
+    sha256 = file_sha256(path)
     s3, bucket = stack.client("s3"), stack.state.bucket
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.state.kms_key_arn}
     keys: list[str] = []
     stalled: list[str] = []
 
     def via_app() -> None:
-        answer = upload_client.upload_file(
+        answer = upload_file(
             api,
             path,
             comment="bench",
@@ -429,7 +373,7 @@ def bench_direct_upload(
         # (256 MiB a version), so neither weighs on the next sample.
         if not stalled:
             try:
-                wait_until_processed(stack, deadline_s=60)
+                wait_until_pipeline_idle(stack, deadline_s=60)
             except RuntimeError as error:
                 # When complete and the S3 event race, the loser's cancelled transaction
                 # makes moto swap the files table's stream shard, and the pipe runner
@@ -455,7 +399,7 @@ def bench_direct_upload(
     return {
         "size_bytes": size,
         "rounds": rounds,
-        "part_workers": upload_client.PART_WORKERS,
+        "part_workers": PART_WORKERS,
         "app_s": [round(t, 3) for t in times[via_app]],
         "direct_s": [round(t, 3) for t in times[direct]],
         "app_mb_per_s": round(size / app / 1e6, 1),
@@ -587,172 +531,17 @@ def bench_memory(stack: ChildStack, api: httpx.Client, size: int) -> dict[str, A
     }
 
 
-def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
-    measured = {
-        "upload_overhead_100kib": results["upload_overhead"]["100KiB"]["ratio_median"],
-        "upload_overhead_4mib": results["upload_overhead"]["4MiB"]["ratio_median"],
-        "scaling_slope_ratio": results["scaling"]["slope_ratio"],
-        "processed_p95_s": results["upload_to_processed"]["p95_ms"] / 1000,
-        "cold_start_s": results["cold_start"]["app_first_health_s"],
-        "cold_start_ratio": results["cold_start"]["ratio"],
-        "memory_factor": results["memory"].get("factor_of_file_size", 0.0),
-        "direct_upload_256mib": results["direct_upload"]["ratio_median"],
-    }
-    out = []
-    for name, target in TARGETS.items():
-        value = measured[name]
-        met = value <= target
-        out.append(
-            {
-                "metric": name,
-                "measured": round(value, 3),
-                "target_at_most": target,
-                "met": met,
-                "missed_by_percent": None if met else round((value / target - 1) * 100, 1),
-            }
-        )
-    return out
-
-
-def figures(results: dict[str, Any]) -> list[str]:
-    """The figures that have no target, one line each."""
-    scaling, throughput = results["scaling"], results["throughput"]
-    overhead, cold = results["upload_overhead"], results["cold_start"]
-    lines = [
-        *(
-            f"floor at {label}: the direct calls plus the bare hop, {r['floor_ratio_median']}x "
-            f"the direct calls; the app is {r['ratio_to_floor_median']}x that floor"
-            for label, r in overhead.items()
-        ),
-        f"floor of the slope: {scaling['floor_slope_ratio']}x the direct slope (the bare hop "
-        f"adds {scaling['transport']['slope_ms_per_mib']} ms/MiB); the app's is "
-        f"{scaling['slope_ratio_to_floor']}x that floor",
-        f"floor of the cold start: FastAPI with only /health, "
-        f"{cold['minimal_fastapi_first_health_s']} s, {cold['floor_ratio']}x a bare "
-        f"`import boto3`",
-        f"scaling, app: {scaling['app']['slope_ms_per_mib']} ms/MiB + "
-        f"{scaling['app']['intercept_ms']} ms; direct: {scaling['direct']['slope_ms_per_mib']} "
-        f"ms/MiB + {scaling['direct']['intercept_ms']} ms",
-        f"throughput: {throughput['files']} uploads processed at "
-        f"{throughput['app_files_per_s']} files/s; the same executions started directly: "
-        f"{throughput['direct_executions_files_per_s']} files/s; ratio of times "
-        f"{throughput['ratio']}",
-        "import time (self, ms) by package: "
-        + ", ".join(
-            f"{row['package']} {row['self_ms']}"
-            for row in results["cold_start"]["import_profile"]["top"]
-        )
-        + f"; all imports {results['cold_start']['import_profile']['total_ms']}",
-    ]
-    return lines
-
-
-def markdown(results: dict[str, Any]) -> str:
-    lines = [
-        "# Benchmark (local stack)",
-        "",
-        f"Run {results['started_at']} on {results['machine']['cpus']} CPUs, Python "
-        f"{results['machine']['python']}. Same-run comparisons; see bench.json for raw figures.",
-        "",
-        "| metric | measured | target (at most) | met | missed by |",
-        "|---|---|---|---|---|",
-    ]
-    for v in results["verdicts"]:
-        missed = "" if v["met"] else f"{v['missed_by_percent']} %"
-        lines.append(
-            f"| {v['metric']} | {v['measured']} | {v['target_at_most']} | "
-            f"{'yes' if v['met'] else 'no'} | {missed} |"
-        )
-    lines += ["", "## Upload overhead (POST /upload vs the same AWS calls made directly)", ""]
-    lines += [
-        "The floor is the direct calls plus the same JSON body posted to a bare app on the "
-        "same uvicorn (the hop the app adds).",
-        "",
-        "| size | app median / p95 ms | direct median / p95 ms | bare hop median ms | "
-        "ratio median / p95 | floor ratio | app / floor |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, r in results["upload_overhead"].items():
-        lines.append(
-            f"| {label} | {r['app']['median_ms']} / {r['app']['p95_ms']} | "
-            f"{r['direct']['median_ms']} / {r['direct']['p95_ms']} | "
-            f"{r['transport']['median_ms']} | {r['ratio_median']} / {r['ratio_p95']} | "
-            f"{r['floor_ratio_median']} | {r['ratio_to_floor_median']} |"
-        )
-    sc = results["scaling"]
-    lines += ["", "## Scaling (median ms; scaling.png)", ""]
-    lines += ["| size | app | direct | bare hop |", "|---|---|---|---|"]
-    for size, app, direct, hop in zip(
-        sc["sizes_bytes"],
-        sc["app"]["median_ms"],
-        sc["direct"]["median_ms"],
-        sc["transport"]["median_ms"],
-        strict=True,
-    ):
-        lines.append(f"| {size // KIB} KiB | {app} | {direct} | {hop} |")
-    lines.append(
-        "| slope (ms/MiB), intercept (ms) | "
-        + " | ".join(
-            f"{sc[side]['slope_ms_per_mib']}, {sc[side]['intercept_ms']}"
-            for side in ("app", "direct", "transport")
-        )
-        + " |"
-    )
-    lines += [
-        "",
-        f"Slope ratio {sc['slope_ratio']}; floor (direct + bare hop) {sc['floor_slope_ratio']}x "
-        f"the direct slope; the app {sc['slope_ratio_to_floor']}x the floor.",
-    ]
-    p = results["upload_to_processed"]
-    c = results["cold_start"]
-    m = results["memory"]
-    u = results["direct_upload"]
-    t = results["throughput"]
-    lines += [
-        "",
-        f"Upload to PROCESSED: median {p['median_ms']} ms, p95 {p['p95_ms']} ms (n={p['n']}).",
-        "",
-        f"Throughput: {t['files']} uploads, then until all are processed: {t['app_s']} s "
-        f"({t['app_files_per_s']} files/s); their executions started directly "
-        f"(batches of {t['batch_size']}): {t['direct_executions_s']} s "
-        f"({t['direct_executions_files_per_s']} files/s); ratio {t['ratio']}.",
-        "",
-        f"Cold start (spawn to first /health under uvicorn): {c['app_first_health_s']} s; "
-        f"bare `import boto3`: {c['bare_import_boto3_s']} s; ratio {c['ratio']}. Floor: "
-        f"FastAPI with only /health, {c['minimal_fastapi_first_health_s']} s "
-        f"({c['floor_ratio']}x).",
-        "",
-        "| package | import self time (ms) |",
-        "|---|---|",
-        *(f"| {row['package']} | {row['self_ms']} |" for row in c["import_profile"]["top"]),
-        f"| all imports | {c['import_profile']['total_ms']} |",
-        "",
-        f"Memory: peak RSS added by one {m.get('file_bytes', 0) // MIB} MiB upload: "
-        f"{m.get('peak_rss_added_bytes', 0) / MIB:.1f} MiB "
-        f"({m.get('factor_of_file_size')}x the file).",
-        "",
-        f"Direct upload of {u['size_bytes'] // MIB} MiB (POST /uploads, parts on "
-        f"{u['part_workers']} threads, complete; SHA-256 computed before, processing after): "
-        f"{u['app_mb_per_s']} MB/s; boto3 `upload_file` (same bucket and KMS key): "
-        f"{u['direct_mb_per_s']} MB/s; ratio of median times {u['ratio_median']} "
-        f"(n={u['rounds']}).",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.perf.bench")
-    parser.add_argument("--rounds-small", type=int, default=40)
-    parser.add_argument("--rounds-large", type=int, default=30)
-    parser.add_argument("--rounds-scaling", type=int, default=7)
-    parser.add_argument("--rounds-processed", type=int, default=20)
-    parser.add_argument("--rounds-cold", type=int, default=7)
-    parser.add_argument("--rounds-direct-upload", type=int, default=5)
-    parser.add_argument("--throughput-files", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=REPORT_DIR)
-    args = parser.parse_args(argv)
-
+def run(
+    *,
+    rounds_small: int,
+    rounds_large: int,
+    rounds_scaling: int,
+    rounds_processed: int,
+    rounds_cold: int,
+    rounds_direct_upload: int,
+    throughput_files: int,
+) -> dict[str, Any]:
+    """Every measurement on one local stack: the results bench.json holds, but the verdicts."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with (
         tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
@@ -766,18 +555,18 @@ def main(argv: list[str] | None = None) -> int:
             memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
             sides = UploadSides(stack, api, sink)
             overhead = {
-                "100KiB": bench_upload_overhead(sides, 100 * KIB, args.rounds_small),
-                "4MiB": bench_upload_overhead(sides, 4 * MIB, args.rounds_large),
+                "100KiB": bench_upload_overhead(sides, 100 * KIB, rounds_small),
+                "4MiB": bench_upload_overhead(sides, 4 * MIB, rounds_large),
             }
-            scaling = bench_scaling(sides, args.rounds_scaling)
-            processed = bench_processed_latency(stack, api, args.rounds_processed)
+            scaling = bench_scaling(sides, rounds_scaling)
+            processed = bench_processed_latency(stack, api, rounds_processed)
             direct_upload = bench_direct_upload(
-                stack, api, Path(workdir), 256 * MIB, args.rounds_direct_upload
+                stack, api, Path(workdir), 256 * MIB, rounds_direct_upload
             )
-            throughput = bench_throughput(stack, api, args.throughput_files)
-        cold = bench_cold_start(stack, args.rounds_cold)
+            throughput = bench_throughput(stack, api, throughput_files)
+        cold = bench_cold_start(stack, rounds_cold)
 
-    results: dict[str, Any] = {
+    return {
         "started_at": started_at,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "upload_overhead": overhead,
@@ -788,21 +577,3 @@ def main(argv: list[str] | None = None) -> int:
         "memory": memory,
         "direct_upload": direct_upload,
     }
-    results["verdicts"] = verdicts(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "bench.md").write_text(markdown(results))
-    plot_scaling(scaling, args.out / "scaling.png")
-
-    for v in results["verdicts"]:
-        status = "ok" if v["met"] else f"MISSED by {v['missed_by_percent']} %"
-        print(f"{v['metric']:<24} {v['measured']:>10} (target <= {v['target_at_most']}) {status}")
-    for line in figures(results):
-        print(line)
-    reports = (args.out / name for name in ("bench.json", "bench.md", "scaling.png"))
-    print("reports:", ", ".join(map(str, reports)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
