@@ -14,98 +14,22 @@ locals {
 
 # ------------------------------------------------------------ state key
 
-data "aws_iam_policy_document" "state_key" {
-  # checkov:skip=CKV_AWS_109: Key policy: "*" is this key and the principal is this account, whose IAM policies decide further.
-  # checkov:skip=CKV_AWS_111: Key policy: "*" is this key; use is limited to this account through S3.
-  # checkov:skip=CKV_AWS_356: Key policy: the only resource a key policy can name is "*" (this key).
-  # Administration and use are delegated to IAM in this account: the humans'
-  # and CI roles' IAM policies decide who may read state.
-  statement {
-    sid = "KeyAdministration"
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListAliases",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"] # In a key policy "*" means this key.
+# The environments' key module, used through S3 only. Administration is
+# delegated to IAM in this account; state holds every resource attribute, so
+# whatever an IAM policy says, only the state readers (state-bucket.tf: the
+# GitHub Terraform and plan roles of this account's environment, break-glass
+# and the people who apply by hand) decrypt it. S3 needs no grants, and no
+# log group or alarm topic uses this key.
+module "state_key" {
+  source = "../../modules/kms"
 
-    principals {
-      type        = "AWS"
-      identifiers = [local.root_arn]
-    }
-  }
-
-  # State objects are read and written only through S3.
-  statement {
-    sid       = "UseThroughS3"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.root_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:CallerAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${var.region}.amazonaws.com"]
-    }
-  }
-
-  # State holds every resource attribute: only the GitHub Terraform and plan
-  # roles of this account's environment, the break-glass role and the people
-  # who apply by hand (state_administrator_role_arns) decrypt it.
-  statement {
-    sid       = "DecryptOnlyForStateReaders"
-    effect    = "Deny"
-    actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "ArnNotLike"
-      variable = "aws:PrincipalArn"
-      values   = local.state_reader_arns
-    }
-  }
-}
-
-resource "aws_kms_key" "state" {
-  description             = "Encrypts the Terraform state of account ${local.account_id}."
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.state_key.json
-}
-
-resource "aws_kms_alias" "state" {
-  name          = "alias/secure-upload-tfstate"
-  target_key_id = aws_kms_key.state.key_id
+  name                      = "secure-upload-tfstate"
+  description               = "Encrypts the Terraform state of account ${local.account_id}."
+  via_services              = ["s3"]
+  key_user_role_arns        = local.state_reader_arns
+  allow_aws_resource_grants = false
+  allow_cloudwatch_logs     = false
+  allow_cloudwatch_alarms   = false
 }
 
 # ------------------------------------------------------------ GitHub OIDC

@@ -5,12 +5,12 @@ output "state_bucket_name" {
 
 output "state_kms_key_arn" {
   description = "ARN of the state key."
-  value       = aws_kms_key.state.arn
+  value       = module.state_key.key_arn
 }
 
 output "state_kms_key_alias" {
   description = "Alias of the state key: backend.tf kms_key_id uses its ARN."
-  value       = aws_kms_alias.state.name
+  value       = module.state_key.alias_name
 }
 
 output "github_oidc_provider_arn" {

@@ -36,8 +36,8 @@ module "state_bucket" {
   source = "../../modules/secure-bucket"
 
   name               = local.bucket
-  kms_key_arn        = aws_kms_key.state.arn
-  kms_key_aliases    = [aws_kms_alias.state.arn] # what environments/*/backend.tf sends
+  kms_key_arn        = module.state_key.key_arn
+  kms_key_aliases    = [module.state_key.alias_arn] # what environments/*/backend.tf sends
   object_reader_arns = local.state_reader_arns
   access_logs        = { bucket = module.state_log_bucket.id, prefix = local.state_log_prefix }
 

@@ -11,10 +11,6 @@ locals {
   tf_resources_policy_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-resources"
   # Stream records, index entries and backups are under the table's ARN.
   protected_data_and_contents = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
-  # The only targets the platform's own rules have: the object-created rule
-  # (modules/upload-events) invokes the upload API function, which SAM
-  # creates under this fixed name (modules/platform). The audit rules'
-  # targets are applied by a person (environments/bootstrap).
 }
 
 # The denies live in a managed policy of their own: they stay outside the

@@ -61,20 +61,24 @@ data "aws_iam_policy_document" "this" {
 
   # DynamoDB, ECR, Lambda, Step Functions and Pipes keep grants on the key for the
   # resources they encrypt; only AWS services may hold such grants.
-  statement {
-    sid       = "GrantsForAwsResources"
-    actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.allow_aws_resource_grants ? [1] : []
 
-    principals {
-      type        = "AWS"
-      identifiers = [local.root_arn]
-    }
+    content {
+      sid       = "GrantsForAwsResources"
+      actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+      resources = ["*"]
 
-    condition {
-      test     = "Bool"
-      variable = "kms:GrantIsForAWSResource"
-      values   = ["true"]
+      principals {
+        type        = "AWS"
+        identifiers = [local.root_arn]
+      }
+
+      condition {
+        test     = "Bool"
+        variable = "kms:GrantIsForAWSResource"
+        values   = ["true"]
+      }
     }
   }
 
@@ -149,28 +153,32 @@ data "aws_iam_policy_document" "this" {
   }
 
   # CloudWatch Logs encrypts only this environment's log groups with the key.
-  statement {
-    sid = "CloudWatchLogs"
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.allow_cloudwatch_logs ? [1] : []
 
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
+    content {
+      sid = "CloudWatchLogs"
+      actions = [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ]
+      resources = ["*"]
 
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/*${var.name}-*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logs.${local.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/*${var.name}-*"]
+      }
     }
   }
 
@@ -179,27 +187,31 @@ data "aws_iam_policy_document" "this" {
   # source service encrypted with this key; the encryption context names the
   # logs service of this account and region. CloudWatch Logs then re-encrypts
   # them into the log group (statement above).
-  statement {
-    sid       = "VendedLogDelivery"
-    actions   = ["kms:Decrypt"]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.allow_cloudwatch_logs ? [1] : []
 
-    principals {
-      type        = "Service"
-      identifiers = ["delivery.logs.amazonaws.com"]
-    }
+    content {
+      sid       = "VendedLogDelivery"
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
 
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:SourceArn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
-    }
+      principals {
+        type        = "Service"
+        identifiers = ["delivery.logs.amazonaws.com"]
+      }
 
-    # Confused-deputy guard: only deliveries for this account.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:SourceArn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      }
+
+      # Confused-deputy guard: only deliveries for this account.
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
     }
   }
 

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the key, e.g. secure-upload-dev. The alias is alias/<name>; log groups whose name contains <name>- may use the key."
+  description = "Name of the key, e.g. secure-upload-dev. The alias is alias/<name>; with allow_cloudwatch_logs, log groups whose name contains <name>- may use the key."
   type        = string
 
   validation {
@@ -50,6 +50,18 @@ variable "event_bus_arns" {
   description = "EventBridge buses whose events this key encrypts (the service may use the key for them only)."
   type        = list(string)
   default     = []
+}
+
+variable "allow_aws_resource_grants" {
+  description = "Let IAM principals of this account create grants for AWS resources, which DynamoDB, ECR, Lambda, Step Functions and Pipes keep on the key they encrypt with (S3 needs none)."
+  type        = bool
+  default     = true
+}
+
+variable "allow_cloudwatch_logs" {
+  description = "Let CloudWatch Logs encrypt the log groups whose name contains <name>- with the key, and the log-delivery service decrypt the vended-log records of this account and region (Step Functions, Pipes)."
+  type        = bool
+  default     = true
 }
 
 variable "allow_cloudwatch_alarms" {

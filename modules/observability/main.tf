@@ -70,93 +70,74 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = var.alarm_email
 }
 
-resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
-  alarm_name          = "${var.name_prefix}-dlq-not-empty"
-  alarm_description   = "Stream records could not start a processing execution and were dead-lettered; inspect ${var.dlq_name}."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = var.dlq_name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
+# Every alarm has one shape: it fires on the first 5-minute period above zero
+# and says so again when it clears. Keyed by alarm name.
+locals {
+  alarms = merge(
+    {
+      "${var.name_prefix}-dlq-not-empty" = {
+        description = "Stream records could not start a processing execution and were dead-lettered; inspect ${var.dlq_name}."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = var.dlq_name }
+        statistic   = "Maximum"
+      }
+
+      # The processor records a file it rejects (size, checksum or type
+      # mismatch, object missing) as FAILED and returns normally: no Lambda
+      # error and no failed execution, only its FilesFailed metric (Powertools
+      # EMF: namespace and a "service" dimension). Someone must look at every
+      # such file.
+      "${var.name_prefix}-files-failed" = {
+        description = "The processor marked uploaded files FAILED (metric ${var.processor_metrics.metric_name}); see the processor's logs for the reasons."
+        namespace   = var.processor_metrics.namespace
+        metric_name = var.processor_metrics.metric_name
+        dimensions  = { service = var.processor_metrics.service }
+        statistic   = "Sum"
+      }
+    },
+    {
+      for metric in ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"] :
+      "${var.name_prefix}-processing-${lower(trimprefix(metric, "Executions"))}" => {
+        description = "The processing state machine reported ${metric}."
+        namespace   = "AWS/States"
+        metric_name = metric
+        dimensions  = { StateMachineArn = var.state_machine_arn }
+        statistic   = "Sum"
+      }
+    },
+    {
+      for name in var.lambda_function_names : "${name}-errors" => {
+        description = "Function ${name} reported errors."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = name }
+        statistic   = "Sum"
+      }
+    },
+    # Reserved concurrency caps each function: a throttled upload is a refused
+    # upload (API Gateway answers 5xx), a throttled processor a delayed file.
+    {
+      for name in var.lambda_function_names : "${name}-throttles" => {
+        description = "Function ${name} was throttled: its reserved concurrency is exhausted."
+        namespace   = "AWS/Lambda"
+        metric_name = "Throttles"
+        dimensions  = { FunctionName = name }
+        statistic   = "Sum"
+      }
+    },
+  )
 }
 
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  for_each = toset(["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"])
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
 
-  alarm_name          = "${var.name_prefix}-processing-${lower(trimprefix(each.key, "Executions"))}"
-  alarm_description   = "The processing state machine reported ${each.key}."
-  namespace           = "AWS/States"
-  metric_name         = each.key
-  dimensions          = { StateMachineArn = var.state_machine_arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = var.lambda_function_names
-
-  alarm_name          = "${each.key}-errors"
-  alarm_description   = "Function ${each.key} reported errors."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.key }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-# Reserved concurrency caps each function: a throttled upload is a refused
-# upload (API Gateway answers 5xx), a throttled processor a delayed file.
-resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  for_each = var.lambda_function_names
-
-  alarm_name          = "${each.key}-throttles"
-  alarm_description   = "Function ${each.key} was throttled: its reserved concurrency is exhausted."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.key }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-# The processor records a file it rejects (size, checksum or type mismatch,
-# object missing) as FAILED and returns normally: no Lambda error and no failed
-# execution, only its FilesFailed metric (Powertools EMF: namespace and a
-# "service" dimension). Someone must look at every such file.
-resource "aws_cloudwatch_metric_alarm" "files_failed" {
-  alarm_name          = "${var.name_prefix}-files-failed"
-  alarm_description   = "The processor marked uploaded files FAILED (metric ${var.processor_metrics.metric_name}); see the processor's logs for the reasons."
-  namespace           = var.processor_metrics.namespace
-  metric_name         = var.processor_metrics.metric_name
-  dimensions          = { service = var.processor_metrics.service }
-  statistic           = "Sum"
+  alarm_name          = each.key
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = 300
   evaluation_periods  = 1
   threshold           = 0

@@ -15,12 +15,7 @@ output "api_access_log_group_name" {
 
 output "alarm_arns" {
   description = "ARNs of every alarm."
-  value = concat(
-    [aws_cloudwatch_metric_alarm.dlq_not_empty.arn],
-    [for a in aws_cloudwatch_metric_alarm.executions_failed : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.arn],
-    [aws_cloudwatch_metric_alarm.files_failed.arn],
-  )
+  value       = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]
 }
 
 output "dashboard_name" {

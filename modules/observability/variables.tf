@@ -29,7 +29,7 @@ variable "state_machine_arn" {
 }
 
 variable "lambda_function_names" {
-  description = "Functions whose Errors metric raises an alarm."
+  description = "Functions whose Errors and Throttles metrics raise alarms."
   type        = set(string)
 }
 

@@ -51,7 +51,10 @@ IDENTITY_POLICY_RESOURCES = [
 ]
 
 # Actions AWS offers on "*" only (no resource-level permissions), so "*" is
-# the narrowest Resource they can have. Everything else must name ARNs.
+# the narrowest Resource they can have. Everything else must name ARNs. The
+# policies write their grants out instead of reading this list: checkov
+# evaluates neither file() nor jsondecode(), so a grant read from a shared
+# file would be invisible to every check, this one included.
 ACCOUNT_LEVEL_ACTIONS = frozenset(
     a.lower()
     for a in (

@@ -56,10 +56,17 @@ def test_every_backend_names_the_state_key_by_the_bootstrap_alias() -> None:
     The bucket comes from modules/secure-bucket, whose terraform test checks that
     kms_key_aliases are accepted; here, that bootstrap passes the state alias."""
     bootstrap = (REPO_ROOT / "environments/bootstrap/main.tf").read_text()
-    alias = re.search(r'resource "aws_kms_alias" "state" \{\s*name\s*=\s*"([^"]+)"', bootstrap)
-    assert alias is not None
+    # The state key is modules/kms, whose alias is alias/<name>.
+    key = re.search(
+        r'module "state_key" \{\s*source\s*=\s*"../../modules/kms"\s*name\s*=\s*"([^"]+)"',
+        bootstrap,
+    )
+    assert key is not None
+    kms = (REPO_ROOT / "modules/kms/main.tf").read_text()
+    assert re.search(r'resource "aws_kms_alias" "this" \{\s*name\s*=\s*"alias/\$\{var.name\}"', kms)
+    alias = f"alias/{key.group(1)}"
     state_bucket = (REPO_ROOT / "environments/bootstrap/state-bucket.tf").read_text()
-    assert re.search(r"kms_key_aliases\s*=\s*\[aws_kms_alias\.state\.arn\]", state_bucket)
+    assert re.search(r"kms_key_aliases\s*=\s*\[module\.state_key\.alias_arn\]", state_bucket)
     for env in ("dev", "stage", "prod"):
         root = REPO_ROOT / "environments" / env
         backend = (root / "backend.tf").read_text()
@@ -69,5 +76,5 @@ def test_every_backend_names_the_state_key_by_the_bootstrap_alias() -> None:
         assert account is not None
         region = re.search(r'region\s*=\s*"([a-z0-9-]+)"', backend)
         assert region is not None
-        expected = f"arn:aws:kms:{region.group(1)}:{account.group(1)}:{alias.group(1)}"
+        expected = f"arn:aws:kms:{region.group(1)}:{account.group(1)}:{alias}"
         assert f'kms_key_id   = "{expected}"' in backend, env
