@@ -97,7 +97,7 @@ docs: .venv/.synced ## Rewrite each module README's requirements, resources, inp
 	$(RUN) python -m tests.devstack.terraform docs
 
 .PHONY: scan
-scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Security scanners and custom policies; reports in policies/reports/
+scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced plans ## Security scanners and custom policies, on the code and the offline plans; reports in policies/reports/
 	$(RUN) python -m gate.scan
 
 .PHONY: pytest
@@ -194,12 +194,22 @@ tf-config: .venv/.synced
 	@$(RUN) python -m tests.devstack.terraform config >/dev/null
 
 .PHONY: init
-init: check-env check-terraform tf-config ## terraform init in environments/$ENV (ENV=dev|stage|prod)
+init: check-env check-terraform tf-config ## terraform init in environments/$ENV (ENV=dev|stage|prod; needs its AWS credentials)
+	@$(RUN) python -m ops.preflight init $(ENV)
 	terraform -chdir=$(TF_DIR) init -input=false
 
 .PHONY: plan
-plan: check-env check-terraform tf-config ## terraform plan for ENV, saved to environments/$ENV/$ENV.tfplan
+plan: check-env check-terraform tf-config ## terraform plan for ENV into environments/$ENV/$ENV.tfplan; OFFLINE=1: no credentials, into .devstack/plans/
+ifeq ($(OFFLINE),1)
+	@$(RUN) python -m tests.devstack.offline_plan $(ENV)
+else
+	@$(RUN) python -m ops.preflight plan $(ENV)
 	terraform -chdir=$(TF_DIR) plan -input=false -out=$(TF_PLAN)
+endif
+
+.PHONY: plans
+plans: .venv/.synced check-terraform tf-config ## Offline plans of dev, stage and prod side by side (what make scan checks), into .devstack/plans/
+	@$(RUN) python -m tests.devstack.offline_plan $(ENVIRONMENTS)
 
 .PHONY: apply
 apply: check-env check-terraform tf-config ## terraform apply for ENV (prod applies only a saved plan)

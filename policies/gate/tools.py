@@ -13,6 +13,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLICIES_DIR = REPO_ROOT / "policies"
+# Our checkov checks. Never POLICIES_DIR itself: checkov imports every .py file of a
+# package under the directory it is given, and would run the gate's own modules.
+CHECK_DIRS = (POLICIES_DIR / "python", POLICIES_DIR / "yaml")
 CHECKOV_VENV = REPO_ROOT / ".venv-checkov"
 SAM_VENV = REPO_ROOT / ".venv-sam"
 APP_VENV = REPO_ROOT / ".venv"
@@ -85,3 +88,8 @@ def tool(venv: Path, name: str) -> Path:
 
 def checkov() -> Path:
     return tool(CHECKOV_VENV, "checkov")
+
+
+def external_checks_args() -> list[str]:
+    """`--external-checks-dir` for each folder of our checks."""
+    return [arg for folder in CHECK_DIRS for arg in ("--external-checks-dir", str(folder))]

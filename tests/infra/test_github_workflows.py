@@ -262,6 +262,8 @@ def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> No
     assert sorted({p.parents[1].name for p in ROOT.glob("modules/*/tests/*.tftest.hcl")}) == [
         "audit-trail",
         "auth",
+        "github-oidc",
+        "kms",
         "malware-protection",
         "metadata-table",
         "permissions-boundary",
@@ -341,7 +343,7 @@ def test_python_and_uv_are_the_versions_the_makefile_expects() -> None:
                     # A job with a token never restores a cache another run wrote.
                     expected = "false" if name in credentialed else step["with"]["enable-cache"]
                     assert step["with"]["enable-cache"] == expected, f"{path.name}: {name}"
-    assert seen == 5  # gate, plan, the plan and deploy jobs, the smoke job
+    assert seen == 6  # gate, plan, the offline plan, the plan and deploy jobs, the smoke job
 
 
 def test_the_roles_trust_these_workflow_files_on_main_in_the_documented_subject() -> None:

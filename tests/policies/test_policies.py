@@ -22,11 +22,13 @@ import pytest
 import yaml
 
 from gate.tools import (
+    CHECK_DIRS,
     POLICIES_DIR,
     REPO_ROOT,
     checkov,
     checkov_config_args,
     checkov_env,
+    external_checks_args,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -52,7 +54,7 @@ def checkov_outcomes() -> tuple[Outcomes, int]:
         pytest.fail(str(exc))
     command = [
         str(binary), *config, "-d", str(FIXTURES), "--framework", "terraform", "--skip-download",
-        "-c", ",".join(RULE_IDS), "--external-checks-dir", str(POLICIES_DIR), "-o", "json",
+        "-c", ",".join(RULE_IDS), *external_checks_args(), "-o", "json",
     ]  # fmt: skip
     proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
         command, cwd=REPO_ROOT, env=checkov_env(), capture_output=True, text=True,
@@ -131,7 +133,7 @@ def test_fixture_addresses_reads_every_block_kind() -> None:
 
 def test_every_policy_has_a_fixture_and_a_catalogue_entry() -> None:
     declared: set[str] = set()
-    for path in POLICIES_DIR.rglob("*"):
+    for path in (path for folder in CHECK_DIRS for path in folder.rglob("*")):
         if path.suffix in (".py", ".yaml", ".yml") and path.name != "sup_common.py":
             declared |= set(ID_PATTERN.findall(path.read_text()))
     catalogue = set(ID_PATTERN.findall((POLICIES_DIR / "README.md").read_text()))
