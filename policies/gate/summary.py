@@ -338,9 +338,14 @@ def render_summary(results: Iterable[ScanResult], total_seconds: float) -> str:
         out += [f"- parse error: `{p}`" for p in r.parsing_errors]
         out.append("")
     out += ["", "## Skips (each with its reason)", ""]
-    skips = [(r, s) for r in results for s in r.skips]
-    if not skips:
+    # A module's skip is seen once per root that calls it: list it once, with its scans.
+    scans: dict[Skip, list[str]] = {}
+    for r in results:
+        for s in r.skips:
+            scans.setdefault(s, []).append(r.target)
+    if not scans:
         out.append("None.")
-    out += [f"- {r.target}: `{s.file}:{s.line}` {s.rule_id} {_cell(s.resource)} - "
-            f"{_cell(s.reason) or '**no reason given**'}" for r, s in skips]  # fmt: skip
+    out += [f"- `{s.file}:{s.line}` {s.rule_id} {_cell(s.resource)} - "
+            f"{_cell(s.reason) or '**no reason given**'} ({', '.join(targets)})"
+            for s, targets in scans.items()]  # fmt: skip
     return "\n".join(out).rstrip() + "\n"

@@ -16,19 +16,46 @@ from tests.devstack.stack_state import DEFAULT_STATE_DIR
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
-    parser = argparse.ArgumentParser(prog="python -m tests.devstack", description=__doc__)
-    parser.add_argument("--moto-port", type=int, default=int(env("DEVSTACK_MOTO_PORT", "5000")))
-    parser.add_argument("--api-port", type=int, default=int(env("DEVSTACK_API_PORT", "8000")))
-    parser.add_argument(
-        "--state-dir", type=Path, default=Path(env("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR)))
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.devstack",
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Each default comes from the environment variable named in its option's help "
+        "when set. One stack per state directory: run a second one with its own state "
+        "directory and ports.",
     )
-    parser.add_argument("--api-log-level", default=env("DEVSTACK_API_LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=int(env("DEVSTACK_MOTO_PORT", "5000")),
+        help="port of the AWS emulator (moto) on 127.0.0.1; 0 picks a free one; "
+        "env DEVSTACK_MOTO_PORT",
+    )
+    parser.add_argument(
+        "--api-port",
+        type=int,
+        default=int(env("DEVSTACK_API_PORT", "8000")),
+        help="port of the upload API on 127.0.0.1; 0 picks a free one; env DEVSTACK_API_PORT",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(env("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR))),
+        help="where the stack keeps state.json (make token reads it), the Terraform state "
+        "and terraform.log; env DEVSTACK_STATE_DIR",
+    )
+    parser.add_argument(
+        "--api-log-level",
+        default=env("DEVSTACK_API_LOG_LEVEL", "info"),
+        help="uvicorn's log level for the upload API; env DEVSTACK_API_LOG_LEVEL",
+    )
     parser.add_argument(
         "--fault-prefix",
         default=env("DEVSTACK_FAULT_PREFIX"),
         help="test hook: uploads named <prefix><n>-* fail their first n processing attempts "
         "(<prefix>always-*: every attempt) with a transient error, <prefix>c<n>-* with a "
-        "configuration error; <prefix>unscanned-* never get a malware scan verdict",
+        "configuration error; <prefix>unscanned-* never get a malware scan "
+        "verdict; env DEVSTACK_FAULT_PREFIX",
     )
     return parser.parse_args(argv)
 

@@ -39,12 +39,17 @@ def create_demo_user(cognito: Any, user_pool_id: str) -> str:
 
 
 def fresh_id_token(state: StackState) -> str:
+    return sign_in(state, state.username, state.password)
+
+
+def sign_in(state: StackState, username: str, password: str) -> str:
+    """A fresh IdToken of any user of the local stack's user pool."""
     # Fail fast when the stack is down instead of retrying for seconds.
     fail_fast = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2)
     cognito = local_client(state, "cognito-idp", fail_fast)
     result = cognito.initiate_auth(
         ClientId=state.client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": state.username, "PASSWORD": state.password},
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     return str(result["AuthenticationResult"]["IdToken"])

@@ -5,6 +5,10 @@ ADMIN_USER_PASSWORD_AUTH (Cognito answers NEW_PASSWORD_REQUIRED), sets the
 final password with admin-respond-to-auth-challenge and takes the IdToken.
 These are the same three calls, against the local stack's user pool, so
 `ID_TOKEN=$(make -s guide-user EMAIL=me@example.com)` needs no AWS CLI.
+
+The final password is kept in the state directory (users.json, owner-only), so
+`make token EMAIL=me@example.com` can sign in again. Run again for the same
+email, it resets that user's password instead and prints a token all the same.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from pathlib import Path
 import botocore.exceptions
 
 from ops.environment import local_client
-from tests.devstack.demo_user import demo_password
-from tests.devstack.stack_state import DEFAULT_STATE_DIR, StackState, load_state
+from tests.devstack.demo_user import demo_password, sign_in
+from tests.devstack.stack_state import (
+    DEFAULT_STATE_DIR,
+    StackState,
+    load_state,
+    save_user_password,
+)
 
 
-def guide_sign_in(state: StackState, email: str) -> str:
-    """Create `email` with a temporary password, answer NEW_PASSWORD_REQUIRED, return an IdToken."""
+def guide_sign_in(state: StackState, email: str, password: str | None = None) -> str:
+    """Create `email` with a temporary password, answer NEW_PASSWORD_REQUIRED with `password`
+    (a random one when None), return an IdToken."""
     cognito = local_client(state, "cognito-idp")
     temporary = demo_password()
     cognito.admin_create_user(
@@ -48,9 +58,38 @@ def guide_sign_in(state: StackState, email: str) -> str:
         ClientId=state.client_id,
         ChallengeName="NEW_PASSWORD_REQUIRED",
         Session=challenge["Session"],
-        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": demo_password()},
+        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": password or demo_password()},
     )
     return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def reset_sign_in(state: StackState, email: str, password: str) -> str:
+    """For a user that exists already: make `password` its own, return an IdToken."""
+    cognito = local_client(state, "cognito-idp")
+    cognito.admin_set_user_password(
+        UserPoolId=state.user_pool_id, Username=email, Password=password, Permanent=True
+    )
+    return sign_in(state, email, password)
+
+
+def guide_user_token(state_dir: Path, email: str) -> str:
+    """The guide's sign-in for a new `email`, a password reset for one that exists; the
+    password is saved for `make token EMAIL=...`."""
+    state = load_state(state_dir)
+    password = demo_password()
+    try:
+        token = guide_sign_in(state, email, password)
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+        print(
+            f"{email} is already a user of the local stack: its password is reset "
+            "and a fresh token follows",
+            file=sys.stderr,
+        )
+        token = reset_sign_in(state, email, password)
+    save_user_password(state_dir, email, password)
+    return token
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state_dir = Path(os.environ.get("DEVSTACK_STATE_DIR", str(DEFAULT_STATE_DIR)))
     try:
-        print(guide_sign_in(load_state(state_dir), args.email))
+        print(guide_user_token(state_dir, args.email))
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

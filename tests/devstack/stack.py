@@ -17,6 +17,9 @@ Port 0 picks free ports. The parts, in the order they start:
   through the same environment variables as on AWS;
 - stack_state.py: the state file `make token`, tests and the bench read.
 
+stack_owner.py keeps it to one stack per state directory: a second one is
+refused before it touches anything.
+
 faults.py adds the end-to-end tests' fault injection (`fault_prefix`).
 """
 
@@ -34,6 +37,7 @@ from tests.devstack.application import Application
 from tests.devstack.emulator import start_moto_for_this_process
 from tests.devstack.ports import HOST, ensure_port_free, free_port
 from tests.devstack.router import LambdaRouter
+from tests.devstack.stack_owner import claim_state_dir, release_state_dir
 from tests.devstack.stack_state import DEFAULT_STATE_DIR, StackState, state_file, write_state
 from tests.devstack.terraform_apply import apply_local_environment
 
@@ -62,6 +66,9 @@ class DevStack:
         self._application: Application | None = None
         self._api: Popen[bytes] | None = None
         self.state: StackState | None = None
+        # What this stack wrote and so may remove: never another stack's files.
+        self._claimed = False
+        self._wrote_state = False
 
     @property
     def moto_endpoint(self) -> str:
@@ -83,9 +90,10 @@ class DevStack:
         self.stop()
 
     def start(self) -> StackState:
+        claim_state_dir(self.state_dir, moto_port=self.moto_port, api_port=self.api_port)
+        self._claimed = True
         ensure_port_free(self.moto_port, "--moto-port / DEVSTACK_MOTO_PORT")
         ensure_port_free(self.api_port, "--api-port / DEVSTACK_API_PORT")
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         self._moto = start_moto_for_this_process(self.moto_port)
         self.moto_port = self._moto.get_host_and_port()[1]
         if self._fault_prefix:
@@ -99,6 +107,7 @@ class DevStack:
         self.state = replace(self.state, api_pid=self._api.pid)
         self._application.start(self.state)
         write_state(self.state, self.state_dir)
+        self._wrote_state = True
         return self.state
 
     def stop(self) -> None:
@@ -114,7 +123,9 @@ class DevStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        # A stack that failed before its deploy (a taken port) leaves the file
-        # alone: it may be another stack's.
-        if self.state is not None:
+        if self._wrote_state:
             state_file(self.state_dir).unlink(missing_ok=True)
+            self._wrote_state = False
+        if self._claimed:
+            release_state_dir(self.state_dir)
+            self._claimed = False

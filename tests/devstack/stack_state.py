@@ -1,4 +1,5 @@
-"""The state file of a running local stack (.devstack/state.json), written as it starts."""
+"""The state file of a running local stack (.devstack/state.json), written as it starts, and
+the passwords of the users `make guide-user` adds to it (.devstack/users.json)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_STATE_DIR = Path(".devstack")
 
@@ -41,12 +43,20 @@ def state_file(state_dir: Path) -> Path:
     return state_dir / "state.json"
 
 
-def write_state(state: StackState, state_dir: Path) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    # The demo password is in here: owner-only, and the directory is gitignored.
-    fd = os.open(state_file(state_dir), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def users_file(state_dir: Path) -> Path:
+    return state_dir / "users.json"
+
+
+def _write_owner_only(path: Path, content: dict[str, Any]) -> None:
+    """Passwords are in these files: owner-only, and the directory is gitignored."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(asdict(state), handle, indent=2)
+        json.dump(content, handle, indent=2)
+
+
+def write_state(state: StackState, state_dir: Path) -> None:
+    _write_owner_only(state_file(state_dir), asdict(state))
 
 
 def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
@@ -54,3 +64,16 @@ def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: start the local stack first (make dev)")
     return StackState(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_user_password(state_dir: Path, email: str, password: str) -> None:
+    """Keep the password `make guide-user` set for `email`, for `make token EMAIL=...`."""
+    _write_owner_only(users_file(state_dir), {**saved_passwords(state_dir), email: password})
+
+
+def saved_passwords(state_dir: Path) -> dict[str, str]:
+    path = users_file(state_dir)
+    if not path.exists():
+        return {}
+    passwords: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return passwords

@@ -161,6 +161,11 @@ class Result:
     seconds: float
 
 
+def command(args: Sequence[str], directory: Path) -> list[str]:
+    """The argv of `terraform <args>` run in `directory`."""
+    return [terraform_binary(), f"-chdir={directory}", *args, "-no-color"]
+
+
 def run(
     args: Sequence[str],
     directory: Path,
@@ -170,7 +175,7 @@ def run(
 ) -> Result:
     started = time.perf_counter()
     process = subprocess.run(  # noqa: S603  # nosec B603 - terraform with our own arguments
-        [terraform_binary(), f"-chdir={directory}", *args, "-no-color"],
+        command(args, directory),
         env=env or environment(),
         capture_output=True,
         text=True,

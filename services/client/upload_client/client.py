@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             base_url=args.api_url, headers={"Authorization": token}, timeout=60
         ) as api:
             result = upload_file(api, args.file, comment=args.comment, resume_dir=args.resume_dir)
-            print(json.dumps(result, indent=2))
+            # Names as text: `café.txt`, not `caf\u00e9.txt`.
+            print(json.dumps(result, indent=2, ensure_ascii=False))
             wait = args.wait
             if wait is None:
                 wait = max(MIN_WAIT_SECONDS, size / PROCESSING_BYTES_PER_SECOND)

@@ -8,6 +8,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +35,9 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9=_-]{1,64}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI's and ReDoc's files served by the app itself
+    # (from the fastapi-offline package), not from a CDN: they work offline too.
+    app = FastAPIOffline(
         title="Secure upload API",
         version="1.0.0",
         description="Authenticated file uploads to S3 with metadata in DynamoDB.",

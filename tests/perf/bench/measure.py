@@ -531,6 +531,25 @@ def bench_memory(stack: ChildStack, api: httpx.Client, size: int) -> dict[str, A
     }
 
 
+class Steps:
+    """One line per stage on stderr, with the time so far: the bench runs for minutes."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.started = time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        self.count += 1
+        elapsed = time.monotonic() - self.started
+        line = f"bench [{self.count}/{self.total}] {elapsed:4.0f} s  {name}"
+        print(line, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"bench done in {elapsed:.0f} s", file=sys.stderr, flush=True)
+
+
 def run(
     *,
     rounds_small: int,
@@ -543,6 +562,8 @@ def run(
 ) -> dict[str, Any]:
     """Every measurement on one local stack: the results bench.json holds, but the verdicts."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    step = Steps(total=8)
+    step("starting a local stack")
     with (
         tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
         ChildStack(Path(workdir)) as stack,
@@ -552,19 +573,27 @@ def run(
             body_sink(api_environment(stack.state)) as sink_url,
             httpx.Client(base_url=sink_url, timeout=60) as sink,
         ):
+            step("peak memory of one 4 MiB upload")
             memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
             sides = UploadSides(stack, api, sink)
+            step(f"upload overhead ({rounds_small} x 100 KiB, {rounds_large} x 4 MiB)")
             overhead = {
                 "100KiB": bench_upload_overhead(sides, 100 * KIB, rounds_small),
                 "4MiB": bench_upload_overhead(sides, 4 * MIB, rounds_large),
             }
+            step(f"scaling curve ({rounds_scaling} rounds per size)")
             scaling = bench_scaling(sides, rounds_scaling)
+            step(f"upload to PROCESSED ({rounds_processed} files)")
             processed = bench_processed_latency(stack, api, rounds_processed)
+            step(f"256 MiB direct upload ({rounds_direct_upload} rounds)")
             direct_upload = bench_direct_upload(
                 stack, api, Path(workdir), 256 * MIB, rounds_direct_upload
             )
+            step(f"throughput ({throughput_files} files)")
             throughput = bench_throughput(stack, api, throughput_files)
+        step(f"cold starts ({rounds_cold} rounds)")
         cold = bench_cold_start(stack, rounds_cold)
+    step.done()
 
     return {
         "started_at": started_at,

@@ -409,6 +409,25 @@ def test_main_prints_the_answer_and_exits_0_once_processed(
     assert captured.err.splitlines()[-1] == "status: PROCESSED"
 
 
+def test_main_prints_a_non_ascii_name_as_text(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("UPLOAD_TOKEN", stack.api.headers["Authorization"])
+    file = tmp_path / "café.txt"
+    file.write_bytes(b"hello")
+    arguments = [str(file), "--api-url", str(stack.api.base_url), "--wait", "0"]
+
+    upload_client.main(arguments)  # nothing processes it here: exit 1, beside the point
+
+    out = capsys.readouterr().out
+    assert json.loads(out)["s3_path"].endswith("/café.txt")
+    assert "/café.txt" in out  # not caf\u00e9.txt
+
+
 def test_the_wait_ends_at_a_final_status_or_at_the_deadline() -> None:
     # None: 404, a direct upload that S3's event has not made a file yet.
     answers = iter([None, "UPLOADED", "UPLOADED", "QUARANTINED", "UPLOADED", None])

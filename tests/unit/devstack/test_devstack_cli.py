@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from tests.devstack import token
-from tests.devstack.__main__ import curl_command
+from tests.devstack.__main__ import curl_command, parse_args
 from tests.devstack.ports import free_port
 from tests.devstack.stack_state import StackState
 
@@ -28,7 +29,7 @@ def test_token_without_a_stack_says_how_to_start_one(
 ) -> None:
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))
 
-    assert token.main() == 1
+    assert token.main([]) == 1
 
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -63,8 +64,32 @@ def test_token_with_a_stopped_stack_says_it_is_not_running(
     (tmp_path / "state.json").write_text(json.dumps(asdict(stale)))
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))
 
-    assert token.main() == 1
+    assert token.main([]) == 1
 
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "not running" in captured.err
+
+
+def test_every_option_of_make_dev_has_a_help_text_and_its_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # no variable name cut by a line break
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--help"])
+
+    assert exit_.value.code == 0
+    help_text = capsys.readouterr().out
+    # Each option's entry: its name, then its help on the same line or the next.
+    options = re.split(r"\n  (?=--)", help_text.split("options:")[1])[1:]
+    assert [option.split()[0] for option in options] == [
+        "--moto-port",
+        "--api-port",
+        "--state-dir",
+        "--api-log-level",
+        "--fault-prefix",
+    ]
+    for option in options:
+        assert re.search(r"\S+ \S+\s+\S.*\(default: ", option, re.DOTALL), option
+    for variable in ("DEVSTACK_STATE_DIR", "DEVSTACK_MOTO_PORT", "DEVSTACK_API_PORT"):
+        assert variable in help_text

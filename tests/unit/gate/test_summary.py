@@ -10,6 +10,7 @@ import pytest
 
 from gate.summary import (
     ScanResult,
+    Skip,
     apply_bandit_json,
     apply_checkov_json,
     apply_detect_secrets_json,
@@ -218,3 +219,23 @@ def test_checkov_runs_without_the_callers_settings(monkeypatch: pytest.MonkeyPat
     args = checkov_config_args([])
     assert args[0] == "--config-file"
     assert Path(args[1]).is_file()
+
+
+def test_a_module_skip_seen_by_several_roots_is_listed_once_with_each_scan() -> None:
+    skip = Skip("CKV_AWS_144", "modules/secure-bucket/main.tf", 12, "aws_s3_bucket.this", "why")
+    other = Skip("CKV_AWS_18", "environments/bootstrap/main.tf", 3, "aws_s3_bucket.b", "")
+    results = [
+        ScanResult("checkov terraform/dev", "checkov", "terraform/dev", skips=[skip]),
+        ScanResult("checkov terraform/prod", "checkov", "terraform/prod", skips=[skip]),
+        ScanResult("checkov terraform/bootstrap", "checkov", "terraform/bootstrap", skips=[other]),
+    ]
+
+    summary = render_summary(results, 1.0)
+
+    skips = summary.split("## Skips (each with its reason)")[1].strip().splitlines()
+    assert skips == [
+        "- `modules/secure-bucket/main.tf:12` CKV_AWS_144 aws_s3_bucket.this - why "
+        "(terraform/dev, terraform/prod)",
+        "- `environments/bootstrap/main.tf:3` CKV_AWS_18 aws_s3_bucket.b - **no reason given** "
+        "(terraform/bootstrap)",
+    ]

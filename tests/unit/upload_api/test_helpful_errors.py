@@ -60,3 +60,34 @@ def test_wrapping_that_no_tool_produces_is_explained(api: Api) -> None:
     status, answer = post_raw(api, f'{{"file_name": "a.bin", "file_data": "{wrapped}"}}')
     assert (status, answer["error"]) == (400, "invalid_base64")
     assert "lines must all be 64 or 76 characters" in answer["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        # Refused on its Content-Length, before a byte is read.
+        ("{" + " " * 40_000 + "}", "payload_too_large", "request body exceeds "),
+        # Within the body limit, but more Base64 than the limit can decode from.
+        (
+            f'{{"file_name": "a.bin", "file_data": "{base64.b64encode(bytes(2000)).decode()}"}}',
+            "file_too_large",
+            "file_data decodes to more than the 1024-byte limit",
+        ),
+        # Base64 of just the right length that decodes to one byte too many.
+        (
+            f'{{"file_name": "a.bin", "file_data": "{base64.b64encode(bytes(1025)).decode()}"}}',
+            "file_too_large",
+            "file is 1025 bytes; the limit is 1024 bytes",
+        ),
+    ],
+)
+def test_a_file_too_large_for_post_upload_is_pointed_to_the_direct_upload(
+    api_small_limit: Api, body: str, code: str, says: str
+) -> None:
+    status, answer = post_raw(api_small_limit, body)
+    assert (status, answer["error"]) == (413, code)
+    assert set(answer) == {"error", "message", "request_id"}
+    assert answer["message"].startswith(says)
+    # The direct upload's own limit (5 GiB by default), and the command that picks the path.
+    assert f"POST /uploads, a direct upload to S3 of up to {5 * 1024**3} bytes" in answer["message"]
+    assert "`make upload` (python -m upload_client) picks the path by size" in answer["message"]

@@ -5,7 +5,9 @@ from typing import Annotated, Any
 
 import botocore.session
 from botocore.config import Config
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 
 from upload_api.core.auth import (
     InvalidToken,
@@ -41,9 +43,29 @@ def _verifier(settings: Settings) -> TokenVerifier:
     )
 
 
+class CognitoToken(SecurityBase):
+    """The Authorization header as sent, declared in OpenAPI as a bearer JWT, so /docs
+    has an Authorize button and every route that needs the token says so.
+
+    Not fastapi.security.HTTPBearer: it drops Cognito's bare `Authorization: <jwt>`,
+    which bearer_token accepts, and would answer a missing header itself; here every
+    check stays in get_current_user, whose refusals are the one 401 shape.
+    """
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(
+            bearerFormat="JWT",
+            description="A Cognito ID or access token of the environment's user pool.",
+        )
+        self.scheme_name = "CognitoToken"
+
+    async def __call__(self, request: Request) -> str | None:
+        return request.headers.get("authorization")
+
+
 def get_current_user(
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Security(CognitoToken())],
 ) -> User:
     try:
         return _verifier(settings).verify(bearer_token(authorization))

@@ -17,6 +17,8 @@ from upload_api.api.deps import (
     UploadServiceDep,
 )
 from upload_api.api.responses import ERROR_RESPONSES, metadata
+from upload_api.core.config import Settings
+from upload_api.core.domain import FileTooLargeError
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.files import (
     MAX_LINE_BREAK_BYTES,
@@ -42,6 +44,15 @@ router = APIRouter(tags=["uploads"])
 # each fully escaped (12 bytes for a character outside the BMP, a surrogate pair
 # of \u escapes), plus keys, punctuation and whitespace.
 _JSON_ENVELOPE_BYTES = (MAX_FILE_NAME_CHARS + MAX_COMMENT_CHARS) * 12 + 4096
+
+
+def _larger_files_hint(settings: Settings) -> str:
+    """Where a file too large for POST /upload goes: the refusal says so."""
+    return (
+        "larger files go through POST /uploads, a direct upload to S3 of up to "
+        f"{settings.max_direct_upload_bytes} bytes; "
+        "`make upload` (python -m upload_client) picks the path by size"
+    )
 
 
 async def _read_capped_body(request: Request, limit: int) -> bytes:
@@ -83,7 +94,11 @@ async def upload(
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the upload as application/json")
     limit = body_limit(settings.max_upload_bytes)
-    body = await _read_capped_body(request, limit)
+    hint = _larger_files_hint(settings)
+    try:
+        body = await _read_capped_body(request, limit)
+    except ApiError as too_large:  # the only error it raises
+        raise ApiError(413, too_large.code, f"{too_large.message}; {hint}") from too_large
     payload = parse_upload_request(body)
     # A 4 MiB file exists as body, text and decoded bytes in turn; dropping each
     # copy once the next exists keeps peak memory under 3x the file.
@@ -91,7 +106,10 @@ async def upload(
     file_name, comment = payload.file_name, payload.comment
     encoded = unwrap_base64(payload.file_data)
     del payload
-    data = decode_base64_strict(encoded, settings.max_upload_bytes)
+    try:
+        data = decode_base64_strict(encoded, settings.max_upload_bytes)
+    except FileTooLargeError as error:
+        raise FileTooLargeError(error.code, f"{error.message}; {hint}") from error
     del encoded
     stored = await run_in_threadpool(service.create, user.sub, file_name, comment, data)
     item = stored.item
