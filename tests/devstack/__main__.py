@@ -57,6 +57,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "configuration error; <prefix>unscanned-* never get a malware scan "
         "verdict; env DEVSTACK_FAULT_PREFIX",
     )
+    parser.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="restart the upload API and re-import the processor when their code (or the "
+        "contract) changes, keeping the emulator and its data; the e2e tests' and the "
+        "bench's stacks run with --no-reload",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         state_dir=args.state_dir,
         api_log_level=args.api_log_level,
         fault_prefix=args.fault_prefix,
+        reload_code=args.reload,
     )
     try:
         stack.start()

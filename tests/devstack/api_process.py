@@ -1,5 +1,9 @@
 """The upload API as the local stack runs it: uvicorn in a child process, configured
-through the same environment variables as on AWS, except the endpoints."""
+through the same environment variables as on AWS, except the endpoints.
+
+With reload on (`make dev`), uvicorn's reloader is that child process: it
+restarts its worker when the API's code changes, and the emulator, which holds
+every upload, keeps running in the stack's process."""
 
 from __future__ import annotations
 
@@ -13,6 +17,12 @@ import httpx
 from tests.devstack import definitions as d
 from tests.devstack.ports import HOST
 from tests.devstack.stack_state import StackState
+
+# The API's code: with reload on, uvicorn restarts its worker when a .py file under these changes.
+API_SOURCE_DIRS = (
+    d.REPO_ROOT / "services" / "upload_api" / "upload_api",
+    d.REPO_ROOT / "services" / "contract" / "upload_contract",
+)
 
 
 def api_environment(state: StackState) -> dict[str, str]:
@@ -44,8 +54,8 @@ def api_environment(state: StackState) -> dict[str, str]:
     return env
 
 
-def launch_api(state: StackState, port: int, *, log_level: str) -> subprocess.Popen[bytes]:
-    """uvicorn on HOST:port, its output on this process's."""
+def api_command(port: int, *, log_level: str, reload: bool) -> list[str]:
+    """uvicorn serving the upload API on HOST:port."""
     command = [
         sys.executable,
         "-m",
@@ -59,8 +69,19 @@ def launch_api(state: StackState, port: int, *, log_level: str) -> subprocess.Po
         "--log-level",
         log_level,
     ]
+    if reload:
+        command.append("--reload")
+        for directory in API_SOURCE_DIRS:
+            command += ["--reload-dir", str(directory)]
+    return command
+
+
+def launch_api(
+    state: StackState, port: int, *, log_level: str, reload: bool
+) -> subprocess.Popen[bytes]:
+    """uvicorn on HOST:port, its output on this process's."""
     return subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
-        command,
+        api_command(port, log_level=log_level, reload=reload),
         env=api_environment(state),
     )
 

@@ -7,12 +7,22 @@ Here the processor function is created in moto and the router runs its real
 handler in this process; the upload API runs under uvicorn (api_process); a
 Pipe runner and an event delivery thread stand in for the two AWS services.
 Every name and ARN comes from the SSM parameters Terraform published.
+
+With reload on (`make dev`), the processor's code is imported again before an
+invocation when one of its files changed (ReloadingHandler).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import sys
+import threading
+from collections.abc import Sequence
+from importlib.util import find_spec
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -25,19 +35,22 @@ from tests.devstack.demo_user import create_demo_user
 from tests.devstack.emulator import deliver_lambda_targets
 from tests.devstack.event_delivery import LambdaEventDelivery
 from tests.devstack.pipe_runner import PipeRunner
-from tests.devstack.router import LambdaRouter
+from tests.devstack.router import LambdaHandler, LambdaRouter
 from tests.devstack.stack_state import StackState
 from upload_api.api.routes.events import EVENTS_PATH
 
 log = logging.getLogger("devstack")
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+# The processor's code and the contract it imports.
+PROCESSOR_PACKAGES = ("processor", "upload_contract")
 
 
 class Application:
     """Deployed into the emulator (deploy), then run (start) until stop."""
 
-    def __init__(self, moto_endpoint: str) -> None:
+    def __init__(self, moto_endpoint: str, *, reload_processor: bool = False) -> None:
         self._moto_endpoint = moto_endpoint
+        self._reload_processor = reload_processor
         self._pipe_runner: PipeRunner | None = None
         self._event_delivery: LambdaEventDelivery | None = None
         self._account_id = ""
@@ -151,8 +164,11 @@ class Application:
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
-        from processor.handler import handler
-
+        handler: LambdaHandler
+        if self._reload_processor:
+            handler = ReloadingHandler("processor.handler", PROCESSOR_PACKAGES)
+        else:
+            from processor.handler import handler
         router.route(ssm["processor_function_name"], handler)
         router.on_result = log_processor_result
         return function_arn
@@ -172,6 +188,84 @@ class Application:
         if self._previous_iterator is not None:
             backend.shard_iterators.pop(self._previous_iterator, None)
         self._previous_iterator = current
+
+
+class ReloadingHandler:
+    """The `handler` of `module`, imported again when a source file of `packages` changed.
+
+    Checked before each invocation: an edit shows on the next processed file.
+    Every module of `packages` is dropped from sys.modules and imported afresh,
+    so a changed module and the modules that import it (in any order) all take
+    the new code. Code that does not import (a syntax error while editing) is
+    logged and the old code keeps running until the next change.
+    """
+
+    def __init__(self, module: str, packages: Sequence[str]) -> None:
+        self._module = module
+        self._packages = packages
+        self._directories = [_package_directory(name) for name in packages]
+        self._lock = threading.Lock()
+        self._sources = self._source_times()
+        self._handler = self._import()
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        with self._lock:
+            self._reload_if_changed()
+            handler = self._handler
+        return handler(event, context)
+
+    def _reload_if_changed(self) -> None:
+        sources = self._source_times()
+        if sources == self._sources:
+            return
+        # Seen before importing: a file saved during the import reloads again next time.
+        self._sources = sources
+        previous = self._drop_modules()
+        try:
+            self._handler = self._import()
+        except Exception:  # SyntaxError included: keep the stack running on the old code
+            log.exception(
+                "%s code changed but does not import: the old code runs until the next change",
+                self._packages[0],
+            )
+            self._drop_modules()
+            sys.modules.update(previous)
+            return
+        log.info("%s code changed: reloaded", self._packages[0])
+
+    def _import(self) -> LambdaHandler:
+        importlib.invalidate_caches()  # a module file added since the last import
+        handler: LambdaHandler = importlib.import_module(self._module).handler
+        return handler
+
+    def _drop_modules(self) -> dict[str, ModuleType]:
+        """Remove the packages' modules from sys.modules; returns them."""
+        names = [
+            name
+            for name in sys.modules
+            if any(name == package or name.startswith(f"{package}.") for package in self._packages)
+        ]
+        return {name: sys.modules.pop(name) for name in names}
+
+    def _source_times(self) -> dict[Path, int]:
+        times = {}
+        for directory in self._directories:
+            for path in directory.rglob("*"):
+                # Python and JSON files only: editors' swap and backup files are not code.
+                if path.suffix not in {".py", ".json"} or "__pycache__" in path.parts:
+                    continue
+                try:
+                    times[path] = path.stat().st_mtime_ns
+                except FileNotFoundError:  # removed while listed: the next check sees it gone
+                    continue
+        return times
+
+
+def _package_directory(name: str) -> Path:
+    spec = find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{name} is not an installed package")
+    return Path(spec.submodule_search_locations[0])
 
 
 def log_processor_result(name: str, event: dict[str, Any], result: Any, seconds: float) -> None:

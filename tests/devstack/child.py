@@ -42,6 +42,8 @@ class ChildStack:
             "--api-port", str(free_port()),
             "--state-dir", str(state_dir),
             "--api-log-level", "warning",
+            # Tested and measured code stays as started (and the API's pid is its worker's).
+            "--no-reload",
         ]  # fmt: skip
         if fault_prefix:
             command += ["--fault-prefix", fault_prefix]

@@ -21,6 +21,9 @@ stack_owner.py keeps it to one stack per state directory: a second one is
 refused before it touches anything.
 
 faults.py adds the end-to-end tests' fault injection (`fault_prefix`).
+
+`reload_code` (make dev) restarts the API's worker and re-imports the
+processor when their code changes; the emulator and its data stay.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class DevStack:
         state_dir: Path = DEFAULT_STATE_DIR,
         api_log_level: str = "info",
         fault_prefix: str | None = None,
+        reload_code: bool = False,
     ) -> None:
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
@@ -61,6 +65,7 @@ class DevStack:
         self.state_dir = state_dir.resolve()
         self._api_log_level = api_log_level
         self._fault_prefix = fault_prefix
+        self._reload_code = reload_code
         self._router = LambdaRouter()
         self._moto: ThreadedMotoServer | None = None
         self._application: Application | None = None
@@ -100,9 +105,11 @@ class DevStack:
             faults.inject(self._router, self._fault_prefix)
         self._router.install()
         apply_local_environment(self.moto_endpoint, self.state_dir)
-        self._application = Application(self.moto_endpoint)
+        self._application = Application(self.moto_endpoint, reload_processor=self._reload_code)
         self.state = self._application.deploy(self._router, self.api_url)
-        self._api = launch_api(self.state, self.api_port, log_level=self._api_log_level)
+        self._api = launch_api(
+            self.state, self.api_port, log_level=self._api_log_level, reload=self._reload_code
+        )
         wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
         self.state = replace(self.state, api_pid=self._api.pid)
         self._application.start(self.state)

@@ -82,12 +82,13 @@ def test_every_option_of_make_dev_has_a_help_text_and_its_default(
     help_text = capsys.readouterr().out
     # Each option's entry: its name, then its help on the same line or the next.
     options = re.split(r"\n  (?=--)", help_text.split("options:")[1])[1:]
-    assert [option.split()[0] for option in options] == [
+    assert [option.split()[0].rstrip(",") for option in options] == [
         "--moto-port",
         "--api-port",
         "--state-dir",
         "--api-log-level",
         "--fault-prefix",
+        "--reload",
     ]
     for option in options:
         assert re.search(r"\S+ \S+\s+\S.*\(default: ", option, re.DOTALL), option
