@@ -106,13 +106,7 @@ def plan(env: str, out: Path = DEFAULT_OUT) -> int:
         json_file = out / f"{env}.tfplan.json"
         with json_file.open("w", encoding="utf-8") as document:
             subprocess.run(  # noqa: S603  # nosec B603 - terraform with our own arguments
-                [
-                    terraform.terraform_binary(),
-                    f"-chdir={root}",
-                    "show",
-                    "-json",
-                    str(plan_file.resolve()),
-                ],
+                terraform.command(["show", "-json", str(plan_file.resolve())], root),
                 env=env_vars,
                 stdout=document,
                 check=True,

@@ -75,7 +75,7 @@ class Stack:
     api: httpx.Client
     resources: UploadResources
     endpoint: str
-    state_dir: Path
+    resume_dir: Path
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def stack(
         serving(create_app(settings)) as url,
         httpx.Client(base_url=url, headers={"Authorization": token}, timeout=30) as api,
     ):
-        yield Stack(api, resources, endpoint, tmp_path / "state")
+        yield Stack(api, resources, endpoint, tmp_path / "state" / "uploads")
 
 
 def random_file(directory: Path, size: int) -> Path:
@@ -201,7 +201,7 @@ def interrupted_after_part_1(stack: Stack, path: Path, monkeypatch: pytest.Monke
     with monkeypatch.context() as patch:
         patch.setattr(direct._Sender, "put_part", ctrl_c_after_part_1)
         with pytest.raises(KeyboardInterrupt):
-            upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+            upload_file(stack.api, path, resume_dir=stack.resume_dir)
     received = stack.api.get(f"/uploads/{kept(stack, path)['file_id']}/parts").json()
     assert [part["part_number"] for part in received["parts_received"]] == [1]
     return str(kept(stack, path)["file_id"])
@@ -210,12 +210,12 @@ def interrupted_after_part_1(stack: Stack, path: Path, monkeypatch: pytest.Monke
 def kept(stack: Stack, path: Path) -> dict[str, Any]:
     """The resume state the client keeps for `path`'s content."""
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    state: dict[str, Any] = json.loads((stack.state_dir / "uploads" / f"{sha256}.json").read_text())
+    state: dict[str, Any] = json.loads((stack.resume_dir / f"{sha256}.json").read_text())
     return state
 
 
 def state_files(stack: Stack) -> list[Path]:
-    return sorted((stack.state_dir / "uploads").glob("*")) if stack.state_dir.exists() else []
+    return sorted(stack.resume_dir.glob("*")) if stack.resume_dir.exists() else []
 
 
 # ------------------------------------------------------------ tests
@@ -229,7 +229,7 @@ def test_the_progress_counts_the_files_bytes_up_to_exactly_its_size(
 ) -> None:
     path = random_file(tmp_path, size)
 
-    answer = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+    answer = upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     counts = progress_counts(capsys.readouterr().err)
     assert {total for _, total in counts} == {size}
@@ -246,7 +246,7 @@ def test_a_file_above_4_mib_goes_in_one_signed_put_and_completes(
     puts = record_puts(monkeypatch)
 
     answer = upload_file(
-        stack.api, path, comment="six", resume_dir=stack.state_dir / "uploads", progress=False
+        stack.api, path, comment="six", resume_dir=stack.resume_dir, progress=False
     )
 
     assert puts == [1]
@@ -270,7 +270,7 @@ def test_an_interrupted_multipart_upload_resumes_with_only_the_missing_parts(
     assert "run the same command again to resume" in capsys.readouterr().err
     puts = record_puts(monkeypatch)
 
-    answer = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+    answer = upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     assert sorted(puts) == [2, 3]
     stderr = capsys.readouterr().err
@@ -304,7 +304,7 @@ def test_a_state_file_whose_upload_is_gone_starts_over(
     capsys.readouterr()
     puts = record_puts(monkeypatch)
 
-    answer = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+    answer = upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     assert f"Upload {file_id} can no longer be resumed; starting over" in capsys.readouterr().err
     assert sorted(puts) == [1, 2, 3]
@@ -322,16 +322,16 @@ def test_a_state_file_of_a_completed_upload_does_not_upload_again(
 ) -> None:
     """The client stopped after complete, before it removed its state file."""
     path = random_file(tmp_path, MULTIPART_SIZE)
-    first = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads", progress=False)
+    first = upload_file(stack.api, path, resume_dir=stack.resume_dir, progress=False)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    state = stack.state_dir / "uploads" / f"{sha256}.json"
+    state = stack.resume_dir / f"{sha256}.json"
     state.write_text(
         json.dumps({"file_id": first["file_id"], "path": str(path), "size_bytes": MULTIPART_SIZE})
     )
     capsys.readouterr()
     puts = record_puts(monkeypatch)
 
-    again = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+    again = upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     assert f"Upload {first['file_id']} was already complete" in capsys.readouterr().err
     assert puts == []
@@ -345,7 +345,7 @@ def test_an_error_answer_is_one_line_with_the_json_body(stack: Stack, tmp_path: 
         httpx.Client(base_url=stack.api.base_url) as anonymous,
         pytest.raises(UploadError) as raised,
     ):
-        upload_file(anonymous, path, resume_dir=stack.state_dir / "uploads", progress=False)
+        upload_file(anonymous, path, resume_dir=stack.resume_dir, progress=False)
 
     message = str(raised.value)
     assert "\n" not in message
@@ -400,7 +400,7 @@ def test_main_prints_the_answer_and_exits_0_once_processed(
 
     file = random_file(tmp_path, 6 * MIB)
     api_url = str(stack.api.base_url)
-    resume_dir = str(stack.state_dir / "uploads")
+    resume_dir = str(stack.resume_dir)
     arguments = [str(file), "--api-url", api_url, "--resume-dir", resume_dir, "--wait", "5"]
     assert upload_client.main(arguments) == 0
 
@@ -479,7 +479,7 @@ def test_a_multipart_upload_whose_urls_expire_carries_on_with_fresh_ones(
     puts = s3_puts(monkeypatch, expire_first_urls_of_parts_2_and_3)
     requests = api_requests(stack)
 
-    answer = upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+    answer = upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     taken = {put.part_number: put.etag for put in puts if put.status == 200}
     assert sorted(put.part_number for put in puts if put.status == 200) == [1, 2, 3]
@@ -513,7 +513,7 @@ def test_a_403_that_fresh_urls_do_not_cure_stops_after_two_refreshes(
     requests = api_requests(stack)
 
     with pytest.raises(UploadError) as raised:
-        upload_file(stack.api, path, resume_dir=stack.state_dir / "uploads")
+        upload_file(stack.api, path, resume_dir=stack.resume_dir)
 
     message = str(raised.value)
     assert message.startswith("PUT to S3: 403 ")

@@ -12,7 +12,7 @@ import pytest
 from tests.devstack import token
 from tests.devstack.__main__ import curl_command, parse_args
 from tests.devstack.ports import free_port
-from tests.devstack.stack_state import StackState
+from tests.support.stack_state import stack_state
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -39,27 +39,8 @@ def test_token_without_a_stack_says_how_to_start_one(
 def test_token_with_a_stopped_stack_says_it_is_not_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stale = StackState(
-        pid=1,
-        region="us-east-1",
-        moto_endpoint=f"http://127.0.0.1:{free_port()}",
-        api_url="http://127.0.0.1:1",
-        account_id="123456789012",
-        user_pool_id="us-east-1_x",
-        client_id="c",
-        username="u",
-        password="p",
-        bucket="b",
-        table="t",
-        pending_table="pt",
-        usage_table="ut",
-        kms_key_arn="k",
-        state_machine_arn="s",
-        processor_function_arn="f",
-        upload_api_function_arn="uf",
-        pipe_name="p",
-        stream_arn="a",
-        dead_letter_queue_url="q",
+    stale = stack_state(
+        moto_endpoint=f"http://127.0.0.1:{free_port()}", api_url="http://127.0.0.1:1"
     )
     (tmp_path / "state.json").write_text(json.dumps(asdict(stale)))
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))

@@ -13,7 +13,8 @@ import pytest
 from tests.devstack import guide_user, token
 from tests.devstack.definitions import DEMO_USER, MOTO_CREDENTIAL
 from tests.devstack.demo_user import create_demo_user
-from tests.devstack.stack_state import StackState, users_file, write_state
+from tests.devstack.stack_state import users_file, write_state
+from tests.support.stack_state import stack_state
 
 
 @pytest.fixture
@@ -32,27 +33,12 @@ def state_dir(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ClientName="web",
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"],
     )["UserPoolClient"]["ClientId"]
-    state = StackState(
-        pid=1,
-        region="us-east-1",
+    state = stack_state(
         moto_endpoint=endpoint,
-        api_url="http://127.0.0.1:8000",
-        account_id="123456789012",
         user_pool_id=pool_id,
         client_id=client_id,
         username=DEMO_USER,
         password=create_demo_user(cognito, pool_id),
-        bucket="b",
-        table="t",
-        pending_table="pt",
-        usage_table="ut",
-        kms_key_arn="k",
-        state_machine_arn="s",
-        processor_function_arn="f",
-        upload_api_function_arn="uf",
-        pipe_name="p",
-        stream_arn="a",
-        dead_letter_queue_url="q",
     )
     write_state(state, tmp_path)
     monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))

@@ -7,31 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.devstack.stack_state import StackState, load_state, state_file, write_state
+from tests.devstack.stack_state import load_state, state_file, write_state
+from tests.support.stack_state import stack_state
 
-STATE = StackState(
-    pid=1,
-    region="us-east-1",
-    moto_endpoint="http://127.0.0.1:5000",
-    api_url="http://127.0.0.1:8000",
-    account_id="123456789012",
-    user_pool_id="us-east-1_x",
-    client_id="c",
-    username="u",
-    password="p",
-    bucket="b",
-    table="t",
-    pending_table="pt",
-    usage_table="ut",
-    kms_key_arn="k",
-    state_machine_arn="s",
-    processor_function_arn="f",
-    upload_api_function_arn="uf",
-    pipe_name="p",
-    stream_arn="a",
-    dead_letter_queue_url="q",
-    api_pid=2,
-)
+STATE = stack_state(api_pid=2)
 
 
 def test_the_state_file_is_owner_only_and_reads_back(tmp_path: Path) -> None:
