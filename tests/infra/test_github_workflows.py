@@ -371,3 +371,20 @@ def test_the_roles_trust_these_workflow_files_on_main_in_the_documented_subject(
     ])  # fmt: skip
     for name in ("deploy-environment.yml", "smoke-environment.yml", "plan.yml"):
         assert (GITHUB / "workflows" / name).is_file()
+
+
+def test_the_offline_plan_of_fork_pull_requests_holds_no_credential() -> None:
+    """It runs a fork's code: only a read token, no OIDC, no secret, no cache of other runs."""
+    job = _load(GITHUB / "workflows" / "plan.yml")["jobs"]["offline-plan"]
+    assert job["if"] == "github.event.pull_request.head.repo.full_name != github.repository"
+    assert job["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(job)
+    assert "secrets." not in text
+    assert "vars." not in text
+    for step in job["steps"]:
+        uses = str(step.get("uses", ""))
+        if uses.startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+        if uses.startswith("astral-sh/setup-uv@"):
+            assert step["with"]["enable-cache"] == "false"
+        assert not uses.startswith("aws-actions/")
