@@ -6,7 +6,9 @@ so each runs as a program from its own virtualenv, never imported.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -46,7 +48,10 @@ def offline_env() -> dict[str, str]:
 
 @cache
 def _empty_home() -> str:
-    return tempfile.mkdtemp(prefix="checkov-home-")
+    home = tempfile.mkdtemp(prefix="checkov-home-")
+    # checkov may leave caches there; one per gate process, so remove it at exit.
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home
 
 
 def checkov_env() -> dict[str, str]:

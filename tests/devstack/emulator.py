@@ -55,6 +55,13 @@ table naming the upstream change that would remove it:
   parser where moto applies it to other targets (put_events, not S3's events);
   `Input` and `InputPath` are ignored, as moto ignores them for every target.
   The rule's other targets get moto's own delivery.
+- KMS `EnableKeyRotation` with `RotationPeriodInDays`: moto drops the period
+  and `GetKeyRotationStatus` leaves it out, so every plan wants to change it.
+  The emulator keeps the period on the key (AWS's default is 365 days) and
+  answers it while rotation is on.
+- S3 `GetBucketNotificationConfiguration` leaves out `EventBridgeConfiguration`
+  although moto keeps it, so every plan wants to turn EventBridge on again.
+  The emulator answers it when it is set.
 - GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
 
@@ -99,6 +106,7 @@ from moto.events.models import Rule
 from moto.events.utils import _BASE_EVENT_MESSAGE, EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import ManagedPolicy
+from moto.kms.responses import KmsResponse
 from moto.s3.exceptions import (
     S3ClientError,
     S3InvalidAccessKeyIdError,
@@ -469,6 +477,54 @@ def _send_to_targets(
         _original_send_to_targets(view, original_event, transform_input)
 
 
+# AWS's rotation period when EnableKeyRotation names none.
+DEFAULT_ROTATION_PERIOD_DAYS = 365
+_original_enable_key_rotation = KmsResponse.enable_key_rotation
+_original_get_key_rotation_status = KmsResponse.get_key_rotation_status
+
+
+def _enable_key_rotation(self: KmsResponse) -> str:
+    answer = _original_enable_key_rotation(self)
+    key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
+    key.rotation_period_in_days = int(
+        self._get_param("RotationPeriodInDays") or DEFAULT_ROTATION_PERIOD_DAYS
+    )
+    return answer
+
+
+def _get_key_rotation_status(self: KmsResponse) -> str:
+    answer = json.loads(_original_get_key_rotation_status(self))
+    key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
+    if answer["KeyRotationEnabled"]:
+        answer["RotationPeriodInDays"] = getattr(
+            key, "rotation_period_in_days", DEFAULT_ROTATION_PERIOD_DAYS
+        )
+    return json.dumps(answer)
+
+
+
+_original_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def _get_bucket_notification(self: S3Response) -> Any:
+    configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if not configuration or configuration.event_bridge is None:
+        return _original_get_bucket_notification(self)
+    serialized = self.serialized
+
+    def with_event_bridge(result: Any) -> Any:
+        if isinstance(result, ActionResult) and isinstance(result.result, dict):
+            result.result["EventBridgeConfiguration"] = {}
+        return serialized(result)
+
+    self.serialized = with_event_bridge  # type: ignore[method-assign]
+    try:
+        return _original_get_bucket_notification(self)
+    finally:
+        del self.serialized
+
+
+
 _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (StepFunctionResponse, "validate_state_machine_definition"): _validate_state_machine_definition,
     (StepFunctionResponse, "list_state_machine_versions"): _list_state_machine_versions,
@@ -481,6 +537,9 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (S3Response, "put_object"): _sha256_checked(S3Response.put_object),
     (S3Response, "upload_part"): _sha256_checked(S3Response.upload_part),
     (Rule, "send_to_targets"): _send_to_targets,
+    (KmsResponse, "enable_key_rotation"): _enable_key_rotation,
+    (KmsResponse, "get_key_rotation_status"): _get_key_rotation_status,
+    (S3Response, "get_bucket_notification"): _get_bucket_notification,
     **{
         (DynamoDBBackend, name): _serialised(getattr(DynamoDBBackend, name))
         for name in _DYNAMODB_WRITE_METHODS

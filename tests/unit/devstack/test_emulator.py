@@ -200,6 +200,42 @@ def test_authorization_details_name_their_managed_policies(endpoint: str) -> Non
     assert policy["PolicyId"] == iam.get_policy(PolicyArn=arn)["Policy"]["PolicyId"]
 
 
+
+# ------------------------------------------------------------ read back as written
+# Without these, `terraform plan` of the local root shows changes right after an apply.
+
+
+@pytest.mark.parametrize(("asked", "answered"), [({"RotationPeriodInDays": 90}, 90), ({}, 365)])
+def test_the_key_rotation_period_is_read_back(
+    endpoint: str, asked: dict[str, int], answered: int
+) -> None:
+    kms = client(endpoint, "kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert "RotationPeriodInDays" not in kms.get_key_rotation_status(KeyId=key_id)
+    kms.enable_key_rotation(KeyId=key_id, **asked)
+    status = kms.get_key_rotation_status(KeyId=key_id)
+    assert (status["KeyRotationEnabled"], status["RotationPeriodInDays"]) == (True, answered)
+    kms.disable_key_rotation(KeyId=key_id)
+    assert "RotationPeriodInDays" not in kms.get_key_rotation_status(KeyId=key_id)
+
+
+def test_eventbridge_notifications_are_read_back(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="notifying")
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(
+        Bucket="notifying"
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket="notifying", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    configuration = s3.get_bucket_notification_configuration(Bucket="notifying")
+    assert configuration["EventBridgeConfiguration"] == {}
+    s3.put_bucket_notification_configuration(Bucket="notifying", NotificationConfiguration={})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(
+        Bucket="notifying"
+    )
+
+
 # ------------------------------------------------------------ presigned URLs
 
 DATA = b"data"
