@@ -12,20 +12,23 @@ provider "aws" {
   max_retries = 3
 
   endpoints {
-    cloudwatch = var.endpoint
-    cognitoidp = var.endpoint
-    dynamodb   = var.endpoint
-    ecr        = var.endpoint
-    iam        = var.endpoint
-    kms        = var.endpoint
-    logs       = var.endpoint
-    pipes      = var.endpoint
-    s3         = var.endpoint
-    sfn        = var.endpoint
-    sns        = var.endpoint
-    sqs        = var.endpoint
-    ssm        = var.endpoint
-    sts        = var.endpoint
+    cloudwatch     = var.endpoint
+    cognitoidp     = var.endpoint
+    dynamodb       = var.endpoint
+    ecr            = var.endpoint
+    events         = var.endpoint
+    guardduty      = var.endpoint
+    iam            = var.endpoint
+    kms            = var.endpoint
+    logs           = var.endpoint
+    pipes          = var.endpoint
+    s3             = var.endpoint
+    secretsmanager = var.endpoint
+    sfn            = var.endpoint
+    sns            = var.endpoint
+    sqs            = var.endpoint
+    ssm            = var.endpoint
+    sts            = var.endpoint
   }
 
   default_tags {

@@ -65,6 +65,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "contract) changes, keeping the emulator and its data; the e2e tests' and the "
         "bench's stacks run with --no-reload",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start with an empty emulator: discard the data kept from the last run and "
+        "apply Terraform afresh",
+    )
+    parser.add_argument(
+        "--keep-data",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the emulator's data across restarts: saved to <state dir>/snapshot/ on "
+        "stop, restored on start (without an apply when Terraform's inputs are unchanged); "
+        "the e2e tests' and the bench's stacks run with --no-keep-data",
+    )
     return parser.parse_args(argv)
 
 
@@ -113,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         api_log_level=args.api_log_level,
         fault_prefix=args.fault_prefix,
         reload_code=args.reload,
+        fresh=args.fresh,
+        keep_data=args.keep_data,
     )
     try:
         stack.start()

@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -31,7 +32,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from ops.environment import published_parameters
 from tests.devstack import definitions as d
-from tests.devstack.demo_user import create_demo_user
+from tests.devstack.demo_user import demo_user_password
 from tests.devstack.emulator import deliver_lambda_targets
 from tests.devstack.event_delivery import LambdaEventDelivery
 from tests.devstack.pipe_runner import PipeRunner
@@ -55,6 +56,8 @@ class Application:
         self._event_delivery: LambdaEventDelivery | None = None
         self._account_id = ""
         self._previous_iterator: str | None = None
+        # The Pipe runner's checkpoint once stopped: kept with the emulator's data.
+        self.pipe_position: str | None = None
 
     def _client(self, service: str) -> Any:
         """A client of the emulator, with the fake credentials of this process's environment."""
@@ -65,8 +68,14 @@ class Application:
             config=_CLIENT_CONFIG,
         )
 
-    def deploy(self, router: LambdaRouter, api_url: str) -> StackState:
-        """The processor function (routed to its handler by `router`) and the demo user."""
+    def deploy(
+        self, router: LambdaRouter, api_url: str, kept_password: str | None = None
+    ) -> StackState:
+        """The processor function (routed to its handler by `router`) and the demo user.
+
+        Both may exist already (the emulator's data restored): then the function is
+        routed as it is, and the demo user keeps `kept_password`.
+        """
         ssm = published_parameters(self._client("ssm"), d.PARAMETER_PATH)
         account_id = self._client("sts").get_caller_identity()["Account"]
         table = ssm["files_table_name"]
@@ -78,7 +87,7 @@ class Application:
         dlq_arn = pipe["SourceParameters"]["DynamoDBStreamParameters"]["DeadLetterConfig"]["Arn"]
         dlq_url = self._client("sqs").get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
         pool_id = ssm["cognito_user_pool_id"]
-        password = create_demo_user(self._client("cognito-idp"), pool_id)
+        password = demo_user_password(self._client("cognito-idp"), pool_id, kept_password)
         return StackState(
             pid=os.getpid(),
             region=d.REGION,
@@ -106,8 +115,9 @@ class Application:
             dead_letter_queue_url=dlq_url,
         )
 
-    def start(self, state: StackState) -> None:
-        """The Pipe runner, and the delivery of object-created events to the upload API."""
+    def start(self, state: StackState, pipe_position: str | None = None) -> None:
+        """The Pipe runner (after `pipe_position` in the stream, if given), and the delivery
+        of object-created events to the upload API."""
         self._account_id = state.account_id
         self._pipe_runner = PipeRunner(
             state.pipe_name,
@@ -116,6 +126,7 @@ class Application:
             self._client("stepfunctions"),
             self._client("sqs"),
             after_poll=self._forget_consumed_iterator,
+            start_after=pipe_position,
         )
         self._pipe_runner.start()
         self._event_delivery = LambdaEventDelivery(
@@ -131,7 +142,22 @@ class Application:
             self._event_delivery = None
         if self._pipe_runner is not None:
             self._pipe_runner.stop()
+            self.pipe_position = self._pipe_runner.last_sequence_number
             self._pipe_runner = None
+
+    def running_executions(self, state_machine_arn: str, timeout: float) -> list[str]:
+        """Wait up to `timeout` s for the state machine's executions to end; the names of
+        those still running."""
+        stepfunctions = self._client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            pages = stepfunctions.get_paginator("list_executions").paginate(
+                stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+            )
+            running = [e["name"] for page in pages for e in page["executions"]]
+            if not running or time.monotonic() > deadline:
+                return running
+            time.sleep(0.2)
 
     def _deploy_processor(self, ssm: dict[str, str], router: LambdaRouter) -> str:
         function_environment = {
@@ -141,17 +167,7 @@ class Application:
             "POWERTOOLS_SERVICE_NAME": "processor",
             "POWERTOOLS_METRICS_NAMESPACE": "SecureUpload",
         }
-        function_arn: str = self._client("lambda").create_function(
-            FunctionName=ssm["processor_function_name"],
-            PackageType="Image",
-            # The image moto stores is never run: the router calls the real handler.
-            Code={"ImageUri": f"{ssm['processor_repository_uri']}@sha256:{'0' * 64}"},
-            Role=ssm["processor_role_arn"],
-            KMSKeyArn=ssm["kms_key_arn"],
-            Environment={"Variables": function_environment},
-            Timeout=60,
-            MemorySize=512,
-        )["FunctionArn"]
+        function_arn = self._create_or_update_processor(ssm, function_environment)
         # The handler runs in this process, so this process carries its environment.
         # Imported only now: Powertools reads its settings at import time.
         os.environ.update(function_environment)
@@ -172,6 +188,32 @@ class Application:
         router.route(ssm["processor_function_name"], handler)
         router.on_result = log_processor_result
         return function_arn
+
+    def _create_or_update_processor(
+        self, ssm: dict[str, str], function_environment: dict[str, str]
+    ) -> str:
+        """As SAM deploys it: created, or (restored data) updated to the current settings."""
+        lambda_client = self._client("lambda")
+        settings = {
+            "FunctionName": ssm["processor_function_name"],
+            "Role": ssm["processor_role_arn"],
+            "KMSKeyArn": ssm["kms_key_arn"],
+            "Environment": {"Variables": function_environment},
+            "Timeout": 60,
+            "MemorySize": 512,
+        }
+        try:
+            lambda_client.get_function(FunctionName=ssm["processor_function_name"])
+        except lambda_client.exceptions.ResourceNotFoundException:
+            created: str = lambda_client.create_function(
+                **settings,
+                PackageType="Image",
+                # The image moto stores is never run: the router calls the real handler.
+                Code={"ImageUri": f"{ssm['processor_repository_uri']}@sha256:{'0' * 64}"},
+            )["FunctionArn"]
+            return created
+        updated: str = lambda_client.update_function_configuration(**settings)["FunctionArn"]
+        return updated
 
     def _pipe_reading(self, stream_arn: str) -> dict[str, Any]:
         """The Pipe Terraform created on the table's stream (described, as the runner reads it)."""

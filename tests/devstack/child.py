@@ -30,24 +30,39 @@ START_TIMEOUT_SECONDS = 300.0
 
 
 class ChildStack:
-    """Starts the stack in `workdir` (state and log there) and stops it on close."""
+    """Starts the stack in `workdir` (state and log there) and stops it on close.
 
-    def __init__(self, workdir: Path, *, fault_prefix: str | None = None) -> None:
+    Free ports unless given. Without `keep_data` it starts empty and saves nothing;
+    with it, it keeps the emulator's data in `workdir` as `make dev` does, so a
+    second ChildStack on the same workdir and ports restarts with that data.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        fault_prefix: str | None = None,
+        keep_data: bool = False,
+        moto_port: int = 0,
+        api_port: int = 0,
+    ) -> None:
+        self.workdir = workdir
         state_dir = workdir / "state"
         self.terraform_state_file = terraform_state_file(state_dir)
         self.log_path = workdir / "devstack.log"
         command = [
             sys.executable, "-m", "tests.devstack",
-            "--moto-port", str(free_port()),
-            "--api-port", str(free_port()),
+            "--moto-port", str(moto_port or free_port()),
+            "--api-port", str(api_port or free_port()),
             "--state-dir", str(state_dir),
             "--api-log-level", "warning",
             # Tested and measured code stays as started (and the API's pid is its worker's).
             "--no-reload",
+            "--keep-data" if keep_data else "--no-keep-data",
         ]  # fmt: skip
         if fault_prefix:
             command += ["--fault-prefix", fault_prefix]
-        with self.log_path.open("w") as log:
+        with self.log_path.open("a") as log:
             self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
                 command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
             )

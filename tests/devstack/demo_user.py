@@ -1,5 +1,5 @@
-"""The local stack's demo user: created as the stack starts, signed in by `make token`,
-the end-to-end tests and the bench."""
+"""The local stack's demo user: created as the stack starts (kept across a restart with the
+emulator's data), signed in by `make token`, the end-to-end tests and the bench."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ def demo_password() -> str:
     """Random per start, meets Cognito's default policy (upper, lower, digit, symbol)."""
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(20)) + "aA1!"
+
+
+def demo_user_password(cognito: Any, user_pool_id: str, kept_password: str | None) -> str:
+    """The demo user's password: the kept one when the user survived a restart (restored
+    data), else that of a demo user created now."""
+    if kept_password is not None:
+        try:
+            cognito.admin_get_user(UserPoolId=user_pool_id, Username=DEMO_USER)
+        except cognito.exceptions.UserNotFoundException:
+            pass  # Terraform replaced the user pool since: a new user in the new pool
+        else:
+            return kept_password
+    return create_demo_user(cognito, user_pool_id)
 
 
 def create_demo_user(cognito: Any, user_pool_id: str) -> str:

@@ -486,7 +486,7 @@ _original_get_key_rotation_status = KmsResponse.get_key_rotation_status
 def _enable_key_rotation(self: KmsResponse) -> str:
     answer = _original_enable_key_rotation(self)
     key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
-    key.rotation_period_in_days = int(
+    key.rotation_period_in_days = int(  # type: ignore[attr-defined]  # ours, on moto's key
         self._get_param("RotationPeriodInDays") or DEFAULT_ROTATION_PERIOD_DAYS
     )
     return answer
@@ -500,7 +500,6 @@ def _get_key_rotation_status(self: KmsResponse) -> str:
             key, "rotation_period_in_days", DEFAULT_ROTATION_PERIOD_DAYS
         )
     return json.dumps(answer)
-
 
 
 _original_get_bucket_notification = S3Response.get_bucket_notification
@@ -517,12 +516,11 @@ def _get_bucket_notification(self: S3Response) -> Any:
             result.result["EventBridgeConfiguration"] = {}
         return serialized(result)
 
-    self.serialized = with_event_bridge  # type: ignore[method-assign]
+    self.serialized = with_event_bridge  # type: ignore[method-assign, assignment]
     try:
         return _original_get_bucket_notification(self)
     finally:
         del self.serialized
-
 
 
 _EXTENSIONS: dict[tuple[type[Any], str], Any] = {

@@ -136,6 +136,7 @@ class PipeRunner:
         max_retry_delay: float = 5.0,
         clock: Callable[[], float] = time.time,
         after_poll: Callable[[str], None] | None = None,
+        start_after: str | None = None,
     ) -> None:
         self.config = PipeConfig.from_pipe(dict(pipes.describe_pipe(Name=pipe_name)))
         self._streams = streams
@@ -154,7 +155,9 @@ class PipeRunner:
         self._thread: threading.Thread | None = None
         self._iterator: str | None = None
         self._shard_id: str | None = None
-        self.last_sequence_number: str | None = None
+        # The checkpoint: None reads from the Pipe's StartingPosition; a restart with the
+        # emulator's data kept resumes after the last record delivered (`start_after`).
+        self.last_sequence_number: str | None = start_after
         self.executions_started = 0
         self.start_failures = 0
         self.records_filtered_out = 0

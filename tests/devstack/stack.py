@@ -20,6 +20,10 @@ Port 0 picks free ports. The parts, in the order they start:
 stack_owner.py keeps it to one stack per state directory: a second one is
 refused before it touches anything.
 
+snapshot.py keeps the emulator's data across restarts: saved as the stack
+stops, restored as it starts instead of the apply when Terraform's inputs are
+unchanged (with the apply on top when they changed); `fresh` starts empty.
+
 faults.py adds the end-to-end tests' fault injection (`fault_prefix`).
 
 `reload_code` (make dev) restarts the API's worker and re-imports the
@@ -28,13 +32,15 @@ processor when their code changes; the emulator and its data stay.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moto.server import ThreadedMotoServer
 
-from tests.devstack import faults
+from tests.devstack import faults, snapshot
 from tests.devstack.api_process import launch_api, stop_api, wait_until_healthy
 from tests.devstack.application import Application
 from tests.devstack.emulator import start_moto_for_this_process
@@ -47,6 +53,8 @@ from tests.devstack.terraform_apply import apply_local_environment
 if TYPE_CHECKING:
     from subprocess import Popen
 
+log = logging.getLogger("devstack")
+
 
 class DevStack:
     def __init__(
@@ -58,6 +66,8 @@ class DevStack:
         api_log_level: str = "info",
         fault_prefix: str | None = None,
         reload_code: bool = False,
+        fresh: bool = False,
+        keep_data: bool = True,
     ) -> None:
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
@@ -66,6 +76,11 @@ class DevStack:
         self._api_log_level = api_log_level
         self._fault_prefix = fault_prefix
         self._reload_code = reload_code
+        self._fresh = fresh
+        # Restore the emulator's data on start and save it on stop (snapshot.py).
+        self._keep_data = keep_data
+        self.restored: snapshot.Restored | None = None
+        self._snapshot_key: snapshot.SnapshotKey | None = None
         self._router = LambdaRouter()
         self._moto: ThreadedMotoServer | None = None
         self._application: Application | None = None
@@ -104,27 +119,86 @@ class DevStack:
         if self._fault_prefix:
             faults.inject(self._router, self._fault_prefix)
         self._router.install()
-        apply_local_environment(self.moto_endpoint, self.state_dir)
+        self._restore_or_apply()
+        kept = self.restored.kept if self.restored else None
         self._application = Application(self.moto_endpoint, reload_processor=self._reload_code)
-        self.state = self._application.deploy(self._router, self.api_url)
+        self.state = self._application.deploy(
+            self._router, self.api_url, kept.demo_password if kept else None
+        )
         self._api = launch_api(
             self.state, self.api_port, log_level=self._api_log_level, reload=self._reload_code
         )
         wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
         self.state = replace(self.state, api_pid=self._api.pid)
-        self._application.start(self.state)
+        # Resume the Pipe after the last record it delivered, unless Terraform replaced the stream.
+        position = kept.pipe_position if kept and kept.stream_arn == self.state.stream_arn else None
+        self._application.start(self.state, position)
         write_state(self.state, self.state_dir)
         self._wrote_state = True
         return self.state
 
+    def _restore_or_apply(self) -> None:
+        # The inputs as they are now, before the apply reads them: saved with the data on stop.
+        self._snapshot_key = key = snapshot.snapshot_key(self.moto_endpoint)
+        if self._fresh:
+            log.info("--fresh: the emulator starts empty; saved data is discarded")
+        elif self._keep_data:
+            self.restored = snapshot.restore(self.state_dir, key)
+        if self.restored is not None and self.restored.infrastructure_matches:
+            log.info(
+                "emulator data restored from %s; Terraform's inputs are unchanged since it "
+                "was saved: no apply (make dev ARGS=--fresh starts empty)",
+                snapshot.snapshot_dir(self.state_dir),
+            )
+            return
+        # From here the Terraform state changes: the snapshot would no longer match it.
+        snapshot.discard(self.state_dir)
+        if self.restored is not None:
+            log.info("emulator data restored; Terraform's inputs changed: applying the changes")
+        apply_local_environment(
+            self.moto_endpoint, self.state_dir, keep_state=self.restored is not None
+        )
+
+    def _save_data(
+        self, application: Application, state: StackState, key: snapshot.SnapshotKey
+    ) -> None:
+        """Snapshot the emulator once its executions have ended (bounded wait)."""
+        running = application.running_executions(state.state_machine_arn, timeout=10)
+        if running:
+            log.warning(
+                "saving the emulator's data with %d execution(s) still running, which will "
+                "not finish after a restart: %s",
+                len(running),
+                ", ".join(running),
+            )
+        kept = snapshot.Kept(
+            demo_password=state.password,
+            stream_arn=state.stream_arn,
+            pipe_position=application.pipe_position,
+        )
+        started = time.perf_counter()
+        try:
+            saved = snapshot.save(self.state_dir, key, kept)
+        except Exception:  # the stack must still stop cleanly
+            log.exception("could not save the emulator's data: the next start applies afresh")
+            return
+        log.info(
+            "emulator data saved to %s in %.1f s; the next make dev restores it",
+            saved,
+            time.perf_counter() - started,
+        )
+
     def stop(self) -> None:
-        if self._application is not None:
-            self._application.stop()
-            self._application = None
+        application, self._application = self._application, None
+        if application is not None:
+            application.stop()
         if self._api is not None:
             stop_api(self._api)
             self._api = None
         self._router.wait_for_async(timeout=2)
+        key = self._snapshot_key
+        if application is not None and self.state is not None and key and self._keep_data:
+            self._save_data(application, self.state, key)
         self._router.uninstall()
         faults.withdraw(self._router)
         if self._moto is not None:

@@ -47,7 +47,7 @@ def users_file(state_dir: Path) -> Path:
     return state_dir / "users.json"
 
 
-def _write_owner_only(path: Path, content: dict[str, Any]) -> None:
+def write_owner_only(path: Path, content: dict[str, Any]) -> None:
     """Passwords are in these files: owner-only, and the directory is gitignored."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -56,7 +56,7 @@ def _write_owner_only(path: Path, content: dict[str, Any]) -> None:
 
 
 def write_state(state: StackState, state_dir: Path) -> None:
-    _write_owner_only(state_file(state_dir), asdict(state))
+    write_owner_only(state_file(state_dir), asdict(state))
 
 
 def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
@@ -68,7 +68,7 @@ def load_state(state_dir: Path = DEFAULT_STATE_DIR) -> StackState:
 
 def save_user_password(state_dir: Path, email: str, password: str) -> None:
     """Keep the password `make guide-user` set for `email`, for `make token EMAIL=...`."""
-    _write_owner_only(users_file(state_dir), {**saved_passwords(state_dir), email: password})
+    write_owner_only(users_file(state_dir), {**saved_passwords(state_dir), email: password})
 
 
 def saved_passwords(state_dir: Path) -> dict[str, str]:

@@ -1,7 +1,10 @@
 """`terraform apply` of environments/local into the emulator, as the local stack starts.
 
 The same composition module as every AWS environment; its state is kept in the
-stack's state directory and starts empty, as the emulator does. The apply takes
+stack's state directory. It starts empty with the emulator, or, when the
+emulator's data was restored from a snapshot of other Terraform inputs
+(snapshot.py), is the state of that snapshot, so the apply changes only what
+changed. The apply takes
 a minute or more, so it runs with `-json` and shows its progress as it goes
 (apply_progress.py); terraform.log in the state directory gets the output of
 both steps as Terraform would have printed it.
@@ -37,17 +40,18 @@ def terraform_log_file(state_dir: Path) -> Path:
 
 
 def apply_local_environment(
-    moto_endpoint: str, state_dir: Path, screen: TextIO | None = None
+    moto_endpoint: str, state_dir: Path, *, keep_state: bool = False, screen: TextIO | None = None
 ) -> None:
     """init and apply environments/local against `moto_endpoint`, the apply's progress on
     `screen` (stdout by default); `state_dir` must be absolute (Terraform runs with -chdir
-    and would read a relative path from there)."""
+    and would read a relative path from there). `keep_state`: the emulator holds what the
+    existing Terraform state describes; otherwise both start empty."""
     screen = screen or sys.stdout
     state_file = terraform_state_file(state_dir)
     work = state_file.parent
-    if work.exists():
-        shutil.rmtree(work)  # the emulator starts empty: so does the state
-    work.mkdir(parents=True)
+    if work.exists() and not keep_state:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
     env = terraform.environment({"TF_DATA_DIR": str(work / ".terraform")})
     log_path = terraform_log_file(state_dir)
     print(f"Terraform applies environments/local into the emulator; log: {log_path}", file=screen)

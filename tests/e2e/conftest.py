@@ -45,6 +45,21 @@ class RunningStack:
     def api(self, token: str | None = None) -> httpx.Client:
         return self.child.api(token)
 
+    def restart(self) -> float:
+        """Stop the stack and start it again on the same state and ports, as `make dev` is
+        restarted; returns the seconds from the new start to ready."""
+        state = self.child.state
+        self.child.close()
+        started = time.monotonic()
+        self.child = ChildStack(
+            self.child.workdir,
+            fault_prefix=FAULT_PREFIX,
+            keep_data=True,
+            moto_port=int(state.moto_endpoint.rsplit(":", 1)[1]),
+            api_port=int(state.api_url.rsplit(":", 1)[1]),
+        )
+        return time.monotonic() - started
+
 
 def wait_for(
     probe: Callable[[], Any], *, timeout: float = 20, interval: float = 0.1, what: str = ""
@@ -62,8 +77,14 @@ def wait_for(
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with ChildStack(tmp_path_factory.mktemp("devstack"), fault_prefix=FAULT_PREFIX) as child:
-        yield RunningStack(child)
+    # Keeps its data as `make dev` does, for the restart test.
+    running = RunningStack(
+        ChildStack(tmp_path_factory.mktemp("devstack"), fault_prefix=FAULT_PREFIX, keep_data=True)
+    )
+    try:
+        yield running
+    finally:
+        running.child.close()
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,8 @@ def test_every_option_of_make_dev_has_a_help_text_and_its_default(
         "--api-log-level",
         "--fault-prefix",
         "--reload",
+        "--fresh",
+        "--keep-data",
     ]
     for option in options:
         assert re.search(r"\S+ \S+\s+\S.*\(default: ", option, re.DOTALL), option

@@ -200,7 +200,6 @@ def test_authorization_details_name_their_managed_policies(endpoint: str) -> Non
     assert policy["PolicyId"] == iam.get_policy(PolicyArn=arn)["Policy"]["PolicyId"]
 
 
-
 # ------------------------------------------------------------ read back as written
 # Without these, `terraform plan` of the local root shows changes right after an apply.
 

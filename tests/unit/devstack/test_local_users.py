@@ -12,7 +12,7 @@ import pytest
 
 from tests.devstack import guide_user, token
 from tests.devstack.definitions import DEMO_USER, MOTO_CREDENTIAL
-from tests.devstack.demo_user import create_demo_user
+from tests.devstack.demo_user import create_demo_user, demo_user_password
 from tests.devstack.stack_state import users_file, write_state
 from tests.support.stack_state import stack_state
 
@@ -97,3 +97,22 @@ def test_token_for_an_email_guide_user_did_not_create_says_how(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "make guide-user EMAIL=stranger@example.com" in captured.err
+
+
+def test_a_restored_demo_user_keeps_its_password_and_a_replaced_pool_gets_a_new_one(
+    endpoint: str,
+) -> None:
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=MOTO_CREDENTIAL,
+        aws_secret_access_key=MOTO_CREDENTIAL,
+    )
+    pool_id = cognito.create_user_pool(PoolName="restored")["UserPool"]["Id"]
+    kept = create_demo_user(cognito, pool_id)
+    assert demo_user_password(cognito, pool_id, kept) == kept
+    replaced = cognito.create_user_pool(PoolName="replaced")["UserPool"]["Id"]
+    new = demo_user_password(cognito, replaced, kept)
+    assert new != kept
+    assert cognito.admin_get_user(UserPoolId=replaced, Username=DEMO_USER)["Enabled"]

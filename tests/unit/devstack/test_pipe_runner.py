@@ -199,6 +199,19 @@ def test_a_batch_of_only_filtered_records_starts_nothing_and_is_consumed(aws: Aw
     assert runner.poll_once() == 0
 
 
+def test_a_runner_started_after_a_checkpoint_delivers_only_later_records(aws: Aws) -> None:
+    """A restart with the emulator's data kept: what was delivered is not delivered again."""
+    aws.pipe(BatchSize=1)
+    aws.insert("a")
+    first = aws.runner()
+    drain(first)
+    aws.insert("b")
+
+    drain(aws.runner(start_after=first.last_sequence_number))
+
+    assert [file_ids(e) for e in aws.executions()] == [["a"], ["b"]]
+
+
 def test_every_start_has_a_unique_name_so_a_redelivery_never_collides(aws: Aws) -> None:
     aws.pipe(BatchSize=10)
     aws.insert("a")
