@@ -37,19 +37,24 @@ help: ## List the targets
 
 # ---------------------------------------------------------------- set-up
 $(BOOTSTRAP_UV):
-	python3 -m venv .venv-bootstrap
-	.venv-bootstrap/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	@echo '› installing uv $(UV_VERSION) into .venv-bootstrap (no uv on PATH)'
+	@python3 -m venv .venv-bootstrap
+	@.venv-bootstrap/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
+# uv prints its own progress (a bar on a terminal, a summary line otherwise).
 .venv/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --quiet
+	@echo '› installing .venv (the app, tests and tools) from uv.lock'
+	@$(UV) sync --frozen
 	@touch $@
 
 $(CHECKOV_VENV)/.synced: uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV) sync --frozen --quiet --no-default-groups --group checkov
+	@echo '› installing $(CHECKOV_VENV) (checkov) from uv.lock'
+	@UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV) sync --frozen --no-default-groups --group checkov
 	@touch $@
 
 $(SAM_VENV)/.synced: uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(UV) sync --frozen --quiet --no-default-groups --group sam
+	@echo '› installing $(SAM_VENV) (the SAM CLI) from uv.lock'
+	@UV_PROJECT_ENVIRONMENT=$(SAM_VENV) $(UV) sync --frozen --no-default-groups --group sam
 	@touch $@
 
 .PHONY: install

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,6 +299,10 @@ def suppressions_result() -> ScanResult:
     return result
 
 
+# Without a result for this long, the scan says it is still going.
+HEARTBEAT_SECONDS = 15
+
+
 def main() -> int:
     for name in TOOL_DIRS:
         shutil.rmtree(REPORTS / name, ignore_errors=True)
@@ -306,12 +310,22 @@ def main() -> int:
     all_jobs = jobs()
     results: list[ScanResult] = []
     # Scanners are CPU-bound single processes: one per core.
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = [pool.submit(run_job, job) for job in all_jobs]
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            print(f"{result.name:<42} {result.headline()}  {result.seconds:5.1f}s", flush=True)
+    workers = max(2, os.cpu_count() or 2)
+    print(f"scan: {len(all_jobs)} scanner runs, {workers} at a time", flush=True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = {pool.submit(run_job, job): job.name for job in all_jobs}
+        while running:
+            done, _ = wait(running, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                del running[future]
+                result = future.result()
+                results.append(result)
+                print(f"{result.name:<42} {result.headline()}  {result.seconds:5.1f}s", flush=True)
+            if not done:  # a long run: say what is still going, so the gate never looks stuck
+                print(
+                    f"  ... {time.monotonic() - started:.0f} s, {len(running)} to go",
+                    flush=True,
+                )
     for local_check in (suppressions_result, workflow_refs_result):
         results.append(local_check())
         print(f"{results[-1].name:<42} {results[-1].headline()}  {results[-1].seconds:5.1f}s")

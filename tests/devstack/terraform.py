@@ -225,16 +225,20 @@ def check() -> int:
     # concurrent writers) before the others run in parallel.
     first, *others = configurations()
     roots = REPO_ROOT / "environments"
-    outcomes = [_check_one(first, env, locked=first.parent == roots)]
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        outcomes += list(pool.map(lambda d: _check_one(d, env, locked=d.parent == roots), others))
-    for results in outcomes:
-        for result in results:
+    print(f"terraform: init, validate and test of {1 + len(others)} configurations", flush=True)
+
+    def check_and_show(directory: Path) -> list[Result]:
+        results = _check_one(directory, env, locked=directory.parent == roots)
+        for result in results:  # as each configuration finishes: the gate shows progress
             name = result.directory.relative_to(REPO_ROOT)
             status = "ok" if result.returncode == 0 else "failed <<<"
-            print(f"  {result.step:<9} {name!s:<26} {status} ({result.seconds:.1f} s)")
-            if result.returncode:
-                failed.append(result)
+            print(f"  {result.step:<9} {name!s:<26} {status} ({result.seconds:.1f} s)", flush=True)
+        return results
+
+    outcomes = [check_and_show(first)]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        outcomes += list(pool.map(check_and_show, others))
+    failed += [result for results in outcomes for result in results if result.returncode]
     for result in failed:
         print(f"\n--- {result.step} in {result.directory.relative_to(REPO_ROOT) or '.'}:")
         print(result.output.strip())
