@@ -18,8 +18,8 @@ A snapshot is used only if it is what Terraform built from the current inputs:
   the data stays.
 
 The snapshot holds the users' passwords and the files' bytes: owner-only, in the
-git-ignored state directory. Loading a pickle runs code named in it, so it is
-read only from the state directory this stack owns (stack_owner.py).
+git-ignored state directory. Loading a pickle runs code named in it, so a
+snapshot is loaded only from a file this user owns and no one else can write.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import pickle  # nosec B403 - our own snapshot, written owner-only by this stack (see above)
+import stat
 import sys
 import threading
 import weakref
@@ -242,7 +243,14 @@ def restore(state_dir: Path, key: SnapshotKey) -> Restored | None:
         return None
     try:
         with (directory / "emulator.pickle").open("rb") as handle:
-            # Written by this stack's own save(), owner-only, in the state directory it owns.
+            if not _written_by_this_user(handle.fileno()):
+                log.warning(
+                    "saved data in %s is not this user's own owner-only file: not loaded "
+                    "(loading a pickle runs code); starting empty",
+                    directory,
+                )
+                return None
+            # Checked above: written by this user's own save(), owner-only.
             saved = pickle.load(handle)  # noqa: S301  # nosec B301
     except Exception:  # a truncated or unreadable file: as if there were none
         log.exception("saved data in %s does not load: starting empty", directory)
@@ -252,6 +260,13 @@ def restore(state_dir: Path, key: SnapshotKey) -> Restored | None:
         kept=Kept(**described["kept"]),
         infrastructure_matches=described["key"]["infrastructure"] == key.infrastructure,
     )
+
+
+def _written_by_this_user(fd: int) -> bool:
+    """The open file is this user's and no one else can write it (a state directory in a
+    shared place, say /tmp, must not let another user plant code for us to load)."""
+    status = os.fstat(fd)
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _install(saved: dict[str, Any]) -> None:

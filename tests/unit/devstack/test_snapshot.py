@@ -4,6 +4,7 @@ and when a snapshot is used, applied on, or ignored."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,22 @@ def test_no_snapshot_or_an_unreadable_one_starts_empty(endpoint: str, tmp_path: 
     assert snapshot.restore(tmp_path, KEY) is None
     snapshot.discard(tmp_path)
     assert list(snapshot.snapshot_dir(tmp_path).iterdir()) == []
+
+
+def test_a_snapshot_others_could_have_written_is_not_loaded(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a pickle runs code: never one another user planted (a state dir in /tmp)."""
+    snapshot.save(tmp_path, KEY, KEPT)
+    pickled = snapshot.snapshot_dir(tmp_path) / "emulator.pickle"
+    pickled.chmod(0o666)
+    assert snapshot.restore(tmp_path, KEY) is None
+    pickled.chmod(0o600)
+    real_uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid + 1)
+    assert snapshot.restore(tmp_path, KEY) is None
+    monkeypatch.undo()
+    assert snapshot.restore(tmp_path, KEY) is not None
 
 
 def test_a_failed_save_leaves_no_snapshot(
