@@ -16,9 +16,12 @@ import pytest
 from tests.devstack import malware_scan, snapshot
 from tests.devstack import stack as stack_module
 from tests.devstack.definitions import MOTO_CREDENTIAL
+from tests.devstack.demo_user import demo_password
 from tests.devstack.stack import DevStack
 
-KEPT = snapshot.Kept(demo_password="pw", stream_arn="arn:stream", pipe_position="42")
+# Generated: the snapshot keeps whatever the demo user's password is.
+PASSWORD = demo_password()
+KEPT = snapshot.Kept(demo_password=PASSWORD, stream_arn="arn:stream", pipe_position="42")
 KEY = snapshot.SnapshotKey(emulator="e", infrastructure="i")
 
 
@@ -59,7 +62,7 @@ def test_every_kind_of_data_survives_a_save_and_restore(endpoint: str, tmp_path:
     )["UserPoolClient"]["ClientId"]
     cognito.admin_create_user(UserPoolId=pool, Username="u", MessageAction="SUPPRESS")
     cognito.admin_set_user_password(
-        UserPoolId=pool, Username="u", Password="Passw0rd!x", Permanent=True
+        UserPoolId=pool, Username="u", Password=PASSWORD, Permanent=True
     )
     ssm.put_parameter(Name="/p", Value="v", Type="String")
     queue = sqs.create_queue(QueueName="q")["QueueUrl"]
@@ -89,7 +92,7 @@ def test_every_kind_of_data_survives_a_save_and_restore(endpoint: str, tmp_path:
     signed_in = cognito.initiate_auth(
         ClientId=app,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "u", "PASSWORD": "Passw0rd!x"},
+        AuthParameters={"USERNAME": "u", "PASSWORD": PASSWORD},
     )
     assert signed_in["AuthenticationResult"]["IdToken"]
     assert ssm.get_parameter(Name="/p")["Parameter"]["Value"] == "v"
@@ -265,5 +268,5 @@ def test_the_kept_data_is_described_beside_the_pickle(tmp_path: Path) -> None:
     described = json.loads((saved / "snapshot.json").read_text())
     assert described == {
         "key": {"emulator": "e", "infrastructure": "i"},
-        "kept": {"demo_password": "pw", "stream_arn": "arn:stream", "pipe_position": "42"},
+        "kept": {"demo_password": PASSWORD, "stream_arn": "arn:stream", "pipe_position": "42"},
     }
