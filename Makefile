@@ -186,6 +186,11 @@ bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in tes
 cost: .venv/.synced ## Cost model per million uploads (reads the last bench run), reports in tests/perf/results/
 	$(call step,python -m tests.perf.cost)
 
+.PHONY: capacity
+capacity: .venv/.synced ## Which AWS limit saturates first at 10 to 10,000 uploads/s, and the pipeline simulated at that load (prod's configuration, the last bench run), reports in tests/perf/results/
+	$(call step,python -m tests.perf.capacity)
+	$(call step,python -m tests.perf.capacity.simulation)
+
 # ---------------------------------------------------------------- AWS (terraform, sam)
 TF_DIR = environments/$(ENV)
 TF_PLAN = $(ENV).tfplan
