@@ -126,7 +126,41 @@ locals {
         statistic   = "Sum"
       }
     },
+    # Capacity: the limits `make capacity` (tests/perf/capacity) shows saturating
+    # first at ten times prod's expected load, besides reserved concurrency above.
+    {
+      "${var.name_prefix}-api-throttled" = {
+        description = "API Gateway refused requests with 429: the stage's ThrottlingRateLimit (services/template.yaml) or the account's throttle is reached."
+        namespace   = var.processor_metrics.namespace
+        metric_name = "ApiThrottled"
+        dimensions  = {}
+        statistic   = "Sum"
+      }
+      "${var.name_prefix}-processing-throttled" = {
+        description = "Step Functions throttled the processing state machine (ExecutionThrottled): the account's state-transition quota is reached and files wait."
+        namespace   = "AWS/States"
+        metric_name = "ExecutionThrottled"
+        dimensions  = { StateMachineArn = var.state_machine_arn }
+        statistic   = "Sum"
+      }
+    },
   )
+}
+
+# API Gateway publishes no throttle count for HTTP APIs, and its 4xx metric
+# mixes throttling with refused tokens and bad requests. The access log is
+# Terraform's, and only API Gateway answers 429 (the API answers AWS's own
+# throttling with 503): count the 429s there.
+resource "aws_cloudwatch_log_metric_filter" "api_throttled" {
+  name           = "${var.name_prefix}-api-throttled"
+  log_group_name = aws_cloudwatch_log_group.api_access.name
+  pattern        = "{ $.status = \"429\" }"
+
+  metric_transformation {
+    name      = "ApiThrottled"
+    namespace = var.processor_metrics.namespace
+    value     = "1"
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
