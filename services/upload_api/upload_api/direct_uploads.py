@@ -48,6 +48,7 @@ from upload_api.storage import (
     AWS_ERRORS,
     StoredFile,
     error_code,
+    is_throttled,
     is_uuid,
     purge_file,
     unavailable,
@@ -149,7 +150,7 @@ class DirectUploadService:
         try:
             self._quota.make_room(self._dynamodb, owner, size_bytes, now)
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         file_id = str(uuid.uuid4())
         key = object_key(owner, file_id, safe_name)
         expires_at = int(now) + self._pending_ttl
@@ -193,7 +194,7 @@ class DirectUploadService:
                 self._logger.exception("pending record write failed", extra={"file_id": file_id})
             if plan.method == MULTIPART:
                 self._abort_multipart(record, key)
-            raise (self._quota.exceeded() if over_quota else unavailable()) from error
+            raise (self._quota.exceeded() if over_quota else unavailable(error)) from error
         upload = self._instructions(record, key, plan, missing=plan.part_numbers)
         self._logger.info(
             "direct upload started",
@@ -214,7 +215,7 @@ class DirectUploadService:
             )
         except AWS_ERRORS as error:
             self._logger.exception("multipart create failed", extra={"file_id": record["file_id"]})
-            raise unavailable() from error
+            raise unavailable(error) from error
         return created["UploadId"]
 
     def _instructions(
@@ -258,7 +259,7 @@ class DirectUploadService:
                 for number in missing
             ]
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         return {"method": MULTIPART, "part_size": plan.part_size, "parts": parts}
 
     def _single_put_headers(self, record: Mapping[str, Any]) -> dict[str, str]:
@@ -315,9 +316,9 @@ class DirectUploadService:
         except ClientError as error:
             if error_code(error) == "NoSuchUpload":
                 return None
-            raise unavailable() from error
+            raise unavailable(error) from error
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
 
     # ------------------------------------------------------------ completion
 
@@ -412,6 +413,9 @@ class DirectUploadService:
             # NoSuchUpload: a concurrent complete got there first; PreconditionFailed:
             # the object exists already (a retry of an assembly that succeeded).
             # Either way whether the bytes are there decides, then _finalise.
+            if is_throttled(error) or _status(error) >= 500:
+                # S3's trouble, not a refusal of the parts: the client retries.
+                raise unavailable(error) from error
             if error_code(error) not in {"NoSuchUpload", "PreconditionFailed"}:
                 self._logger.exception(
                     "multipart complete failed", extra={"file_id": record["file_id"]}
@@ -421,7 +425,7 @@ class DirectUploadService:
                 ) from error
             return False
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         return True
 
     def _bytes_arrived(self, key: str) -> bool:
@@ -436,7 +440,7 @@ class DirectUploadService:
         try:
             listing = self._s3.list_object_versions(Bucket=self._bucket, Prefix=key)
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         current = [
             v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key and v["IsLatest"]
         ]
@@ -479,9 +483,9 @@ class DirectUploadService:
         except ClientError as error:
             if cancelled_by(error, 0) or cancelled_by(error, 1):
                 return None
-            raise unavailable() from error
+            raise unavailable(error) from error
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         self._logger.info("direct upload completed", extra={"file_id": record["file_id"]})
         metrics.stored(size_bytes, "direct")
         return StoredFile(item)
@@ -498,7 +502,7 @@ class DirectUploadService:
                 TableName=self._files_table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
             ).get("Item")
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         if raw is None or raw.get("owner", {}).get("S") != owner:
             return None
         return from_attributes(raw)
@@ -554,9 +558,9 @@ class DirectUploadService:
         except ClientError as error:
             if cancelled_by(error, 0):
                 return False
-            raise unavailable() from error
+            raise unavailable(error) from error
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         return True
 
     def _closing(self, record: Mapping[str, Any], *, live: bool) -> TransactWriteItemTypeDef:
@@ -611,7 +615,7 @@ class DirectUploadService:
                 TableName=self._pending_table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
             ).get("Item")
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         return None if raw is None else from_attributes(raw)
 
     def _live(self, owner: str, file_id: str) -> tuple[dict[str, Any], str]:
@@ -678,6 +682,10 @@ def _multipart_plan(record: Mapping[str, Any]) -> UploadPlan:
 
 def _expiry(now: float, ttl: int) -> str:
     return timestamp(datetime.fromtimestamp(now + ttl, UTC))
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def _not_found() -> NotFoundError:

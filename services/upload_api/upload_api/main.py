@@ -31,6 +31,10 @@ from upload_api.core.tracing import TraceHeaderMiddleware, start_tracing, tracin
 from upload_api.models import ErrorBody
 
 REQUEST_ID_HEADER = "x-request-id"
+# Every 503 says when to try again. A second: the SDK has already retried the
+# call with backoff, and a throttled table or prefix frees up within seconds;
+# the upload client adds jitter on top, so refused callers do not return together.
+RETRY_AFTER_SECONDS = 1
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9=_-]{1,64}")
 
 
@@ -123,6 +127,8 @@ def _error_response(
 ) -> JSONResponse:
     if status_code < 500:
         rejected(code)
+    if status_code == 503:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     body = ErrorBody(
         error=code,
         message=message,

@@ -96,7 +96,7 @@ class UploadService:
             self._logger.exception(
                 "object write failed; nothing stored", extra={"file_id": file_id}
             )
-            raise unavailable() from error
+            raise unavailable(error) from error
         failure = self._write_item(item)
         if failure is not None and _over_quota(failure) and self._released_expired(owner):
             # Room held by expired direct uploads was given back: one more try.
@@ -107,7 +107,8 @@ class UploadService:
                 extra={"file_id": file_id, "over_quota": _over_quota(failure)},
             )
             self._remove_object(key, put.get("VersionId"))
-            raise (self._quota.exceeded() if _over_quota(failure) else unavailable()) from failure
+            refusal = self._quota.exceeded() if _over_quota(failure) else unavailable(failure)
+            raise refusal from failure
         self._logger.info(
             "file stored",
             extra={"file_id": file_id, "size_bytes": len(data), "content_type": content_type},
@@ -168,18 +169,26 @@ class UploadService:
         return all(current.get(name) == item[name] for name in _IMMUTABLE_FIELDS)
 
     def _remove_object(self, key: str, version_id: str | None) -> None:
-        # On a versioned bucket a plain delete only adds a delete marker; removing
-        # the exact version leaves no orphan bytes behind.
-        try:
-            if version_id:
-                self._s3.delete_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+        # Under load the failed write and this delete are often throttled together:
+        # a few tries, a moment apart, cost less than an orphan left for the sweep.
+        for attempt in range(1, _COMPENSATING_DELETE_TRIES + 1):
+            try:
+                # On a versioned bucket a plain delete only adds a delete marker;
+                # removing the exact version leaves no orphan bytes behind.
+                if version_id:
+                    self._s3.delete_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+                else:
+                    self._s3.delete_object(Bucket=self._bucket, Key=key)
+            except AWS_ERRORS:
+                if attempt == _COMPENSATING_DELETE_TRIES:
+                    self._logger.exception(
+                        "compensating delete failed: orphan object needs removal (sweep-orphans)",
+                        extra={"s3_key": key, "version_id": version_id},
+                    )
+                    return
+                time.sleep(_COMPENSATING_DELETE_PAUSE_SECONDS * attempt)
             else:
-                self._s3.delete_object(Bucket=self._bucket, Key=key)
-        except AWS_ERRORS:
-            self._logger.exception(
-                "compensating delete failed: orphan object needs removal (sweep-orphans)",
-                extra={"s3_key": key, "version_id": version_id},
-            )
+                return
 
     def get(self, owner: str, file_id: str) -> StoredFile:
         item = self._owned_item(owner, file_id)
@@ -195,7 +204,7 @@ class UploadService:
                 TableName=self._table, Key={"file_id": {"S": file_id}}, ConsistentRead=True
             )
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         raw = response.get("Item")
         # Another user's file is indistinguishable from a missing one.
         if raw is None or raw.get("owner", {}).get("S") != owner:
@@ -227,7 +236,7 @@ class UploadService:
                 ExpiresIn=self._presigned_url_ttl,
             )
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
 
     def delete(self, owner: str, file_id: str) -> None:
         """Everything under the file's prefix, then the item. A retry finishes what a crash left.
@@ -266,7 +275,7 @@ class UploadService:
         except AWS_ERRORS as error:
             if _is_condition_failure(error):
                 raise _not_found() from error  # gone, or rewritten since it was read
-            raise unavailable() from error
+            raise unavailable(error) from error
         purge_file(self._s3, self._bucket, owner, file_id, self._logger)
         try:
             # The item goes, and its bytes go back to the owner's quota, together.
@@ -289,7 +298,7 @@ class UploadService:
         except AWS_ERRORS as error:
             # Cancelled on the item: a concurrent delete finished first.
             if not (isinstance(error, ClientError) and cancelled_by(error, 0)):
-                raise unavailable() from error
+                raise unavailable(error) from error
         self._logger.info("file deleted", extra={"file_id": file_id})
 
     def list(
@@ -309,7 +318,7 @@ class UploadService:
         try:
             response = self._dynamodb.query(**query)
         except AWS_ERRORS as error:
-            raise unavailable() from error
+            raise unavailable(error) from error
         # An item naming a location it cannot have is left out (and logged), never shown.
         files = [
             StoredFile(item)
@@ -320,6 +329,9 @@ class UploadService:
         return files, encode_cursor(last_key) if last_key else None
 
 
+# Each try is itself up to two SDK attempts: 3 tries, 0.2 s then 0.4 s apart.
+_COMPENSATING_DELETE_TRIES = 3
+_COMPENSATING_DELETE_PAUSE_SECONDS = 0.2
 _IMMUTABLE_FIELDS = ("file_id", "owner", "bucket", "s3_key", "size_bytes", "sha256", "created_at")
 
 

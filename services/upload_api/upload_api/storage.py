@@ -12,7 +12,8 @@ DELETE, the orphan sweep and erase-user all call purge_prefix.
 
 Both upload paths (service.py, direct_uploads.py) hand out a StoredFile only
 for an item verified_key accepted, and answer a failed AWS call the same way,
-with unavailable() (a 503 to retry).
+with unavailable(error) (a 503 to retry; `throttled` when AWS refused the call
+for its rate).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from upload_api.core.domain import InvalidUploadError, StorageUnavailableError
 from upload_api.core.files import sanitise_file_name
@@ -33,6 +35,13 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 AWS_ERRORS = (ClientError, BotoCoreError)
+# botocore's own list of throttling error codes (its standard retry mode's:
+# Throttling, ThrottlingException, ProvisionedThroughputExceededException,
+# RequestLimitExceeded, SlowDown, TooManyRequestsException, ...), so what the SDK
+# backs off from and what the API answers as `throttled` are one set.
+_THROTTLING_CODES = ThrottledRetryableChecker()
+# A cancelled DynamoDB transaction names throttling per item, not in its error code.
+_THROTTLED_TRANSACTION_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 # DeleteObjects takes at most 1,000 keys a call.
 _DELETE_BATCH = 1000
 
@@ -178,6 +187,8 @@ def purge_file(s3: S3Client, bucket: str, owner: str, file_id: str, logger: Any)
         removed = purge_prefix(s3, bucket, file_prefix(owner, file_id))
     except (PurgeIncompleteError, *AWS_ERRORS) as error:
         logger.exception("purge failed; retry", extra={"file_id": file_id})
+        if is_throttled(error):
+            raise unavailable(error) from error
         raise StorageUnavailableError(
             "service_unavailable", "some of the file's bytes could not be deleted; retry"
         ) from error
@@ -219,5 +230,32 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def unavailable() -> StorageUnavailableError:
+def is_throttled(error: BaseException) -> bool:
+    """Whether AWS refused the call for its request rate, not for what it asked."""
+    if not isinstance(error, ClientError):
+        return False
+    response = error.response
+    reasons = response.get("CancellationReasons") or []
+    return (
+        response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429
+        or any(reason.get("Code") in _THROTTLED_TRANSACTION_REASONS for reason in reasons)
+        or bool(
+            _THROTTLING_CODES.is_retryable(RetryContext(attempt_number=1, parsed_response=response))
+        )
+    )
+
+
+def unavailable(error: BaseException) -> StorageUnavailableError:
+    """The answer to an AWS call that failed (after the SDK's own retry): a 503 to retry.
+
+    `throttled` when AWS refused it for its rate. A 503, not a 429: AWS throttled
+    this service's backend, not the caller, whose own rate API Gateway answers
+    with 429; S3 itself answers SlowDown with 503. Retrying is safe: an upload
+    that fails leaves nothing written (service.py, direct_uploads.py), and a
+    retried DELETE finishes what the failed one started.
+    """
+    if is_throttled(error):
+        return StorageUnavailableError(
+            "throttled", "AWS is throttling this service's requests; retry shortly"
+        )
     return StorageUnavailableError("service_unavailable", "storage is unavailable; retry later")

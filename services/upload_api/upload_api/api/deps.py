@@ -82,6 +82,13 @@ def _clients(
 ) -> tuple[Any, Any]:
     # Two attempts of at most 2 s connect + read_timeout per call keep every
     # request inside the 29 s Lambda timeout in all but pathological cases.
+    # Throttling costs far less: AWS refuses within a round trip, and standard
+    # mode waits rand x 1 s before the one retry (longer only if the answer
+    # carries x-amz-retry-after). The longest path, a POST /upload that frees
+    # expired reservations, writes again and then removes its object, makes at
+    # most 10 calls (3 of them the delete's tries, 0.6 s apart): all of them
+    # throttled twice is under 11 s of waiting plus 20 round trips. The caller
+    # then gets 503 `throttled` with Retry-After, and retries.
     config = Config(
         retries={"mode": "standard", "max_attempts": 2},
         connect_timeout=2,

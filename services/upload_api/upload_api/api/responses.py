@@ -10,7 +10,19 @@ from upload_api.storage import StoredFile
 # app's own import time, to document a body it never validates.
 _ERROR_CONTENT = {"application/json": {"schema": ErrorBody.model_json_schema()}}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"content": _ERROR_CONTENT} for code in (400, 401, 404, 413, 415, 422, 503)
+    code: {"content": _ERROR_CONTENT} for code in (400, 401, 404, 413, 415, 422)
+}
+ERROR_RESPONSES[503] = {
+    "description": "AWS is throttling (`throttled`) or failing (`service_unavailable`) "
+    "this service's calls. Safe to retry after Retry-After seconds: a failed upload "
+    "leaves nothing written, a retried DELETE finishes the first.",
+    "content": _ERROR_CONTENT,
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
