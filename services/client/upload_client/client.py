@@ -10,7 +10,8 @@ client asks GET /uploads/{file_id}/parts for fresh URLs of the missing parts and
 carries on. A multipart upload can be resumed: until it completes, its file_id is
 kept in <resume dir>/<sha256>.json, and running the command again for
 the same content sends only the parts S3 does not hold yet. Either way the
-command then waits for the processing outcome.
+command then waits for the processing outcome. Throttled or unavailable answers
+(429, 503, S3's SlowDown) are retried with backoff and jitter (upload_client.retry).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import httpx
 from upload_client.answers import UploadError, answer
 from upload_client.direct import upload_direct
 from upload_client.progress import CHUNK, Progress
+from upload_client.retry import IDEMPOTENT, ONCE_ONLY, RETRY, Retry
 from upload_contract import Status
 
 MIB = 1024 * 1024
@@ -51,6 +53,7 @@ def upload_file(
     resume_dir: Path,
     progress: bool = True,
     sha256: str | None = None,
+    retry: Retry = RETRY,
 ) -> dict[str, Any]:
     """Upload `path` as `api`'s user (its Authorization header) and return the API's answer:
     POST /upload's 201 body, or the completed direct upload's file metadata (UPLOADED).
@@ -63,10 +66,16 @@ def upload_file(
         if size <= JSON_UPLOAD_MAX_BYTES:
             shown.note("POST /upload (the file in Base64 in JSON)")
             data = path.read_bytes()  # at most JSON_UPLOAD_MAX_BYTES
-            return upload_json(api, path.name, data, comment=comment, progress=shown)
+            return upload_json(api, path.name, data, comment=comment, progress=shown, retry=retry)
         digest = sha256 or file_sha256(path)
         return upload_direct(
-            api, path, comment=comment, resume_dir=resume_dir, sha256=digest, progress=shown
+            api,
+            path,
+            comment=comment,
+            resume_dir=resume_dir,
+            sha256=digest,
+            progress=shown,
+            retry=retry,
         )
     finally:
         shown.end()
@@ -84,6 +93,7 @@ def upload_json(
     *,
     comment: str = "",
     progress: Progress | None = None,
+    retry: Retry = RETRY,
 ) -> dict[str, Any]:
     """POST /upload, `data` in Base64 inside JSON (at most JSON_UPLOAD_MAX_BYTES): its 201 body."""
     progress = progress or Progress(len(data), show=False)
@@ -94,10 +104,10 @@ def upload_json(
             "file_data": base64.b64encode(data).decode("ascii"),
         }
     ).encode()
+    shown = 0  # the body's bytes sent, scaled to the file's: the last chunk shows size/size
 
     def chunks() -> Iterator[bytes]:
-        # The body's bytes sent, scaled to the file's: the last chunk shows size/size.
-        shown = 0
+        nonlocal shown
         for start in range(0, len(body), CHUNK):
             chunk = body[start : start + CHUNK]
             yield chunk
@@ -106,7 +116,17 @@ def upload_json(
             shown = now
 
     headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-    return answer(api.post("/upload", content=chunks(), headers=headers))
+
+    def post() -> httpx.Response:
+        nonlocal shown
+        if shown:  # a retry sends the whole body again: count it from zero
+            progress.add(-shown)
+            shown = 0
+        return api.post("/upload", content=chunks(), headers=headers)
+
+    # Sent again only after a 429 or 503, which prove nothing was stored; after a 502,
+    # a 504 or a lost answer the file may be stored, and a second POST would store it twice.
+    return answer(retry.send(post, ONCE_ONLY))
 
 
 def wait_for_final_status(
@@ -117,6 +137,7 @@ def wait_for_final_status(
     interval: float = 0.2,
     max_interval: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    retry: Retry = RETRY,
 ) -> dict[str, Any]:
     """GET /uploads/{file_id} until its status is one of FINAL_STATUSES: the file's metadata
     then, or as it is once `timeout` seconds have passed (the caller checks the status).
@@ -124,11 +145,12 @@ def wait_for_final_status(
     A 404 means not a file yet: a direct upload becomes one when S3's object-created event
     completes it. At the deadline a 404 is raised, as any error answer is at once.
     The pause between requests is `interval`; with `max_interval` it doubles up to that.
+    A throttled or failed request is retried by `retry` before it counts as an answer.
     """
     deadline = time.monotonic() + timeout
     pause = interval
     while True:
-        response = api.get(f"/uploads/{file_id}")
+        response = retry.send(lambda: api.get(f"/uploads/{file_id}"), IDEMPOTENT)
         late = time.monotonic() >= deadline
         if response.status_code != 404 or late:
             current = answer(response)

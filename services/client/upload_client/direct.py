@@ -4,7 +4,8 @@ parts in parallel to the URLs the API hands out, then complete.
 The URLs live minutes: when S3 refuses parts with 403 (expired), GET
 /uploads/{file_id}/parts signs fresh URLs for the missing parts. Until a multipart
 upload completes, its file_id is kept in <resume dir>/<sha256>.json, so a run for
-the same content sends only the parts S3 does not hold yet.
+the same content sends only the parts S3 does not hold yet. Every call goes through
+a Retry: S3's 5xx (SlowDown) and dropped connections are sent again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import httpx
 
 from upload_client.answers import UploadError, answer, one_line
 from upload_client.progress import CHUNK, Progress
+from upload_client.retry import IDEMPOTENT, ONCE_ONLY, PRESIGNED_PUT, Retry
 
 # Parts in flight at once (boto3's upload_file sends 8 MiB parts on 10 threads).
 PART_WORKERS = 4
@@ -27,6 +29,8 @@ S3_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 # Fresh URLs that S3 refuses this many rounds in a row, no part taken: a 403 that is
 # not expiry (a wrong signature, a denying policy), so give up.
 MAX_FRUITLESS_REFRESHES = 2
+# The header by which a single PUT's URL signs the file's SHA-256.
+_CHECKSUM = "x-amz-checksum-sha256"
 
 
 class _RefusedError(UploadError):
@@ -41,27 +45,34 @@ def upload_direct(
     resume_dir: Path,
     sha256: str,
     progress: Progress,
+    retry: Retry,
 ) -> dict[str, Any]:
     """Upload `path` to S3 through the direct-upload routes, resuming a multipart upload kept
     in `resume_dir`: the completed upload's file metadata (UPLOADED)."""
     size = path.stat().st_size
     saved = resume_dir / f"{sha256}.json"
     with httpx.Client(timeout=S3_TIMEOUT) as s3:  # no Authorization: the URLs are signed
-        sender = _Sender(s3, path, size, progress)
+        sender = _Sender(s3, path, size, progress, retry)
         try:
-            resumed = _resume(api, saved, size, progress)
+            resumed = _resume(api, saved, size, progress, retry)
         except _AlreadyUploaded as done:
             progress.note(f"Upload {done.file_id} was already complete")
             saved.unlink()
-            return answer(api.get(f"/uploads/{done.file_id}"))
+            url = f"/uploads/{done.file_id}"
+            return answer(retry.send(lambda: api.get(url), IDEMPOTENT))
         if resumed is None:
-            request = {"file_name": path.name, "comment": comment, "size_bytes": size}
-            started = answer(api.post("/uploads", json={**request, "sha256": sha256}))
+            request = {
+                "file_name": path.name,
+                "comment": comment,
+                "size_bytes": size,
+                "sha256": sha256,
+            }
+            started = answer(retry.send(lambda: api.post("/uploads", json=request), ONCE_ONLY))
             file_id, upload = started["file_id"], started["upload"]
             progress.note(f"POST /uploads: {upload['method']} upload {file_id}")
             if upload["method"] == "PUT":
                 sender.put(upload["url"], 0, size, upload["headers"])
-                return answer(api.post(f"/uploads/{file_id}/complete"))
+                return _complete(api, file_id, None, retry)
             sent: list[dict[str, Any]] = []
             saved.parent.mkdir(parents=True, exist_ok=True)
             kept = {"file_id": file_id, "path": str(path.resolve()), "size_bytes": size}
@@ -74,9 +85,17 @@ def upload_direct(
             progress.note(f"Stopped: run the same command again to resume (state: {saved})")
             raise
     parts = sorted(sent, key=lambda part: int(part["part_number"]))
-    completed = answer(api.post(f"/uploads/{file_id}/complete", json={"parts": parts}))
+    completed = _complete(api, file_id, {"parts": parts}, retry)
     saved.unlink(missing_ok=True)
     return completed
+
+
+def _complete(
+    api: httpx.Client, file_id: str, body: dict[str, Any] | None, retry: Retry
+) -> dict[str, Any]:
+    # Idempotent: a second complete answers with the file the first one made.
+    url = f"/uploads/{file_id}/complete"
+    return answer(retry.send(lambda: api.post(url, json=body), IDEMPOTENT))
 
 
 def _send_parts(
@@ -89,7 +108,8 @@ def _send_parts(
     while refused is not None:
         if fruitless == MAX_FRUITLESS_REFRESHES:
             raise UploadError(f"{refused}; fresh URLs were refused too, {fruitless} times in a row")
-        upload = answer(api.get(f"/uploads/{file_id}/parts"))["upload"]
+        listed = sender.retry.send(lambda: api.get(f"/uploads/{file_id}/parts"), IDEMPOTENT)
+        upload = answer(listed)["upload"]
         sender.progress.note(
             f"S3 refused a part with 403 (its URL expired?): "
             f"fresh URLs for the {len(upload['parts'])} parts it lacks"
@@ -107,7 +127,7 @@ class _AlreadyUploaded(Exception):  # noqa: N818 - a signal, not an error
 
 
 def _resume(
-    api: httpx.Client, saved: Path, size: int, progress: Progress
+    api: httpx.Client, saved: Path, size: int, progress: Progress, retry: Retry
 ) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
     """file_id, URLs for the missing parts and the parts S3 holds of the multipart upload
     `saved` names; None when there is none to resume."""
@@ -116,10 +136,12 @@ def _resume(
     kept = json.loads(saved.read_text())
     file_id = kept["file_id"]
     if kept["size_bytes"] == size:
-        response = api.get(f"/uploads/{file_id}/parts")
-        if response.status_code == 404 and api.get(f"/uploads/{file_id}").status_code == 200:
-            # Completed, but the client stopped before it could forget the state file.
-            raise _AlreadyUploaded(file_id)
+        response = retry.send(lambda: api.get(f"/uploads/{file_id}/parts"), IDEMPOTENT)
+        if response.status_code == 404:
+            file = retry.send(lambda: api.get(f"/uploads/{file_id}"), IDEMPOTENT)
+            if file.status_code == 200:
+                # Completed, but the client stopped before it could forget the state file.
+                raise _AlreadyUploaded(file_id)
         # 404: expired, aborted or completed; 409: S3 no longer has the multipart upload.
         if response.status_code not in (404, 409):
             listed = answer(response)
@@ -142,6 +164,7 @@ class _Sender:
     path: Path
     size: int
     progress: Progress
+    retry: Retry
 
     def put_parts(
         self, upload: dict[str, Any]
@@ -177,6 +200,30 @@ class _Sender:
         return {"part_number": part["part_number"], "etag": response.headers["ETag"]}
 
     def put(self, url: str, offset: int, length: int, headers: dict[str, str]) -> httpx.Response:
+        """S3's 200 (or, for a single PUT, its 412 after a retry: see below); any other
+        answer, once the retries are spent, raises."""
+        tries = 0
+
+        def put_once() -> httpx.Response:
+            nonlocal tries
+            tries += 1
+            return self._put_once(url, offset, length, headers)
+
+        response = self.retry.send(put_once, PRESIGNED_PUT)
+        if response.status_code == 412 and tries > 1 and _CHECKSUM in httpx.Headers(headers):
+            # If-None-Match refused to replace the object an earlier try created, its
+            # answer lost (a dropped connection, a 5xx after the write). The URL signs
+            # the file's SHA-256, so S3 took only these bytes under it: the file is there.
+            self.progress.add(length)
+            return response
+        if response.status_code != 200:
+            message = f"PUT to S3: {response.status_code} {one_line(response.text)}"
+            raise (_RefusedError if response.status_code == 403 else UploadError)(message)
+        return response
+
+    def _put_once(
+        self, url: str, offset: int, length: int, headers: dict[str, str]
+    ) -> httpx.Response:
         counted = 0
 
         def chunks(source: BinaryIO) -> Iterator[bytes]:
@@ -192,10 +239,11 @@ class _Sender:
                 counted += len(chunk)
                 left -= len(chunk)
 
-        with self.path.open("rb") as source:
-            response = self.s3.put(url, content=chunks(source), headers=headers)
-        if response.status_code != 200:
-            self.progress.add(-counted)  # S3 kept none of those bytes
-            message = f"PUT to S3: {response.status_code} {one_line(response.text)}"
-            raise (_RefusedError if response.status_code == 403 else UploadError)(message)
-        return response
+        response: httpx.Response | None = None
+        try:
+            with self.path.open("rb") as source:
+                response = self.s3.put(url, content=chunks(source), headers=headers)
+            return response
+        finally:
+            if response is None or response.status_code != 200:
+                self.progress.add(-counted)  # S3 kept none of those bytes (or a retry sends them)

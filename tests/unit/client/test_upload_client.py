@@ -528,3 +528,28 @@ def test_a_403_that_fresh_urls_do_not_cure_stops_after_two_refreshes(
     stderr = capsys.readouterr().err
     assert stderr.count("S3 refused a part with 403") == 2
     assert progress_counts(stderr)[-1] == (0, MULTIPART_SIZE)  # no refused byte counts
+
+
+def test_a_single_put_whose_answer_was_lost_completes_on_s3s_412(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first PUT lands but its answer is lost (a 500 instead); the retry is refused
+    412 PreconditionFailed (If-None-Match): the object holds the file, so it completes."""
+    path = random_file(tmp_path, 6 * MIB)
+    answered: list[int] = []
+    put = httpx.Client.put
+
+    def first_answer_lost(self: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+        response = put(self, url, **kwargs)
+        answered.append(response.status_code)
+        if len(answered) == 1:
+            return httpx.Response(500, text="InternalError", request=response.request)
+        return response
+
+    monkeypatch.setattr(httpx.Client, "put", first_answer_lost)
+
+    answer = upload_file(stack.api, path, resume_dir=stack.resume_dir, progress=False)
+
+    assert answered == [200, 412]
+    assert answer["status"] == "UPLOADED"
+    assert stored(stack, answer) == path.read_bytes()
