@@ -45,8 +45,8 @@ MAX_REASON_CHARS: Final = 1000
 # The failure reason of an item whose stored bucket or key is not the derived one.
 LOCATION_REFUSED: Final = "stored location refused: it is not where this file's key derives to"
 
-# Error codes AWS documents as retryable; anything 5xx counts as well.
-_TRANSIENT_CODES: Final = frozenset(
+# AWS refused the call for its request rate: retried longer (ProcessingThrottledError).
+_THROTTLING_CODES: Final = frozenset(
     {
         "ThrottlingException",
         "Throttling",
@@ -56,6 +56,11 @@ _TRANSIENT_CODES: Final = frozenset(
         "RequestLimitExceeded",
         "RequestThrottled",
         "SlowDown",
+    }
+)
+# Error codes AWS documents as retryable; anything 5xx counts as well.
+_TRANSIENT_CODES: Final = _THROTTLING_CODES | frozenset(
+    {
         "RequestTimeout",
         "RequestTimeoutException",
         "InternalError",
@@ -92,7 +97,21 @@ logger = Logger(child=True)
 
 
 class TransientProcessingError(Exception):
-    """AWS throttled or failed on its side: the state machine retries the whole step."""
+    """AWS failed on its side: the state machine retries the whole step."""
+
+
+class ProcessingThrottledError(TransientProcessingError):
+    """AWS throttled a call: the state machine retries the step as long as a throttled
+    invoke, so a file does not fail only because the platform is busy."""
+
+
+def transient_error(error: Exception, message: str) -> TransientProcessingError:
+    """The transient failure `error` is: throttled (retried longer) or not."""
+    if isinstance(error, ClientError) and _error_code(error).removeprefix("KMS.") in (
+        _THROTTLING_CODES
+    ):
+        return ProcessingThrottledError(message)
+    return TransientProcessingError(message)
 
 
 class MalwareScanNotFinishedError(Exception):
@@ -155,7 +174,7 @@ def _read_failed(error: ClientError | BotoCoreError, bucket: str, key: str, what
     # test only narrows the type: below, error is a ClientError.
     if is_transient(error) or not isinstance(error, ClientError):
         logger.warning("Reading the object failed transiently", extra=details)
-        return TransientProcessingError(f"{what}: {code}")
+        return transient_error(error, f"{what}: {code}")
     if is_configuration_error(error):
         logger.exception("Object refused: access or key configuration", extra=details)
         return ProcessingConfigurationError(f"{what}: {code}")
@@ -363,7 +382,7 @@ class FileProcessor:
     def _raise_classified(error: Exception) -> None:
         """Transient and configuration errors get their own types; the caller re-raises the rest."""
         if is_transient(error):
-            raise TransientProcessingError(f"DynamoDB: {error}") from error
+            raise transient_error(error, f"DynamoDB: {error}") from error
         if isinstance(error, ClientError) and is_configuration_error(error):
             logger.error("DynamoDB refused the request", extra={"error": str(error)})
             raise ProcessingConfigurationError(f"DynamoDB: {_error_code(error)}") from error

@@ -80,8 +80,12 @@ def test_state_machine_retries_transient_errors_with_jitter_and_records_failures
     # A missing scan verdict has its own bounded wait (environments/local's: 5 x 1 s).
     assert scan_wait["ErrorEquals"] == ["MalwareScanNotFinishedError"]
     assert (scan_wait["MaxAttempts"], scan_wait["IntervalSeconds"]) == (5, 1)
-    # Throttling first, with its own longer backoff; never in the generic entry too.
-    assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+    # Throttling (of the invoke, or of the processor's own calls) first, with its own
+    # longer backoff; never in the generic entry too.
+    assert throttled["ErrorEquals"] == [
+        "Lambda.TooManyRequestsException",
+        "ProcessingThrottledError",
+    ]
     assert (
         throttled["MaxAttempts"],
         throttled["IntervalSeconds"],

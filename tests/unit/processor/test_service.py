@@ -29,6 +29,7 @@ from processor.service import (
     FileProcessor,
     MalwareScanNotFinishedError,
     ProcessingConfigurationError,
+    ProcessingThrottledError,
     TransientProcessingError,
 )
 from tests.support.api import Api
@@ -484,26 +485,53 @@ def client_error(code: str, status: int) -> ClientError:
 
 
 @pytest.mark.parametrize(
-    ("service", "operation", "error"),
+    ("service", "operation", "error", "raised_as"),
     [
-        ("s3", "get_object", client_error("SlowDown", 503)),
-        ("s3", "get_object_tagging", client_error("SlowDown", 503)),
-        ("s3", "head_object", client_error("InternalError", 500)),
-        ("s3", "get_object", EndpointConnectionError(endpoint_url="http://s3")),
-        ("dynamodb", "get_item", client_error("ProvisionedThroughputExceededException", 400)),
-        ("dynamodb", "update_item", client_error("ThrottlingException", 400)),
-        ("dynamodb", "update_item", client_error("InternalServerError", 500)),
+        ("s3", "get_object", client_error("SlowDown", 503), ProcessingThrottledError),
+        ("s3", "get_object_tagging", client_error("SlowDown", 503), ProcessingThrottledError),
+        ("s3", "head_object", client_error("InternalError", 500), TransientProcessingError),
+        (
+            "s3",
+            "get_object",
+            EndpointConnectionError(endpoint_url="http://s3"),
+            TransientProcessingError,
+        ),
+        (
+            "dynamodb",
+            "get_item",
+            client_error("ProvisionedThroughputExceededException", 400),
+            ProcessingThrottledError,
+        ),
+        (
+            "dynamodb",
+            "update_item",
+            client_error("ThrottlingException", 400),
+            ProcessingThrottledError,
+        ),
+        (
+            "dynamodb",
+            "update_item",
+            client_error("InternalServerError", 500),
+            TransientProcessingError,
+        ),
     ],
 )
 def test_throttling_and_5xx_are_transient_and_record_nothing(
-    resources: UploadResources, service: str, operation: str, error: Exception
+    resources: UploadResources,
+    service: str,
+    operation: str,
+    error: Exception,
+    raised_as: type[TransientProcessingError],
 ) -> None:
+    """Throttling is retried longer by the state machine (its own error name), so it is told
+    apart from other transient failures."""
     file = store(resources, b"retry me")
     failing = Failing(client(service), operation, error)
 
-    with pytest.raises(TransientProcessingError):
+    with pytest.raises(TransientProcessingError) as raised:
         processor(resources, **{service: failing}).process(file)
 
+    assert type(raised.value) is raised_as
     assert item(resources, file.file_id)["status"] == "UPLOADED"
 
 
@@ -554,11 +582,11 @@ def test_a_missing_or_unreadable_object_fails_with_a_short_reason(
     assert item(resources, file.file_id)["failure_reason"] == reason
 
 
-def test_a_throttled_key_is_transient(resources: UploadResources) -> None:
+def test_a_throttled_key_is_throttling(resources: UploadResources) -> None:
     file = store(resources, b"slow key")
     failing = Failing(client("s3"), "get_object", client_error("KMS.ThrottlingException", 400))
 
-    with pytest.raises(TransientProcessingError) as raised:
+    with pytest.raises(ProcessingThrottledError) as raised:
         processor(resources, s3=failing).process(file)
 
     assert file.bucket not in str(raised.value)
