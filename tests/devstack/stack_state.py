@@ -48,11 +48,17 @@ def users_file(state_dir: Path) -> Path:
 
 
 def write_owner_only(path: Path, content: dict[str, Any]) -> None:
-    """Passwords are in these files: owner-only, and the directory is gitignored."""
+    """Passwords are in these files: owner-only, and the directory is gitignored.
+
+    Written aside and renamed into place: a reader (ChildStack polls for state.json)
+    never sees a half-written file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    unfinished = path.with_name(f".{path.name}.partial")
+    fd = os.open(unfinished, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(content, handle, indent=2)
+    os.replace(unfinished, path)
 
 
 def write_state(state: StackState, state_dir: Path) -> None:
