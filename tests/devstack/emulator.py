@@ -64,6 +64,11 @@ table naming the upstream change that would remove it:
   The emulator answers it when it is set.
 - GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
+- Throttling: moto never throttles. The emulator answers a share of the
+  calls to S3, DynamoDB, Step Functions or Lambda (a rate per service or
+  operation, set at runtime on its /_devstack/throttling path) as each of them
+  answers when throttled, before moto sees the call (devstack/throttling.py,
+  tested in tests/unit/devstack/test_throttling.py). Off unless set.
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda. Some of it the platform
@@ -107,6 +112,7 @@ from moto.events.utils import _BASE_EVENT_MESSAGE, EventMessageType, EventTempla
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.models import ManagedPolicy
 from moto.kms.responses import KmsResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.exceptions import (
     S3ClientError,
     S3InvalidAccessKeyIdError,
@@ -118,7 +124,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from tests.devstack import malware_scan
+from tests.devstack import malware_scan, throttling
 from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
 from tests.devstack.ports import HOST
 
@@ -546,6 +552,7 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
         DynamoDBBackend.transact_write_items
     ),
     **malware_scan.API_EXTENSIONS,
+    (DomainDispatcherApplication, "__call__"): throttling.dispatch,
 }
 
 
