@@ -177,14 +177,14 @@ def markdown(loaded: Loaded) -> str:
         "",
         "## Quotas",
         "",
-        "| quota | value | unit | Service Quotas name | checked | source |",
-        "|---|---|---|---|---|---|",
+        "| quota | value | unit | Service Quotas name | checked | basis | source |",
+        "|---|---|---|---|---|---|---|",
     ]
     with QUOTAS.open("rb") as handle:
         quotas: dict[str, dict[str, Any]] = tomllib.load(handle)["quotas"]
     out += [
         f"| `{name}` | {e['value']:,} | {e['unit']} | {e['service_quota']} | {e['checked']} | "
-        f"{e['source']} |"
+        f"{e['basis']} | {e['source']} |"
         for name, e in quotas.items()
     ]
     return "\n".join(out) + "\n"
