@@ -77,9 +77,10 @@ requirements: .venv/.synced ## Export each Lambda image's requirements.txt from 
 # ---------------------------------------------------------------- the gate
 .PHONY: test
 # lint is mostly one process (mypy) and validate keeps two busy: side by side they
-# fill both cores; their lines interleave, each line whole.
+# fill both cores. Their lines interleave as they come (an --output-sync would hold
+# back validate's progress until it ends).
 test: ## The whole merge gate (what CI runs): lint and validate side by side, then scan, then pytest
-	@$(MAKE) -j2 --output-sync=line lint validate
+	@$(MAKE) -j2 lint validate
 	@$(MAKE) scan
 	@$(MAKE) pytest
 
