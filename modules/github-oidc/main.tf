@@ -34,6 +34,7 @@ locals {
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/lambda/${var.name_prefix}-*",
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${var.name_prefix}-*",
   ]
+  tf_access_log_group_arn = "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/apigateway/${var.name_prefix}-*"
   # Key and user pool ids are random: statements on these ARNs select the
   # environment's key and pool by their environment tag (provider
   # default_tags) or the state key by its alias; the state key is also
@@ -93,6 +94,7 @@ locals {
     "kms:ListAliases",
     "kms:ListResourceTags",
     "logs:DescribeLogGroups",
+    "logs:DescribeMetricFilters",
     "logs:ListTagsForResource",
     "logs:ListTagsLogGroup",
     "pipes:DescribePipe",

@@ -318,6 +318,14 @@ data "aws_iam_policy_document" "terraform_operations" {
     resources = local.tf_log_group_arns
   }
 
+  # The metric filter that counts API Gateway's 429s (modules/observability):
+  # on the API access log groups only, never on a function's or the audit logs.
+  statement {
+    sid       = "AccessLogMetricFilters"
+    actions   = ["logs:DeleteMetricFilter", "logs:PutMetricFilter"]
+    resources = [local.tf_access_log_group_arn]
+  }
+
   # ---- Secrets Manager: the smoke user's secret, the container only
   # (smoke.tf). Its value is written by a person and read only by the smoke
   # role: the guard rails deny this role every read or write of a value.

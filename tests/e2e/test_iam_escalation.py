@@ -296,6 +296,7 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     # dead-letter queue is no IAM condition key); CI refreshes them.
     "aws_cloudwatch_event_target": (None, "events:ListTargetsByRule"),
     "aws_cloudwatch_log_group": ("logs:CreateLogGroup", "logs:DescribeLogGroups"),
+    "aws_cloudwatch_log_metric_filter": ("logs:PutMetricFilter", "logs:DescribeMetricFilters"),
     "aws_cloudwatch_metric_alarm": ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"),
     "aws_cognito_user_pool": ("cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool"),
     "aws_cognito_user_pool_client": (
