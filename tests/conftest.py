@@ -1,4 +1,5 @@
-"""Shared fixtures: fake AWS credentials, moto, a test identity provider, hypothesis profiles."""
+"""Shared fixtures: fake AWS credentials, moto, a test identity provider, hypothesis profiles;
+and how xdist shares the tests out."""
 
 import os
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from xdist.scheduler import LoadScopeScheduling
 
 # Fake credentials before anything creates a boto3 client: tests never reach AWS.
 os.environ.update(
@@ -119,3 +121,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and exitstatus == pytest.ExitCode.OK:
         reporter.write_line(f"{len(skipped)} test(s) skipped: the gate counts a skip as a failure")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+class EndToEndInOneWorker(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
+    """Every end-to-end test in one worker, since they share one stack (one Terraform apply);
+    every other test as the workers free up.
+
+    Our own scheduler rather than xdist's `loadgroup`: its group travels in a suffix
+    xdist writes to the test's node id, which pytest 9 no longer reads (the end-to-end
+    tests were spread over both workers, each starting a stack of its own).
+    """
+
+    @staticmethod
+    def _split_scope(nodeid: str) -> str:
+        return "e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
+    return EndToEndInOneWorker(config, log)

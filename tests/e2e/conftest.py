@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,14 +16,6 @@ from tests.devstack.demo_user import fresh_id_token
 from tests.devstack.stack_state import StackState
 
 FAULT_PREFIX = "fault-"
-E2E = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every end-to-end test in one xdist worker: they share one stack (one Terraform apply)."""
-    for item in items:
-        if E2E in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @dataclass
