@@ -133,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         print(banner(stack, time.perf_counter() - started), flush=True)
-        stopping.wait()
+        # A timed wait: a signal the kernel hands to one of the emulator's threads is only
+        # acted on when the main thread runs again, and an untimed wait never returns.
+        while not stopping.wait(0.5):
+            pass
         print("Stopping the local stack...", flush=True)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -7,6 +7,8 @@ resources under it, and the bench must not share a GIL with what it measures.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess  # nosec B404 - starts only our own interpreter
 import sys
@@ -27,6 +29,7 @@ from tests.devstack.terraform_apply import terraform_state_file
 
 # Terraform applies the whole environment first: about 75 s on 2 cores.
 START_TIMEOUT_SECONDS = 300.0
+STOP_TIMEOUT_SECONDS = 60.0
 
 
 class ChildStack:
@@ -63,8 +66,13 @@ class ChildStack:
         if fault_prefix:
             command += ["--fault-prefix", fault_prefix]
         with self.log_path.open("a") as log:
+            # Its own process group: a stack that must be killed takes its API process along.
             self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
-                command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not state_file(state_dir).exists():
@@ -78,13 +86,17 @@ class ChildStack:
         self._clients: dict[str, Any] = {}
 
     def close(self) -> None:
+        """SIGTERM, as Ctrl-C stops `make dev` (saving the data with keep_data takes a while
+        for large files); whatever is left of the group after that is killed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def __enter__(self) -> ChildStack:
         return self
