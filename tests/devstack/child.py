@@ -7,7 +7,6 @@ resources under it, and the bench must not share a GIL with what it measures.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess  # nosec B404 - starts only our own interpreter
@@ -87,16 +86,16 @@ class ChildStack:
 
     def close(self) -> None:
         """SIGTERM, as Ctrl-C stops `make dev` (saving the data with keep_data takes a while
-        for large files); whatever is left of the group after that is killed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        with contextlib.suppress(ProcessLookupError):
+        for large files); a stack that does not stop in time is killed with its whole
+        process group, its API process included."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def __enter__(self) -> ChildStack:
         return self
