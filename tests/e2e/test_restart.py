@@ -3,23 +3,17 @@ still exactly what Terraform built (`terraform plan` shows no changes)."""
 
 from __future__ import annotations
 
-import base64
-
 import httpx
 
 from tests.devstack import definitions as d
 from tests.devstack import terraform
 from tests.e2e.conftest import RunningStack, executions_for
-from upload_client.client import wait_for_final_status
+from tests.e2e.test_flow import upload, wait_final
 
 
 def upload_processed(api: httpx.Client, name: str, data: bytes) -> str:
-    response = api.post(
-        "/upload", json={"file_name": name, "file_data": base64.b64encode(data).decode()}
-    )
-    assert response.status_code == 201, response.text
-    file_id: str = response.json()["file_id"]
-    assert wait_for_final_status(api, file_id, 20, interval=0.1)["status"] == "PROCESSED"
+    file_id: str = upload(api, name, data)["file_id"]
+    assert wait_final(api, file_id)["status"] == "PROCESSED"
     return file_id
 
 
