@@ -11,7 +11,9 @@ from functools import cache
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
+from tests.devstack.definitions import MOTO_CREDENTIAL
 from tests.support.pipeline import table_definition
 from upload_contract import PENDING_HASH_KEY, USAGE_HASH_KEY, ScanVerdict
 
@@ -35,6 +37,28 @@ class UploadResources:
 def client(service: str) -> Any:
     """One client per service for the session: moto intercepts it whenever a mock is active."""
     return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+
+
+def server_client(
+    endpoint: str,
+    service: str,
+    *,
+    access_key: str = MOTO_CREDENTIAL,
+    config: Config | None = None,
+) -> Any:
+    """A client of a moto server (the unit tests' `endpoint`, the local stack's emulator),
+    signing as the upload API does: SigV4 for S3, which botocore would presign with SigV2."""
+    s3v4 = Config(signature_version="s3v4") if service == "s3" else None
+    merged = config.merge(s3v4) if config and s3v4 else config or s3v4
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=MOTO_CREDENTIAL,
+        aws_session_token=MOTO_CREDENTIAL,
+        config=merged,
+    )
 
 
 def create_upload_resources(

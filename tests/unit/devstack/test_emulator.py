@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
@@ -31,6 +29,7 @@ from tests.devstack.emulator import (
     deliver_lambda_targets,
     install_extensions,
 )
+from tests.support.aws import server_client
 from tests.support.pipeline import state_machine_definition
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -38,16 +37,7 @@ VALID = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
 
 
 def client(endpoint: str, service: str, access_key: str = MOTO_CREDENTIAL) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=access_key,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-        aws_session_token=MOTO_CREDENTIAL,
-        # As the upload API presigns: SigV4 (botocore presigns S3 with SigV2 by default).
-        config=Config(signature_version="s3v4") if service == "s3" else None,
-    )
+    return server_client(endpoint, service, access_key=access_key)
 
 
 def test_written_for_the_pinned_moto() -> None:

@@ -7,26 +7,20 @@ import json
 import stat
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.devstack import guide_user, token
-from tests.devstack.definitions import DEMO_USER, MOTO_CREDENTIAL
+from tests.devstack.definitions import DEMO_USER
 from tests.devstack.demo_user import create_demo_user, demo_user_password
 from tests.devstack.stack_state import users_file, write_state
+from tests.support.aws import server_client
 from tests.support.stack_state import stack_state
 
 
 @pytest.fixture
 def state_dir(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A state directory whose state.json names a user pool (with the demo user) in moto."""
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=MOTO_CREDENTIAL,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-    )
+    cognito = server_client(endpoint, "cognito-idp")
     pool_id = cognito.create_user_pool(PoolName="users")["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id,
@@ -102,13 +96,7 @@ def test_token_for_an_email_guide_user_did_not_create_says_how(
 def test_a_restored_demo_user_keeps_its_password_and_a_replaced_pool_gets_a_new_one(
     endpoint: str,
 ) -> None:
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=MOTO_CREDENTIAL,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-    )
+    cognito = server_client(endpoint, "cognito-idp")
     pool_id = cognito.create_user_pool(PoolName="restored")["UserPool"]["Id"]
     kept = create_demo_user(cognito, pool_id)
     assert demo_user_password(cognito, pool_id, kept) == kept

@@ -7,32 +7,20 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from tests.devstack import malware_scan, snapshot
 from tests.devstack import stack as stack_module
-from tests.devstack.definitions import MOTO_CREDENTIAL
 from tests.devstack.demo_user import demo_password
 from tests.devstack.stack import DevStack
+from tests.support.aws import server_client
 
 # Generated: the snapshot keeps whatever the demo user's password is.
 PASSWORD = demo_password()
 KEPT = snapshot.Kept(demo_password=PASSWORD, stream_arn="arn:stream", pipe_position="42")
 KEY = snapshot.SnapshotKey(emulator="e", infrastructure="i")
-
-
-def client(endpoint: str, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=MOTO_CREDENTIAL,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-    )
 
 
 def reset(endpoint: str) -> None:
@@ -42,8 +30,8 @@ def reset(endpoint: str) -> None:
 
 def test_every_kind_of_data_survives_a_save_and_restore(endpoint: str, tmp_path: Path) -> None:
     reset(endpoint)
-    s3, dynamodb, kms = (client(endpoint, s) for s in ("s3", "dynamodb", "kms"))
-    cognito, ssm, sqs = (client(endpoint, s) for s in ("cognito-idp", "ssm", "sqs"))
+    s3, dynamodb, kms = (server_client(endpoint, s) for s in ("s3", "dynamodb", "kms"))
+    cognito, ssm, sqs = (server_client(endpoint, s) for s in ("cognito-idp", "ssm", "sqs"))
     s3.create_bucket(Bucket="files")
     s3.put_object(Bucket="files", Key="big", Body=b"x" * (3 * 1024 * 1024))
     dynamodb.create_table(
@@ -106,7 +94,7 @@ def test_every_kind_of_data_survives_a_save_and_restore(endpoint: str, tmp_path:
 
 def test_a_snapshot_of_other_emulator_code_is_not_loaded(endpoint: str, tmp_path: Path) -> None:
     reset(endpoint)
-    client(endpoint, "s3").create_bucket(Bucket="before")
+    server_client(endpoint, "s3").create_bucket(Bucket="before")
     snapshot.save(tmp_path, KEY, KEPT)
     other = snapshot.SnapshotKey(emulator="another moto", infrastructure=KEY.infrastructure)
     assert snapshot.restore(tmp_path, other) is None

@@ -8,15 +8,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
-from tests.devstack.definitions import MOTO_CREDENTIAL
 from tests.devstack.throttling import CONTROL_PATH
+from tests.support.aws import server_client
 
 # One attempt per call: each throttled answer reaches the test as it was sent.
 ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -27,14 +26,7 @@ Throttle = Callable[..., dict[str, Any]]
 
 
 def client(endpoint: str, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=MOTO_CREDENTIAL,
-        aws_secret_access_key=MOTO_CREDENTIAL,
-        config=ONE_ATTEMPT,
-    )
+    return server_client(endpoint, service, config=ONE_ATTEMPT)
 
 
 @pytest.fixture
