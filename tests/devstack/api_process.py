@@ -1,5 +1,6 @@
 """The upload API as the local stack runs it: uvicorn in a child process, configured
-through the same environment variables as on AWS, except the endpoints.
+through the same environment variables as on AWS, except the endpoints, behind
+API Gateway's CORS (api_gateway_cors) as on AWS.
 
 With reload on (`make dev`), uvicorn's reloader is that child process: it
 restarts its worker when the API's code changes, and the emulator, which holds
@@ -23,6 +24,9 @@ API_SOURCE_DIRS = (
     d.REPO_ROOT / "services" / "upload_api" / "upload_api",
     d.REPO_ROOT / "services" / "contract" / "upload_contract",
 )
+# The browser origins API Gateway's CORS allows (tests.devstack.api_gateway_cors reads
+# them), comma-separated like SAM's AllowedOrigins; none leaves CORS closed, as there.
+ALLOWED_ORIGINS_ENV = "DEVSTACK_API_ALLOWED_ORIGINS"
 
 
 def api_environment(state: StackState) -> dict[str, str]:
@@ -61,7 +65,7 @@ def api_command(port: int, *, log_level: str, reload: bool) -> list[str]:
         "-m",
         "uvicorn",
         "--factory",
-        "upload_api.main:create_app",
+        "tests.devstack.api_gateway_cors:create_app",
         "--host",
         HOST,
         "--port",
@@ -77,12 +81,19 @@ def api_command(port: int, *, log_level: str, reload: bool) -> list[str]:
 
 
 def launch_api(
-    state: StackState, port: int, *, log_level: str, reload: bool
+    state: StackState,
+    port: int,
+    *,
+    log_level: str,
+    reload: bool,
+    allowed_origins: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """uvicorn on HOST:port, its output on this process's."""
+    """uvicorn on HOST:port, its output on this process's; browsers at `allowed_origins`
+    get API Gateway's CORS answers, others none."""
     return subprocess.Popen(  # noqa: S603  # nosec B603  # fixed command, our interpreter
         api_command(port, log_level=log_level, reload=reload),
-        env=api_environment(state),
+        env={**api_environment(state), ALLOWED_ORIGINS_ENV: ",".join(allowed_origins)},
+        cwd=d.REPO_ROOT,  # where `-m uvicorn` imports the factory's module from
     )
 
 

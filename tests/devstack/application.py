@@ -32,6 +32,7 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from ops.environment import published_parameters
 from tests.devstack import definitions as d
+from tests.devstack import pipeline_status
 from tests.devstack.demo_user import demo_user_password
 from tests.devstack.emulator import deliver_lambda_targets
 from tests.devstack.event_delivery import LambdaEventDelivery
@@ -55,9 +56,9 @@ class Application:
         self._pipe_runner: PipeRunner | None = None
         self._event_delivery: LambdaEventDelivery | None = None
         self._account_id = ""
-        self._previous_iterator: str | None = None
-        # The Pipe runner's checkpoint once stopped: kept with the emulator's data.
-        self.pipe_position: str | None = None
+        # The Pipe runner's checkpoint once stopped (shard id -> the last sequence number
+        # delivered of it): kept with the emulator's data.
+        self.pipe_position: dict[str, str] | None = None
 
     def _client(self, service: str) -> Any:
         """A client of the emulator, with the fake credentials of this process's environment."""
@@ -115,9 +116,10 @@ class Application:
             dead_letter_queue_url=dlq_url,
         )
 
-    def start(self, state: StackState, pipe_position: str | None = None) -> None:
-        """The Pipe runner (after `pipe_position` in the stream, if given), and the delivery
-        of object-created events to the upload API."""
+    def start(self, state: StackState, pipe_position: dict[str, str] | None = None) -> None:
+        """The Pipe runner (after `pipe_position` in the stream, if given) with its lag on the
+        emulator's /_devstack/pipeline, and the delivery of object-created events to the
+        upload API."""
         self._account_id = state.account_id
         self._pipe_runner = PipeRunner(
             state.pipe_name,
@@ -125,10 +127,11 @@ class Application:
             self._client("dynamodbstreams"),
             self._client("stepfunctions"),
             self._client("sqs"),
-            after_poll=self._forget_consumed_iterator,
+            forget_iterator=self._forget_iterator,
             start_after=pipe_position,
         )
         self._pipe_runner.start()
+        pipeline_status.report(self._pipe_runner.status)
         self._event_delivery = LambdaEventDelivery(
             {state.upload_api_function_arn: f"{state.api_url}{EVENTS_PATH}"}
         )
@@ -141,8 +144,9 @@ class Application:
             self._event_delivery.stop()
             self._event_delivery = None
         if self._pipe_runner is not None:
+            pipeline_status.report(None)
             self._pipe_runner.stop()
-            self.pipe_position = self._pipe_runner.last_sequence_number
+            self.pipe_position = dict(self._pipe_runner.checkpoint) or None
             self._pipe_runner = None
 
     def running_executions(self, state_machine_arn: str, timeout: float) -> list[str]:
@@ -223,13 +227,10 @@ class Application:
                 return dict(pipes.describe_pipe(Name=summary["Name"]))
         raise RuntimeError(f"Terraform created no Pipe on {stream_arn}")
 
-    def _forget_consumed_iterator(self, current: str) -> None:
-        # moto keeps every shard iterator it ever issued; drop the ones this
-        # runner has consumed so a long-running stack does not grow forever.
-        backend = dynamodbstreams_backends[self._account_id][d.REGION]
-        if self._previous_iterator is not None:
-            backend.shard_iterators.pop(self._previous_iterator, None)
-        self._previous_iterator = current
+    def _forget_iterator(self, iterator: str) -> None:
+        # moto keeps every shard iterator it ever issued; drop those the runner is
+        # done with so a long-running stack does not grow forever.
+        dynamodbstreams_backends[self._account_id][d.REGION].shard_iterators.pop(iterator, None)
 
 
 class ReloadingHandler:

@@ -40,8 +40,10 @@ table naming the upstream change that would remove it:
   touches, to roll a failed one back by putting the copies in place. That
   undoes what other request threads wrote meanwhile and swaps in a copy of the
   table's stream that no reader's shard iterator follows (a concurrent
-  completion of the same upload vanished, and the Pipe runner stopped seeing
-  records), and the copy costs time in proportion to the table, on every
+  completion of the same upload vanished; the loser of a direct upload's
+  `complete` and its object-created event, both registering the file, left
+  the Pipe runner reading a stream nothing wrote to, and every later upload
+  UPLOADED), and the copy costs time in proportion to the table, on every
   transaction. The emulator serialises DynamoDB writes, lets moto keep its
   tables, and undoes a failed transaction item by item, removing the stream
   records it added.
@@ -64,11 +66,21 @@ table naming the upstream change that would remove it:
   The emulator answers it when it is set.
 - GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
+- CORS: moto's server answers CORS for every service (flask_cors, any
+  origin). The emulator turns that off and answers it where AWS does: S3
+  from the bucket's CORS configuration only (the first matching rule; an
+  unauthenticated preflight, refused 403 without rules or a match) and
+  Cognito IdP's public API for any origin (devstack/cors.py, tested in
+  tests/unit/devstack/test_cors.py).
 - Throttling: moto never throttles. The emulator answers a share of the
   calls to S3, DynamoDB, Step Functions or Lambda (a rate per service or
   operation, set at runtime on its /_devstack/throttling path) as each of them
   answers when throttled, before moto sees the call (devstack/throttling.py,
   tested in tests/unit/devstack/test_throttling.py). Off unless set.
+
+Not a gap but the local stack's own health line: the emulator's port answers
+the Pipe runner's lag on /_devstack/pipeline (devstack/pipeline_status.py,
+tested in tests/unit/devstack/test_pipeline_status.py).
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda. Some of it the platform
@@ -124,7 +136,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from tests.devstack import malware_scan, throttling
+from tests.devstack import cors, malware_scan, pipeline_status, throttling
 from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
 from tests.devstack.ports import HOST
 
@@ -552,7 +564,10 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
         DynamoDBBackend.transact_write_items
     ),
     **malware_scan.API_EXTENSIONS,
-    (DomainDispatcherApplication, "__call__"): throttling.dispatch,
+    **cors.API_EXTENSIONS,
+    (DomainDispatcherApplication, "__call__"): pipeline_status.answering_status(
+        throttling.dispatch
+    ),
 }
 
 
@@ -566,6 +581,7 @@ def install_extensions() -> None:
     moto.dynamodb.models.copy = _TablesNotCopied  # type: ignore[assignment, attr-defined]
     moto.s3.models.copy = _VersionsNotCopied  # type: ignore[assignment, attr-defined]
     malware_scan.install()
+    cors.install()
 
 
 def start_moto(port: int) -> ThreadedMotoServer:

@@ -5,7 +5,20 @@ FilterCriteria, batch size, retry and record-age limits, dead-letter queue,
 target) and delivers the way the Pipe does for a DynamoDB stream source and a
 STANDARD state machine target:
 
-- Batching and filtering: each poll reads up to BatchSize records of the shard
+- Shards: the stream is followed as the Pipe follows it. DescribeStream (every
+  page) lists its shards when the runner starts, whenever a shard has been
+  read to its end (a GetRecords answer without NextShardIterator: the shard is
+  closed), and at every poll while all listed shards have been (their children
+  may not be listed yet). A shard is read only once its
+  parent has been read to its end, or is no longer listed, so an item's
+  records are delivered in the order they were written across a shard
+  rollover (DynamoDB rolls shards over every few hours). The shards listed at
+  the start are read from the Pipe's StartingPosition, those that appear later
+  from their first record. Each poll reads one batch of every shard being
+  read, one shard after the other. moto's stream has one shard that never
+  closes; several shards are tested against a stand-in stream
+  (tests/unit/devstack/test_pipe_shards.py).
+- Batching and filtering: each poll reads up to BatchSize records of a shard
   (the batching window is 0), applies the FilterCriteria to every record of
   that batch (moto's EventBridge pattern engine) and starts one execution
   whose input is a JSON array of the records that are left. A batch left empty
@@ -24,10 +37,22 @@ STANDARD state machine target:
 - A dead-letter message describes the batch (shard, first and last sequence
   number, size, reason), not its records: as with the Pipe, the records stay
   in the stream. Each one is logged as a WARNING.
-- The shard position advances only once a batch is started or dead-lettered.
+- The checkpoint is per shard, the last sequence number delivered of each
+  (`checkpoint`), and advances only once a batch is started or dead-lettered.
+  A runner given `start_after` (a restart with the emulator's data kept)
+  reads each shard after its checkpoint there, and a shard it does not name
+  from its first record: delivery is at least once.
+- Lag: `lag()` counts the records a restart from the checkpoint would deliver
+  now, and the age of the oldest, reading the stream afresh rather than
+  through the runner's own iterators, so a runner left reading a shard that
+  nothing writes to any more shows as lag, not as an idle pipeline. While the
+  oldest is older than LAG_WARNING_SECONDS the runner logs a WARNING every
+  `lag_check_interval`; the emulator answers `status()` on its
+  /_devstack/pipeline path (tests.devstack.pipeline_status).
 
 Not modelled: OnPartialBatchItemFailure=AUTOMATIC_BISECT (a failing batch is
-retried and dead-lettered whole), several shards, parallelization.
+retried and dead-lettered whole), ParallelizationFactor (one batch of a shard
+at a time, and the shards in turn).
 """
 
 from __future__ import annotations
@@ -37,7 +62,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,6 +84,8 @@ _THROTTLING = frozenset(
 )
 RETRY_ATTEMPTS_EXHAUSTED = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED = "RecordAgeExceeded"
+# A record waits well under a second for the runner; half a minute means it is stuck.
+LAG_WARNING_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,14 @@ class PipeConfig:
         )
 
 
+@dataclass(frozen=True)
+class Lag:
+    """Records in the stream the runner has not delivered, and the oldest one's age."""
+
+    records: int
+    oldest_age_seconds: float | None
+
+
 def _counts_as_attempt(error: ClientError) -> bool:
     """Errors of this call (4xx, not throttling) use up MaximumRetryAttempts; others don't."""
     code = str(error.response.get("Error", {}).get("Code", ""))
@@ -120,7 +155,7 @@ def _error_code(error: Exception) -> str:
 
 
 class PipeRunner:
-    """Polls one shard in a thread; remembers only its iterator and last sequence number."""
+    """Follows the stream's shards in a thread; remembers its iterators and checkpoint."""
 
     def __init__(
         self,
@@ -134,9 +169,10 @@ class PipeRunner:
         idle_interval: float = 0.2,
         retry_delay: float = 0.2,
         max_retry_delay: float = 5.0,
+        lag_check_interval: float = 10.0,
         clock: Callable[[], float] = time.time,
-        after_poll: Callable[[str], None] | None = None,
-        start_after: str | None = None,
+        forget_iterator: Callable[[str], None] | None = None,
+        start_after: Mapping[str, str] | None = None,
     ) -> None:
         self.config = PipeConfig.from_pipe(dict(pipes.describe_pipe(Name=pipe_name)))
         self._streams = streams
@@ -148,16 +184,23 @@ class PipeRunner:
         # Exponential backoff between StartExecution attempts: retry_delay * 2**n, capped.
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
+        self._lag_check_interval = lag_check_interval
         self._clock = clock
-        # Hook run after each poll with the current iterator (the stack prunes moto's copies).
-        self._after_poll = after_poll
+        # Told each shard iterator the runner will not use again (the stack drops moto's copy).
+        self._forget_iterator = forget_iterator
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._iterator: str | None = None
-        self._shard_id: str | None = None
-        # The checkpoint: None reads from the Pipe's StartingPosition; a restart with the
-        # emulator's data kept resumes after the last record delivered (`start_after`).
-        self.last_sequence_number: str | None = start_after
+        # The checkpoint and the shards read to their end, also read by lag() in other threads.
+        self._lock = threading.Lock()
+        # The checkpoint: shard id -> the last sequence number delivered of it.
+        self.checkpoint: dict[str, str] = dict(start_after or {})
+        self._ended: set[str] = set()
+        self._iterators: dict[str, str] = {}
+        self._parents = self._list_shards()
+        self._listing_due = False
+        # Read from the Pipe's StartingPosition: the shards there when it starts, unless resuming.
+        self._at_starting_position = frozenset() if start_after else frozenset(self._parents)
+        self._lagging = False
         self.executions_started = 0
         self.start_failures = 0
         self.records_filtered_out = 0
@@ -175,6 +218,7 @@ class PipeRunner:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        next_lag_check = time.monotonic() + self._lag_check_interval
         while not self._stop.is_set():
             try:
                 read = self.poll_once()
@@ -184,52 +228,173 @@ class PipeRunner:
                 # Reading the stream or the dead-letter queue failed: start over
                 # from the last checkpoint, like a Pipe's internal error.
                 _log.exception("pipe runner poll failed; retrying from the last checkpoint")
-                self._iterator = None
+                self._iterators.clear()
+                self._listing_due = True
                 self._stop.wait(1)
                 continue
+            if time.monotonic() >= next_lag_check:
+                self._check_lag()
+                next_lag_check = time.monotonic() + self._lag_check_interval
             self._stop.wait(self._poll_interval if read else self._idle_interval)
 
     # ------------------------------------------------------------ one poll
     def poll_once(self) -> int:
-        """Read one batch, deliver it, then advance the checkpoint; returns records read."""
-        if self._iterator is None:
-            self._iterator = self._shard_iterator()
-        response = self._streams.get_records(
-            ShardIterator=self._iterator, Limit=self.config.batch_size
+        """Read one batch of every shard that may be read now, deliver each, then advance
+        that shard's checkpoint; returns the records read. A shard read to its end hands
+        over to its children within the same poll."""
+        read = 0
+        polled: set[str] = set()
+        while not self._stop.is_set():
+            if self._listing_due:
+                self._parents = self._list_shards()
+                self._listing_due = False
+            ready = [s for s in self._readable() if s not in polled]
+            if not ready:
+                break
+            for shard_id in ready:
+                polled.add(shard_id)
+                read += self._poll_shard(shard_id)
+        if not self._readable():
+            # Every listed shard is read to its end: the next ones may not be listed yet.
+            self._listing_due = True
+        return read
+
+    def _poll_shard(self, shard_id: str) -> int:
+        iterator = self._iterators.pop(shard_id, None) or self._iterator_at(
+            shard_id, self.checkpoint
         )
+        response = self._streams.get_records(ShardIterator=iterator, Limit=self.config.batch_size)
+        self._forget(iterator)
         records: list[dict[str, Any]] = [dict(r) for r in response.get("Records", [])]
         next_iterator = response.get("NextShardIterator")
-        if self._after_poll is not None and next_iterator:
-            self._after_poll(next_iterator)
-        if records and not self._deliver(records):
+        if records and not self._deliver(shard_id, records):
             # Stopped while retrying: the batch stays unconsumed.
-            self._iterator = None
+            self._forget(next_iterator)
             return len(records)
-        self._iterator = next_iterator
-        if records:
-            self.last_sequence_number = str(records[-1]["dynamodb"]["SequenceNumber"])
+        with self._lock:
+            if records:
+                self.checkpoint[shard_id] = str(records[-1]["dynamodb"]["SequenceNumber"])
+            if not next_iterator:
+                self._ended.add(shard_id)
+        if next_iterator:
+            self._iterators[shard_id] = next_iterator
+        else:
+            # Closed and read to its end: its children are listed by now.
+            self._listing_due = True
         return len(records)
 
-    def _shard_iterator(self) -> str:
-        stream = self._streams.describe_stream(StreamArn=self.config.source_stream_arn)
-        self._shard_id = stream["StreamDescription"]["Shards"][0]["ShardId"]
-        if self.last_sequence_number is None:
+    def _readable(self) -> list[str]:
+        """Listed shards not read to their end whose parent has been (or is no longer listed)."""
+        return [
+            shard_id
+            for shard_id, parent in self._parents.items()
+            if shard_id not in self._ended
+            and (parent is None or parent in self._ended or parent not in self._parents)
+        ]
+
+    def _list_shards(self) -> dict[str, str | None]:
+        """Every shard of the stream (DescribeStream, all pages): shard id -> parent id."""
+        shards: dict[str, str | None] = {}
+        request: dict[str, Any] = {"StreamArn": self.config.source_stream_arn}
+        while True:
+            described = self._streams.describe_stream(**request)["StreamDescription"]
+            for shard in described.get("Shards", []):
+                shards[shard["ShardId"]] = shard.get("ParentShardId")
+            last = described.get("LastEvaluatedShardId")
+            if not last:
+                return shards
+            request["ExclusiveStartShardId"] = last
+
+    def _iterator_at(self, shard_id: str, checkpoint: Mapping[str, str]) -> str:
+        """A new iterator where the runner reads the shard from: after its checkpoint, else
+        at the Pipe's StartingPosition for a shard there at the start, else at its start."""
+        if shard_id in checkpoint:
             response = self._streams.get_shard_iterator(
                 StreamArn=self.config.source_stream_arn,
-                ShardId=self._shard_id,
-                ShardIteratorType=self.config.starting_position,  # type: ignore[arg-type]
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=checkpoint[shard_id],
             )
         else:
+            at_start = shard_id in self._at_starting_position
+            position = self.config.starting_position if at_start else "TRIM_HORIZON"
             response = self._streams.get_shard_iterator(
                 StreamArn=self.config.source_stream_arn,
-                ShardId=self._shard_id,
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                SequenceNumber=self.last_sequence_number,
+                ShardId=shard_id,
+                ShardIteratorType=position,  # type: ignore[arg-type]
             )
         return response["ShardIterator"]
 
+    def _forget(self, iterator: str | None) -> None:
+        if iterator and self._forget_iterator is not None:
+            self._forget_iterator(iterator)
+
+    # ------------------------------------------------------------ lag
+    def lag(self) -> Lag:
+        """The records a restart from the checkpoint would deliver now, and the oldest's age.
+
+        Read afresh (DescribeStream, a new iterator per shard), not through the runner's
+        own iterators, and safe to call from any thread.
+        """
+        with self._lock:
+            checkpoint, ended = dict(self.checkpoint), set(self._ended)
+        count, oldest = 0, None
+        for shard_id in self._list_shards():
+            iterator = None if shard_id in ended else self._iterator_at(shard_id, checkpoint)
+            while iterator:
+                response = self._streams.get_records(ShardIterator=iterator)
+                self._forget(iterator)
+                records = response.get("Records", [])
+                iterator = response.get("NextShardIterator")
+                if not records:
+                    self._forget(iterator)
+                    break
+                count += len(records)
+                created = _epoch(records[0]["dynamodb"].get("ApproximateCreationDateTime"))
+                if created is not None and (oldest is None or created < oldest):
+                    oldest = created
+        age = None if oldest is None else max(0.0, self._clock() - oldest)
+        return Lag(records=count, oldest_age_seconds=age)
+
+    def status(self) -> dict[str, Any]:
+        """The lag and the delivery counts, as the emulator's /_devstack/pipeline answers."""
+        lag = self.lag()
+        with self._lock:
+            checkpoint = dict(self.checkpoint)
+        return {
+            "undelivered_records": lag.records,
+            "oldest_undelivered_age_seconds": lag.oldest_age_seconds,
+            "executions_started": self.executions_started,
+            "start_failures": self.start_failures,
+            "records_filtered_out": self.records_filtered_out,
+            "records_dead_lettered": self.records_dead_lettered,
+            "checkpoint": checkpoint,
+        }
+
+    def _check_lag(self) -> None:
+        try:
+            lag = self.lag()
+        except Exception:  # the stream unreadable now: the next poll says so, or recovers
+            _log.exception("measuring the pipe runner's lag failed")
+            return
+        lagging = (
+            lag.oldest_age_seconds is not None and lag.oldest_age_seconds > LAG_WARNING_SECONDS
+        )
+        if lagging:
+            _log.warning(
+                "the pipe runner is %d record(s) behind on %s, the oldest %.0f s old: files "
+                "written since are not processed until it catches up (GET /_devstack/pipeline "
+                "on the emulator's port)",
+                lag.records,
+                self.config.source_stream_arn,
+                lag.oldest_age_seconds,
+            )
+        elif self._lagging:
+            _log.info("the pipe runner caught up with %s", self.config.source_stream_arn)
+        self._lagging = lagging
+
     # ------------------------------------------------------------ delivery
-    def _deliver(self, records: list[dict[str, Any]]) -> bool:
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
         """Start the filtered batch, retrying as configured; False if stopped meanwhile."""
         converted = [to_pipe_record(r, self.config.source_stream_arn) for r in records]
         batch = [r for r in converted if self.config.matches(r)]
@@ -237,7 +402,7 @@ class PipeRunner:
         counted = 0  # attempts that use up MaximumRetryAttempts
         tries = 0
         while batch:
-            batch = self._without_expired(batch, tries)
+            batch = self._without_expired(shard_id, batch, tries)
             if not batch:
                 return True
             tries += 1
@@ -249,7 +414,7 @@ class PipeRunner:
                     counted += 1
                 retries = self.config.maximum_retry_attempts
                 if retries >= 0 and counted > retries:
-                    self._dead_letter(batch, RETRY_ATTEMPTS_EXHAUSTED, error, tries)
+                    self._dead_letter(shard_id, batch, RETRY_ATTEMPTS_EXHAUSTED, error, tries)
                     return True
                 failure: Exception = error
             except BotoCoreError as error:
@@ -288,14 +453,16 @@ class PipeRunner:
             "" if isinstance(error, ClientError) and _counts_as_attempt(error) else "; not counted",
         )
 
-    def _without_expired(self, batch: list[dict[str, Any]], tries: int) -> list[dict[str, Any]]:
+    def _without_expired(
+        self, shard_id: str, batch: list[dict[str, Any]], tries: int
+    ) -> list[dict[str, Any]]:
         limit = self.config.maximum_record_age_seconds
         if limit < 0:
             return batch
         now = self._clock()
         expired = [r for r in batch if now - _created(r, now) > limit]
         if expired:
-            self._dead_letter(expired, RECORD_AGE_EXCEEDED, None, tries)
+            self._dead_letter(shard_id, expired, RECORD_AGE_EXCEEDED, None, tries)
         return [r for r in batch if now - _created(r, now) <= limit]
 
     # ------------------------------------------------------------ dead letters
@@ -315,6 +482,7 @@ class PipeRunner:
 
     def _dead_letter(
         self,
+        shard_id: str,
         batch: list[dict[str, Any]],
         condition: str,
         error: Exception | None,
@@ -335,7 +503,7 @@ class PipeRunner:
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {
-                "shardId": self._shard_id,
+                "shardId": shard_id,
                 "startSequenceNumber": first.get("SequenceNumber"),
                 "endSequenceNumber": last.get("SequenceNumber"),
                 "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
@@ -377,6 +545,13 @@ def _created(record: dict[str, Any], default: float) -> float:
     """When the record entered the stream (epoch seconds); `default` when unknown."""
     created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
     return default if created is None else float(created)
+
+
+def _epoch(created: datetime | float | None) -> float | None:
+    """A stream record's ApproximateCreationDateTime as boto3 reads it, in epoch seconds."""
+    if isinstance(created, datetime):
+        return created.timestamp()
+    return None if created is None else float(created)
 
 
 def _iso(epoch: Any) -> str | None:

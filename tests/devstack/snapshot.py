@@ -74,9 +74,10 @@ class Kept:
     """What the stack remembers beside moto's backends."""
 
     demo_password: str
-    # The Pipe runner's checkpoint: the last sequence number it delivered of this stream.
+    # The Pipe runner's checkpoint in this stream: shard id -> the last sequence number
+    # it delivered of that shard.
     stream_arn: str
-    pipe_position: str | None
+    pipe_position: dict[str, str] | None
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def test_a_batch_of_only_filtered_records_starts_nothing_and_is_consumed(aws: Aw
     drain(runner)
 
     assert len(aws.executions()) == 1
-    assert runner.last_sequence_number is not None
+    assert runner.checkpoint
     assert runner.poll_once() == 0
 
 
@@ -207,7 +207,7 @@ def test_a_runner_started_after_a_checkpoint_delivers_only_later_records(aws: Aw
     drain(first)
     aws.insert("b")
 
-    drain(aws.runner(start_after=first.last_sequence_number))
+    drain(aws.runner(start_after=first.checkpoint))
 
     assert [file_ids(e) for e in aws.executions()] == [["a"], ["b"]]
 
@@ -252,7 +252,7 @@ def test_a_failing_start_is_retried_then_dead_lettered(
     assert info["streamArn"] == aws.stream_arn
     assert info["startSequenceNumber"] <= info["endSequenceNumber"]
     # The batch is consumed: the stream moves on instead of stalling.
-    assert runner.last_sequence_number == info["endSequenceNumber"]
+    assert runner.checkpoint == {info["shardId"]: info["endSequenceNumber"]}
     assert runner.poll_once() == 0
     dead = [r.getMessage() for r in caplog.records if "DEAD-LETTERED" in r.getMessage()]
     assert len(dead) == 1
@@ -380,7 +380,7 @@ def test_the_thread_delivers_and_stops_promptly_while_retrying(aws: Aws) -> None
         good.stop()
     assert time.monotonic() - started < 1
     # Stopped mid-retry: nothing dead-lettered, the batch is left for the next start.
-    assert stuck.last_sequence_number is None
+    assert stuck.checkpoint == {}
     assert aws.dead_letters() == []
 
 

@@ -19,7 +19,9 @@ from tests.support.aws import server_client
 
 # Generated: the snapshot keeps whatever the demo user's password is.
 PASSWORD = demo_password()
-KEPT = snapshot.Kept(demo_password=PASSWORD, stream_arn="arn:stream", pipe_position="42")
+KEPT = snapshot.Kept(
+    demo_password=PASSWORD, stream_arn="arn:stream", pipe_position={"shardId-1": "42"}
+)
 KEY = snapshot.SnapshotKey(emulator="e", infrastructure="i")
 
 
@@ -256,5 +258,9 @@ def test_the_kept_data_is_described_beside_the_pickle(tmp_path: Path) -> None:
     described = json.loads((saved / "snapshot.json").read_text())
     assert described == {
         "key": {"emulator": "e", "infrastructure": "i"},
-        "kept": {"demo_password": PASSWORD, "stream_arn": "arn:stream", "pipe_position": "42"},
+        "kept": {
+            "demo_password": PASSWORD,
+            "stream_arn": "arn:stream",
+            "pipe_position": {"shardId-1": "42"},
+        },
     }
