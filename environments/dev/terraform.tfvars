@@ -31,3 +31,9 @@ state_machine_type = "STANDARD"
 
 # Pull-request code runs with the plan role: dev only.
 plan_on_pull_requests = true
+
+# The web app's API: the stack output ApiEndpoint of secure-upload-dev-app,
+# known after the first sam deploy. Empty: no web app; once set, its origin
+# is in the app's Content-Security-Policy, reviewed like any CSP change
+# (environments/README.md, "The web app").
+web_api_url = ""

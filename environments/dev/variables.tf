@@ -87,3 +87,8 @@ variable "plan_on_pull_requests" {
   description = "Pull requests may plan this environment (read-only plan role)."
   type        = bool
 }
+
+variable "web_api_url" {
+  description = "The HTTP API's URL (SAM stack output ApiEndpoint) the web app calls; \"\" until the first sam deploy, and no web app until set."
+  type        = string
+}

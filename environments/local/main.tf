@@ -27,4 +27,12 @@ module "platform" {
     max_delay_seconds = 1
   }
   plan_on_pull_requests = true
+
+  # The web app's API is the local stack's uvicorn; the app itself is served
+  # by the local stack, and the browser reaches Cognito and S3 at the emulator.
+  web_api_url = var.web_api_url
+  web_local_stack = var.web_api_url == "" ? null : {
+    origin            = var.web_origin
+    emulator_endpoint = var.endpoint
+  }
 }

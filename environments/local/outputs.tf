@@ -29,3 +29,8 @@ output "sfn_state_machine_arn" {
   description = "Processing state machine."
   value       = module.platform.state_machine_arn
 }
+
+output "web_response_headers_policy_id" {
+  description = "The web app's response-headers policy in the emulator: the local stack serves the app with its headers, as CloudFront does on AWS."
+  value       = module.platform.web_response_headers_policy_id
+}

@@ -12,6 +12,7 @@ provider "aws" {
   max_retries = 3
 
   endpoints {
+    cloudfront     = var.endpoint
     cloudwatch     = var.endpoint
     cognitoidp     = var.endpoint
     dynamodb       = var.endpoint

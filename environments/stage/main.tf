@@ -15,4 +15,5 @@ module "platform" {
   alarm_email                        = var.alarm_email
   state_machine_type                 = var.state_machine_type
   plan_on_pull_requests              = var.plan_on_pull_requests
+  web_api_url                        = var.web_api_url
 }

@@ -28,3 +28,9 @@ state_machine_type = "STANDARD"
 
 # Pull-request code runs with the plan role: never for stage (the promotion workflow plans it on main).
 plan_on_pull_requests = false
+
+# The web app's API: the stack output ApiEndpoint of secure-upload-stage-app,
+# known after the first sam deploy. Empty: no web app; once set, its origin
+# is in the app's Content-Security-Policy, reviewed like any CSP change
+# (environments/README.md, "The web app").
+web_api_url = ""

@@ -100,6 +100,7 @@ module "storage" {
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   access_log_retention_days          = var.access_log_retention_days
   object_reader_role_arns            = [local.upload_api_role_arn, local.processor_role_arn, local.malware_scan_role_arn, local.break_glass_role_arn]
+  cors_allowed_origins               = local.web_origins
   malware_scan = {
     tag_key          = local.contract.malware_scan.tag_key
     clean            = local.contract.malware_scan.clean
@@ -260,6 +261,39 @@ module "github_oidc" {
   tags                     = var.tags
 }
 
+# ------------------------------------------------------------ the web app
+
+locals {
+  # The API's URL comes from the first sam deploy (environments/README.md):
+  # until a root sets it there is no app to serve.
+  web_enabled = var.web_api_url != ""
+  # Where the browser reaches Cognito and the upload bucket (its regional
+  # virtual-hosted origin, which the API's presigned URLs must name), or the
+  # local stack's emulator.
+  cognito_endpoint     = var.web_local_stack == null ? "https://cognito-idp.${local.region}.amazonaws.com" : var.web_local_stack.emulator_endpoint
+  upload_bucket_origin = var.web_local_stack == null ? "https://${module.storage.bucket_name}.s3.${local.region}.amazonaws.com" : var.web_local_stack.emulator_endpoint
+  # The origin the app runs at, the one the API's and the upload bucket's CORS
+  # allow: CloudFront's, or the local stack's web server.
+  web_origins = !local.web_enabled ? [] : [var.web_local_stack == null ? module.web[0].web_origin : var.web_local_stack.origin]
+}
+
+module "web" {
+  source = "../web"
+  count  = local.web_enabled ? 1 : 0
+
+  name_prefix          = local.name_prefix
+  api_url              = var.web_api_url
+  cognito_endpoint     = local.cognito_endpoint
+  upload_bucket_origin = local.upload_bucket_origin
+  user_pool_client_id  = module.auth.app_client_id
+  # Whoever deploys the app's files through S3 (the GitHub roles), and break-glass.
+  key_user_role_arns                 = ["${local.role_arn}-github-*", local.break_glass_role_arn]
+  kms_deletion_window_in_days        = var.kms_deletion_window_in_days
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  force_destroy                      = var.force_destroy_buckets
+  tags                               = var.tags
+}
+
 # ------------------------------------------------------------ SSM parameters for SAM
 
 locals {
@@ -284,6 +318,9 @@ locals {
     api_access_log_group_arn   = module.observability.api_access_log_group_arn
     alarm_topic_arn            = module.observability.topic_arn
     file_events_bus_name       = module.pipeline.file_events_bus_name
+    # The API's CORS origin. SSM refuses an empty value: "none" (no app yet)
+    # keeps the API's CORS closed (services/template.yaml, HasAllowedOrigins).
+    web_origin = local.web_enabled ? local.web_origins[0] : "none"
   }
   parameters = { for key, name in local.contract.ssm_parameters : name => local.parameter_values[key] }
 }

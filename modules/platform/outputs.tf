@@ -57,3 +57,18 @@ output "github_smoke_role_arn" {
   description = "Role ARN to set as the GitHub environment's smoke-test role (AWS_SMOKE_ROLE_ARN)."
   value       = module.github_oidc.smoke_role_arn
 }
+
+output "web_url" {
+  description = "Where users open the web app (https://<CloudFront domain>/), or null before web_api_url is set."
+  value       = one(module.web[*].web_url)
+}
+
+output "web_bucket_name" {
+  description = "Bucket the web app's files are deployed to, or null before web_api_url is set."
+  value       = one(module.web[*].bucket_name)
+}
+
+output "web_response_headers_policy_id" {
+  description = "CloudFront response-headers policy of the web app (its CSP and other security headers), or null before web_api_url is set."
+  value       = one(module.web[*].response_headers_policy_id)
+}

@@ -142,3 +142,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "web_api_url" {
+  description = "Base URL of this environment's HTTP API (the SAM stack's output ApiEndpoint, no path), which the web app calls. Empty: no web app yet (the API exists only after the first sam deploy); set it, and apply again."
+  type        = string
+  default     = ""
+}
+
+variable "web_local_stack" {
+  description = "environments/local only: the origin the local stack serves the web app from (in place of CloudFront's) and the emulator's URL, where the browser reaches Cognito and S3 (in place of AWS's regional endpoints). null on AWS."
+  type = object({
+    origin            = string
+    emulator_endpoint = string
+  })
+  default = null
+
+  validation {
+    condition = var.web_local_stack == null || alltrue([
+      for url in [try(var.web_local_stack.origin, ""), try(var.web_local_stack.emulator_endpoint, "")] : can(regex("^http://(127\\.0\\.0\\.1|localhost):[0-9]+$", url))
+    ])
+    error_message = "web_local_stack names loopback origins only (http://127.0.0.1:<port>): it is for the local stack."
+  }
+}

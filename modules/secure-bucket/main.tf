@@ -82,6 +82,22 @@ resource "aws_s3_bucket_notification" "this" {
   eventbridge = true
 }
 
+# Which browser origins may call the bucket (its presigned URLs) from a page of
+# theirs; without a rule, browsers refuse every cross-origin call.
+resource "aws_s3_bucket_cors_configuration" "this" {
+  count = var.cors_rule == null ? 0 : 1
+
+  bucket = aws_s3_bucket.this.id
+
+  cors_rule {
+    allowed_origins = var.cors_rule.allowed_origins
+    allowed_methods = var.cors_rule.allowed_methods
+    allowed_headers = var.cors_rule.allowed_headers
+    expose_headers  = var.cors_rule.expose_headers
+    max_age_seconds = var.cors_rule.max_age_seconds
+  }
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 

@@ -86,6 +86,30 @@ variable "eventbridge_notifications" {
   default     = false
 }
 
+variable "cors_rule" {
+  description = "The bucket's one CORS rule: the browser origins that may call it, with which methods and request headers, which response headers their scripts may read, and for how many seconds a browser keeps a preflight's answer. null: no CORS configuration, so browsers refuse cross-origin calls."
+  type = object({
+    allowed_origins = list(string)
+    allowed_methods = list(string)
+    allowed_headers = list(string)
+    expose_headers  = list(string)
+    max_age_seconds = number
+  })
+  default = null
+
+  validation {
+    condition = var.cors_rule == null || alltrue([
+      for value in concat(try(var.cors_rule.allowed_origins, []), try(var.cors_rule.allowed_headers, [])) : !strcontains(value, "*")
+    ])
+    error_message = "cors_rule names each origin and header: no wildcard."
+  }
+
+  validation {
+    condition     = var.cors_rule == null || length(try(var.cors_rule.allowed_origins, [])) > 0
+    error_message = "cors_rule must name at least one origin."
+  }
+}
+
 variable "log_delivery_source" {
   description = "Makes this bucket an access-log target: S3 log delivery may write under prefix for this source bucket of this account only."
   type = object({

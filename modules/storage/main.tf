@@ -5,6 +5,25 @@ data "aws_caller_identity" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   log_prefix = "uploads/"
+
+  # What a browser sends to the presigned URLs of the direct-upload protocol
+  # (services/upload_api/upload_api/direct_uploads.py): a single PUT carries
+  # every header its URL signs (_single_put_headers; Content-Length is the
+  # browser's own), a part's PUT signs none beyond the length. GET and HEAD
+  # for downloads. The app reads each part's ETag to complete the upload.
+  cors_rule = length(var.cors_allowed_origins) == 0 ? null : {
+    allowed_origins = var.cors_allowed_origins
+    allowed_methods = ["GET", "HEAD", "PUT"]
+    allowed_headers = [
+      "content-type",
+      "if-none-match",
+      "x-amz-checksum-sha256",
+      "x-amz-server-side-encryption",
+      "x-amz-server-side-encryption-aws-kms-key-id",
+    ]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 600
+  }
 }
 
 module "access_log_bucket" {
@@ -37,6 +56,7 @@ module "upload_bucket" {
   malware_scan                           = var.malware_scan
   access_logs                            = { bucket = module.access_log_bucket.id, prefix = local.log_prefix }
   eventbridge_notifications              = true # object-created events complete direct uploads
+  cors_rule                              = local.cors_rule
   noncurrent_version_expiration_days     = var.noncurrent_version_expiration_days
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
   force_destroy                          = var.force_destroy

@@ -73,6 +73,17 @@ variable "malware_scan" {
   default = null
 }
 
+variable "cors_allowed_origins" {
+  description = "Browser origins (the web app's) whose pages may send the direct-upload protocol's presigned requests to the upload bucket; empty: no CORS, browsers refuse them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.cors_allowed_origins : !strcontains(origin, "*")])
+    error_message = "cors_allowed_origins names each origin: no wildcard."
+  }
+}
+
 variable "tags" {
   description = "Tags for the buckets."
   type        = map(string)

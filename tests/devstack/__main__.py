@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from tests.devstack.definitions import DEMO_USER
 from tests.devstack.stack import DevStack
-from tests.devstack.stack_state import DEFAULT_STATE_DIR
+from tests.devstack.stack_state import DEFAULT_STATE_DIR, state_file
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=int(env("DEVSTACK_API_PORT", "8000")),
         help="port of the upload API on 127.0.0.1; 0 picks a free one; env DEVSTACK_API_PORT",
+    )
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        default=int(env("DEVSTACK_WEB_PORT", "8080")),
+        help="port of the web app on 127.0.0.1; 0 picks a free one; env DEVSTACK_WEB_PORT",
     )
     parser.add_argument(
         "--state-dir",
@@ -98,6 +105,8 @@ def banner(stack: DevStack, seconds: float) -> str:
     curl = curl_command(api)
     return f"""
 Local stack ready in {seconds:.1f} s: upload API {api}, moto {stack.moto_endpoint}
+Web app: {stack.web_url}
+  sign in as {DEMO_USER}, with the password in {state_file(stack.state_dir)}
 Get a token of the demo user (in another terminal, from the repository root):
   ID_TOKEN=$(make -s token)
 Upload a file:
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = DevStack(
         moto_port=args.moto_port,
         api_port=args.api_port,
+        web_port=args.web_port,
         state_dir=args.state_dir,
         api_log_level=args.api_log_level,
         fault_prefix=args.fault_prefix,

@@ -47,6 +47,7 @@ class ChildStack:
         keep_data: bool = False,
         moto_port: int = 0,
         api_port: int = 0,
+        web_port: int = 0,
     ) -> None:
         self.workdir = workdir
         state_dir = workdir / "state"
@@ -56,6 +57,7 @@ class ChildStack:
             sys.executable, "-m", "tests.devstack",
             "--moto-port", str(moto_port or free_port()),
             "--api-port", str(api_port or free_port()),
+            "--web-port", str(web_port or free_port()),
             "--state-dir", str(state_dir),
             "--api-log-level", "warning",
             # Tested and measured code stays as started (and the API's pid is its worker's).

@@ -66,6 +66,9 @@ table naming the upstream change that would remove it:
   The emulator answers it when it is set.
 - GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
+- CloudFront response-headers policies (not implemented) and distributions
+  read back without the origin's OriginAccessControlId, with ForwardedValues
+  and SSLSupportMethod that were not sent (devstack/cloudfront.py).
 - CORS: moto's server answers CORS for every service (flask_cors, any
   origin). The emulator turns that off and answers it where AWS does: S3
   from the bucket's CORS configuration only (the first matching rule; an
@@ -136,7 +139,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from tests.devstack import cors, malware_scan, pipeline_status, throttling
+from tests.devstack import cloudfront, cors, malware_scan, pipeline_status, throttling
 from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
 from tests.devstack.ports import HOST
 
@@ -564,6 +567,7 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
         DynamoDBBackend.transact_write_items
     ),
     **malware_scan.API_EXTENSIONS,
+    **cloudfront.API_EXTENSIONS,
     **cors.API_EXTENSIONS,
     (DomainDispatcherApplication, "__call__"): pipeline_status.answering_status(
         throttling.dispatch

@@ -111,7 +111,9 @@ def _files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
     ]
 
 
-def snapshot_key(moto_endpoint: str) -> SnapshotKey:
+def snapshot_key(moto_endpoint: str, variables: list[str]) -> SnapshotKey:
+    """The emulator's and the infrastructure's inputs; `variables`: the apply's -var values
+    that change with the stack's ports (the web app's origins)."""
     infrastructure = [
         path
         for root in INFRASTRUCTURE_INPUTS
@@ -122,7 +124,7 @@ def snapshot_key(moto_endpoint: str) -> SnapshotKey:
             _files(EMULATOR_CODE, (".py",)),
             [moto.__version__, sys.version, moto_endpoint, d.ACCOUNT_ID],
         ),
-        infrastructure=_digest(infrastructure, []),
+        infrastructure=_digest(infrastructure, variables),
     )
 
 

@@ -15,6 +15,7 @@ Port 0 picks free ports. The parts, in the order they start:
   runner and event delivery that stand in for those AWS services;
 - api_process.py: the upload API under uvicorn in a child process, configured
   through the same environment variables as on AWS;
+- web_server.py: the web app (services/web/dist) and its config.json, on its own port;
 - stack_state.py: the state file `make token`, tests and the bench read.
 
 stack_owner.py keeps it to one stack per state directory: a second one is
@@ -40,7 +41,9 @@ from typing import TYPE_CHECKING
 
 from moto.server import ThreadedMotoServer
 
-from tests.devstack import faults, snapshot
+from ops.environment import PROJECT, local_client
+from tests.devstack import cloudfront, faults, snapshot
+from tests.devstack import definitions as d
 from tests.devstack.api_process import launch_api, stop_api, wait_until_healthy
 from tests.devstack.application import Application
 from tests.devstack.emulator import start_moto_for_this_process
@@ -48,7 +51,8 @@ from tests.devstack.ports import HOST, ensure_port_free, free_port
 from tests.devstack.router import LambdaRouter
 from tests.devstack.stack_owner import claim_state_dir, release_state_dir
 from tests.devstack.stack_state import DEFAULT_STATE_DIR, StackState, state_file, write_state
-from tests.devstack.terraform_apply import apply_local_environment
+from tests.devstack.terraform_apply import WebOrigins, apply_local_environment
+from tests.devstack.web_server import WEB_DIST, WebServer, app_config
 
 if TYPE_CHECKING:
     from subprocess import Popen
@@ -62,6 +66,7 @@ class DevStack:
         *,
         moto_port: int = 5000,
         api_port: int = 8000,
+        web_port: int = 0,
         state_dir: Path = DEFAULT_STATE_DIR,
         api_log_level: str = "info",
         fault_prefix: str | None = None,
@@ -71,6 +76,7 @@ class DevStack:
     ) -> None:
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
+        self.web_port = web_port or free_port()
         # Absolute: Terraform runs with -chdir and would read a relative path from there.
         self.state_dir = state_dir.resolve()
         self._api_log_level = api_log_level
@@ -85,6 +91,7 @@ class DevStack:
         self._moto: ThreadedMotoServer | None = None
         self._application: Application | None = None
         self._api: Popen[bytes] | None = None
+        self._web: WebServer | None = None
         self.state: StackState | None = None
         # What this stack wrote and so may remove: never another stack's files.
         self._claimed = False
@@ -97,6 +104,10 @@ class DevStack:
     @property
     def api_url(self) -> str:
         return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{HOST}:{self.web_port}"
 
     def __enter__(self) -> DevStack:
         try:
@@ -114,6 +125,7 @@ class DevStack:
         self._claimed = True
         ensure_port_free(self.moto_port, "--moto-port / DEVSTACK_MOTO_PORT")
         ensure_port_free(self.api_port, "--api-port / DEVSTACK_API_PORT")
+        ensure_port_free(self.web_port, "--web-port / DEVSTACK_WEB_PORT")
         self._moto = start_moto_for_this_process(self.moto_port)
         self.moto_port = self._moto.get_host_and_port()[1]
         if self._fault_prefix:
@@ -125,11 +137,20 @@ class DevStack:
         self.state = self._application.deploy(
             self._router, self.api_url, kept.demo_password if kept else None
         )
+        # The web app's origin is the one API Gateway's CORS lets call the API.
         self._api = launch_api(
-            self.state, self.api_port, log_level=self._api_log_level, reload=self._reload_code
+            self.state,
+            self.api_port,
+            log_level=self._api_log_level,
+            reload=self._reload_code,
+            allowed_origins=(self.web_url,),
         )
         wait_until_healthy(f"{self.api_url}/health", self._api, timeout=60)
-        self.state = replace(self.state, api_pid=self._api.pid)
+        self._web = WebServer(
+            WEB_DIST, app_config(self.state), headers=self._security_headers(), port=self.web_port
+        )
+        self._web.start()
+        self.state = replace(self.state, api_pid=self._api.pid, web_url=self.web_url)
         # Resume the Pipe after the last record it delivered, unless Terraform replaced the stream.
         position = kept.pipe_position if kept and kept.stream_arn == self.state.stream_arn else None
         self._application.start(self.state, position)
@@ -137,9 +158,25 @@ class DevStack:
         self._wrote_state = True
         return self.state
 
+    def _security_headers(self) -> dict[str, str]:
+        """The headers of the response-headers policy Terraform made, as CloudFront adds them."""
+        assert self.state is not None
+        client = local_client(self.state, "cloudfront")
+        name = f"{PROJECT}-{d.ENVIRONMENT}-web"
+        listed = client.list_response_headers_policies(Type="custom")["ResponseHeadersPolicyList"]
+        configs = [
+            item["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]
+            for item in listed.get("Items", [])
+            if item["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Name"] == name
+        ]
+        if len(configs) != 1:
+            raise RuntimeError(f"Terraform made {len(configs)} response-headers policies {name}")
+        return cloudfront.response_headers(configs[0])
+
     def _restore_or_apply(self) -> None:
         # The inputs as they are now, before the apply reads them: saved with the data on stop.
-        self._snapshot_key = key = snapshot.snapshot_key(self.moto_endpoint)
+        web = WebOrigins(api_url=self.api_url, web_origin=self.web_url)
+        self._snapshot_key = key = snapshot.snapshot_key(self.moto_endpoint, web.variables())
         if self._fresh:
             log.info("--fresh: the emulator starts empty; saved data is discarded")
         elif self._keep_data:
@@ -156,7 +193,7 @@ class DevStack:
         if self.restored is not None:
             log.info("emulator data restored; Terraform's inputs changed: applying the changes")
         apply_local_environment(
-            self.moto_endpoint, self.state_dir, keep_state=self.restored is not None
+            self.moto_endpoint, self.state_dir, web=web, keep_state=self.restored is not None
         )
 
     def _save_data(
@@ -192,6 +229,9 @@ class DevStack:
         application, self._application = self._application, None
         if application is not None:
             application.stop()
+        if self._web is not None:
+            self._web.stop()
+            self._web = None
         if self._api is not None:
             stop_api(self._api)
             self._api = None

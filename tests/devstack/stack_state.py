@@ -37,6 +37,8 @@ class StackState:
     stream_arn: str
     dead_letter_queue_url: str
     api_pid: int | None = None
+    # The web app's address (services/web), served by the stack beside the API.
+    web_url: str | None = None
 
 
 def state_file(state_dir: Path) -> Path:

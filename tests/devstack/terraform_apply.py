@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,18 @@ from tests.devstack import terraform
 from tests.devstack.apply_progress import ApplyProgress, ProgressDisplay
 
 log = logging.getLogger("devstack")
+
+
+@dataclass(frozen=True)
+class WebOrigins:
+    """Where the local stack serves the API and the web app: the web app's CSP and the
+    API's and upload bucket's CORS name them, so Terraform gets both."""
+
+    api_url: str
+    web_origin: str
+
+    def variables(self) -> list[str]:
+        return [f"-var=web_api_url={self.api_url}", f"-var=web_origin={self.web_origin}"]
 
 
 def terraform_state_file(state_dir: Path) -> Path:
@@ -40,7 +53,12 @@ def terraform_log_file(state_dir: Path) -> Path:
 
 
 def apply_local_environment(
-    moto_endpoint: str, state_dir: Path, *, keep_state: bool = False, screen: TextIO | None = None
+    moto_endpoint: str,
+    state_dir: Path,
+    *,
+    web: WebOrigins,
+    keep_state: bool = False,
+    screen: TextIO | None = None,
 ) -> None:
     """init and apply environments/local against `moto_endpoint`, the apply's progress on
     `screen` (stdout by default); `state_dir` must be absolute (Terraform runs with -chdir
@@ -73,6 +91,7 @@ def apply_local_environment(
             "-auto-approve",
             f"-var=endpoint={moto_endpoint}",
             f"-var=account_id={d.ACCOUNT_ID}",
+            *web.variables(),
         ]
         display = ProgressDisplay(screen, interactive=screen.isatty())
         failure = apply_showing_progress(apply, env, log_file, display)

@@ -48,6 +48,7 @@ class RunningStack:
             keep_data=True,
             moto_port=int(state.moto_endpoint.rsplit(":", 1)[1]),
             api_port=int(state.api_url.rsplit(":", 1)[1]),
+            web_port=int(str(state.web_url).rsplit(":", 1)[1]),
         )
         return time.monotonic() - started
 

@@ -7,6 +7,7 @@ import httpx
 
 from tests.devstack import definitions as d
 from tests.devstack import terraform
+from tests.devstack.terraform_apply import WebOrigins
 from tests.e2e.conftest import RunningStack, executions_for
 from tests.e2e.test_flow import upload, wait_final
 
@@ -50,6 +51,7 @@ def test_a_restart_keeps_the_data_and_the_infrastructure_terraform_built(
             "-detailed-exitcode",
             f"-var=endpoint={stack.state.moto_endpoint}",
             f"-var=account_id={d.ACCOUNT_ID}",
+            *WebOrigins(stack.state.api_url, str(stack.state.web_url)).variables(),
         ],
         d.LOCAL_ROOT,
         env=terraform.environment({"TF_DATA_DIR": str(state_dir / ".terraform")}),

@@ -52,7 +52,8 @@ def test_the_stack_uses_the_resources_in_the_terraform_state(stack: RunningStack
     (rule,) = of_type(resources, "aws_cloudwatch_event_rule")
     (target,) = of_type(resources, "aws_cloudwatch_event_target")
     assert (target["rule"], target["arn"]) == (rule["name"], stack.state.upload_api_function_arn)
-    (key,) = of_type(resources, "aws_kms_key")
+    # The environment's key (the web app's assets have their own).
+    key = resources["module.platform.module.kms.aws_kms_key.this"]
     assert key["arn"] == stack.state.kms_key_arn
     (pool,) = of_type(resources, "aws_cognito_user_pool")
     assert pool["id"] == stack.state.user_pool_id

@@ -270,6 +270,7 @@ def test_make_validate_checks_every_root_and_module_and_runs_their_tests() -> No
         "pipeline",
         "platform",
         "secure-bucket",
+        "web",
     ]
 
 

@@ -17,6 +17,7 @@ from upload_contract import SSM_PARAMETERS
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "services" / "template.yaml"
 SAMCONFIG = ROOT / "services" / "samconfig.toml"
+MAKEFILE = ROOT / "Makefile"
 PLATFORM = ROOT / "modules" / "platform" / "main.tf"
 ENVIRONMENTS = ("dev", "stage", "prod")
 SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:/secure-upload/\$\{EnvironmentName\}/([a-z0-9-]+)\}\}")
@@ -133,14 +134,36 @@ def test_object_created_events_reach_the_app_through_the_pass_through_path(
     )
 
 
-def test_access_logs_throttling_and_closed_cors(template: dict[str, Any]) -> None:
+def test_access_logs_and_throttling(template: dict[str, Any]) -> None:
     api = template["Resources"]["HttpApi"]["Properties"]
     destination = api["AccessLogSettings"]["DestinationArn"]["Fn::Sub"]
     assert SSM_REFERENCE.fullmatch(destination).group(1) == "api-access-log-group-arn"  # type: ignore[union-attr]
     assert set(api["DefaultRouteSettings"]) >= {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
-    assert api["CorsConfiguration"]["Fn::If"][0] == "HasAllowedOrigins"
-    assert api["CorsConfiguration"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
-    assert template["Parameters"]["AllowedOrigins"]["Default"] == ""
+
+
+def test_cors_allows_only_the_web_origin_terraform_publishes(
+    template: dict[str, Any], samconfig: dict[str, Any]
+) -> None:
+    api = template["Resources"]["HttpApi"]["Properties"]
+    condition, cors, closed = api["CorsConfiguration"]["Fn::If"]
+    assert (condition, closed) == ("HasAllowedOrigins", {"Ref": "AWS::NoValue"})
+    assert cors["AllowOrigins"] == {"Fn::Split": [",", {"Ref": "AllowedOrigins"}]}
+    # Terraform publishes "none" until the web app exists (SSM refuses "", and
+    # modules/platform's terraform test pins the value): CORS stays closed.
+    assert template["Conditions"]["HasAllowedOrigins"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AllowedOrigins"}, "none"]}]
+    }
+    # The origin itself is Terraform's, read from SSM on every deploy, never typed in.
+    parameter = template["Parameters"]["AllowedOrigins"]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert "Default" not in parameter
+    for env in ENVIRONMENTS:
+        name = f"/secure-upload/{env}/{SSM_PARAMETERS['web_origin']}"
+        assert re.fullmatch(parameter["AllowedPattern"], name)
+        overrides = samconfig[env]["deploy"]["parameters"]["parameter_overrides"].split()
+        assert f"AllowedOrigins={name}" in overrides
+    # make deploy's --parameter-overrides replace samconfig's: it names the parameter too.
+    assert '"AllowedOrigins=/$(PROJECT)/$(ENV)/web-origin"' in MAKEFILE.read_text()
 
 
 def test_runtime_environment_matches_the_contract(template: dict[str, Any]) -> None:
@@ -193,7 +216,9 @@ def test_images_are_referenced_by_digest(template: dict[str, Any], uri: str, val
 def test_samconfig_has_a_section_per_environment(samconfig: dict[str, Any], env: str) -> None:
     deploy = samconfig[env]["deploy"]["parameters"]
     assert deploy["stack_name"] == f"secure-upload-{env}-app"
-    assert deploy["parameter_overrides"] == f"EnvironmentName={env}"
+    assert deploy["parameter_overrides"] == (
+        f"EnvironmentName={env} AllowedOrigins=/secure-upload/{env}/web-origin"
+    )
     assert deploy["fail_on_empty_changeset"] is False
     assert "capabilities" not in deploy  # the template creates no IAM
     assert deploy["confirm_changeset"] is (env == "prod")

@@ -366,3 +366,55 @@ run "cloudtrail_delivery_names_one_trail" {
 
   expect_failures = [var.cloudtrail_delivery]
 }
+
+run "cors_only_when_asked_and_as_asked" {
+  command = plan
+
+  variables {
+    cors_rule = {
+      allowed_origins = ["https://d111111abcdef8.cloudfront.net"]
+      allowed_methods = ["GET", "HEAD", "PUT"]
+      allowed_headers = ["content-type", "x-amz-checksum-sha256"]
+      expose_headers  = ["ETag"]
+      max_age_seconds = 600
+    }
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_cors_configuration.this) == 1 &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).allowed_origins == toset(["https://d111111abcdef8.cloudfront.net"]) &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).allowed_methods == toset(["GET", "HEAD", "PUT"]) &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).allowed_headers == toset(["content-type", "x-amz-checksum-sha256"]) &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).expose_headers == toset(["ETag"]) &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).max_age_seconds == 600
+    )
+    error_message = "The bucket's one CORS rule is the one given."
+  }
+}
+
+run "no_cors_unless_asked" {
+  command = plan
+
+  assert {
+    condition     = length(aws_s3_bucket_cors_configuration.this) == 0
+    error_message = "Without cors_rule browsers may not call the bucket from another origin."
+  }
+}
+
+run "cors_names_its_origins_and_headers" {
+  command = plan
+
+  variables {
+    cors_rule = {
+      allowed_origins = ["https://*.cloudfront.net"]
+      allowed_methods = ["PUT"]
+      allowed_headers = ["*"]
+      expose_headers  = []
+      max_age_seconds = 600
+    }
+  }
+
+  expect_failures = [var.cors_rule]
+}
+

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import platform
 import socket
 import statistics
 import subprocess  # nosec B404  # starts only our own interpreter
@@ -13,7 +14,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +29,11 @@ from tests.devstack.api_process import api_environment, wait_until_healthy
 from tests.devstack.child import ChildStack
 from tests.devstack.definitions import REPO_ROOT
 from tests.devstack.pipe_runner import PipeConfig
+from tests.devstack.pipeline_status import PATH as PIPELINE_STATUS_PATH
 from tests.devstack.ports import free_port
 from tests.perf import importtime
+from tests.perf.bench.figures import figure, p95, percentile, ratios
+from upload_api.core.config import Settings
 from upload_api.quota import Quota
 from upload_client.client import file_sha256, upload_file, wait_for_final_status
 from upload_client.direct import PART_WORKERS
@@ -39,12 +44,6 @@ MIB = 1024 * KIB
 # The scaling curve: 1 KiB to 4 MiB, each size 4x the last but one step of 2x.
 SCALING_SIZES = (KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 2 * MIB, 4 * MIB)
 BENCH_OWNER = "bench"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -173,16 +172,16 @@ def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[st
     app_times, direct_times, transport_times = sides.interleaved(data, rounds)
     app, base, transport = summary(app_times), summary(direct_times), summary(transport_times)
     # The floor: the direct calls plus carrying the body over the app's extra hop.
-    floor_ms = base["median_ms"] + transport["median_ms"]
+    floor_times = [d + t for d, t in zip(direct_times, transport_times, strict=True)]
     return {
         "size_bytes": size,
         "app": app,
         "direct": base,
         "transport": transport,
-        "ratio_median": round(app["median_ms"] / base["median_ms"], 2),
+        "ratio": figure(ratios(app_times, direct_times)),
         "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
-        "floor_ratio_median": round(floor_ms / base["median_ms"], 2),
-        "ratio_to_floor_median": round(app["median_ms"] / floor_ms, 2),
+        "floor_ratio": figure(ratios(floor_times, direct_times)),
+        "ratio_to_floor": figure(ratios(app_times, floor_times)),
     }
 
 
@@ -207,6 +206,18 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
             for kind, sample in enumerate(sides.interleaved(data, 1, first=n + i)):
                 times[i][kind].extend(sample)
     mib = [size / MIB for size in SCALING_SIZES]
+
+    # One sample a round: each size's time on each side (app, direct, bare hop).
+    per_round = [tuple(tuple(sample[kind][n] for sample in times) for kind in range(3))
+                 for n in range(rounds)]  # fmt: skip
+
+    def slope_of_medians(rounds: Sequence[tuple[tuple[float, ...], ...]], kind: int) -> float:
+        return least_squares(mib, [statistics.median(r[kind][i] for r in rounds)
+                                   for i in range(len(mib))])[0]  # fmt: skip
+
+    def floor_slope(rounds: Sequence[tuple[tuple[float, ...], ...]]) -> float:
+        return slope_of_medians(rounds, 1) + slope_of_medians(rounds, 2)
+
     result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
     for index, side in enumerate(("app", "direct", "transport")):
         ms = [statistics.median(sample[index]) * 1000 for sample in times]
@@ -216,14 +227,16 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
             "slope_ms_per_mib": round(slope, 2),
             "intercept_ms": round(intercept, 2),
         }
-    app_slope, direct_slope = (
-        result["app"]["slope_ms_per_mib"],
-        result["direct"]["slope_ms_per_mib"],
+    # Resampled by round: a round has every size, so a busy spell lands on all of them.
+    result["slope_ratio"] = figure(
+        per_round, lambda r: slope_of_medians(r, 0) / slope_of_medians(r, 1)
     )
-    floor_slope = direct_slope + result["transport"]["slope_ms_per_mib"]
-    result["slope_ratio"] = round(app_slope / direct_slope, 2)
-    result["floor_slope_ratio"] = round(floor_slope / direct_slope, 2)
-    result["slope_ratio_to_floor"] = round(app_slope / floor_slope, 2)
+    result["floor_slope_ratio"] = figure(
+        per_round, lambda r: floor_slope(r) / slope_of_medians(r, 1)
+    )
+    result["slope_ratio_to_floor"] = figure(
+        per_round, lambda r: slope_of_medians(r, 0) / floor_slope(r)
+    )
     return result
 
 
@@ -245,7 +258,11 @@ def wait_until_pipeline_idle(
         if pending == 0:
             return
         time.sleep(poll_s)
-    raise RuntimeError("the pipeline did not catch up within the deadline")
+    lag = httpx.get(f"{stack.state.moto_endpoint}{PIPELINE_STATUS_PATH}").json()
+    raise RuntimeError(
+        f"the pipeline did not catch up within {deadline_s:.0f} s: {pending} file(s) still "
+        f"UPLOADED; the Pipe runner's lag: {lag}"
+    )
 
 
 def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -> dict[str, Any]:
@@ -257,10 +274,37 @@ def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -
         # As a client sees it (GET /uploads/{id}), polled often enough not to blur the figure.
         wait_for_final_status(api, response.json()["file_id"], 30, interval=0.01)
         latencies.append(time.perf_counter() - started)
-    return summary(latencies)
+    return {**summary(latencies), "p95_s": figure(latencies, p95)}
 
 
-def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[str, Any]:
+def bench_throughput(
+    stack: ChildStack, api: httpx.Client, files: int, rounds: int
+) -> dict[str, Any]:
+    """`rounds` times: `files` uploads, then until all are processed; against starting their
+    executions directly (median times of the rounds, and the ratio round by round)."""
+    app_times: list[float] = []
+    floor_times: list[float] = []
+    batch_size = 0
+    for n in range(rounds):
+        app_s, floor_s, batch_size = _throughput_round(stack, api, files, f"t{n}")
+        app_times.append(app_s)
+        floor_times.append(floor_s)
+    app_s, floor_s = statistics.median(app_times), statistics.median(floor_times)
+    return {
+        "files": files,
+        "rounds": rounds,
+        "batch_size": batch_size,
+        "app_s": round(app_s, 2),
+        "app_files_per_s": round(files / app_s, 1),
+        "direct_executions_s": round(floor_s, 2),
+        "direct_executions_files_per_s": round(files / floor_s, 1),
+        "ratio": figure(ratios(app_times, floor_times)),
+    }
+
+
+def _throughput_round(
+    stack: ChildStack, api: httpx.Client, files: int, prefix: str
+) -> tuple[float, float, int]:
     """`files` uploads, then until all are processed; against starting their executions directly.
 
     The floor: the same files set back to UPLOADED (a MODIFY, which the Pipe's
@@ -272,7 +316,8 @@ def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[s
     started = time.perf_counter()
     file_ids = set()
     for n in range(files):
-        response = api.post("/upload", content=upload_body(f"file {n}\n".encode(), f"t{n}.txt"))
+        body = upload_body(f"file {n}\n".encode(), f"{prefix}-{n}.txt")
+        response = api.post("/upload", content=body)
         response.raise_for_status()
         file_ids.add(response.json()["file_id"])
     wait_until_pipeline_idle(stack, poll_s=0.05)
@@ -298,16 +343,7 @@ def bench_throughput(stack: ChildStack, api: httpx.Client, files: int) -> dict[s
             input=json.dumps(records[first : first + pipe.batch_size], default=str),
         )
     wait_until_pipeline_idle(stack, poll_s=0.05)
-    floor_s = time.perf_counter() - started
-    return {
-        "files": files,
-        "batch_size": pipe.batch_size,
-        "app_s": round(app_s, 2),
-        "app_files_per_s": round(files / app_s, 1),
-        "direct_executions_s": round(floor_s, 2),
-        "direct_executions_files_per_s": round(files / floor_s, 1),
-        "ratio": round(app_s / floor_s, 2),
-    }
+    return app_s, time.perf_counter() - started, pipe.batch_size
 
 
 def _inserts(stack: ChildStack, file_ids: set[str]) -> list[dict[str, Any]]:
@@ -341,7 +377,13 @@ def bench_direct_upload(
     Timed for the app: POST /uploads, the part PUTs and complete, as `make upload`
     sends them (upload_client); not the file's SHA-256 (computed once,
     before) and not the processing that follows. For boto3: `upload_file` to the
-    same bucket with the same SSE-KMS key. The file is read from disk by both.
+    same bucket with the same SSE-KMS key. The file is read from disk by all sides.
+
+    The floor: the app's own S3 calls made directly with boto3 (a multipart upload
+    without a checksum algorithm, the app's part size, PART_WORKERS threads). For
+    such an upload the emulator assembles a full-object CRC64 checksum at complete,
+    as S3 does on its own servers, where `upload_file` has S3 combine the parts'
+    CRC32s; the floor carries that work, the app adds its HTTP hops to it.
     """
     path = workdir / "direct-upload.bin"
     with path.open("wb") as out:
@@ -350,63 +392,139 @@ def bench_direct_upload(
     sha256 = file_sha256(path)
     s3, bucket = stack.client("s3"), stack.state.bucket
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.state.kms_key_arn}
+    part_size = Settings.model_fields["multipart_part_bytes"].default
     keys: list[str] = []
-    stalled: list[str] = []
+    # Where each side's time goes, round by round: start (POST /uploads), parts, complete.
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    marks: dict[str, float] = {}
+
+    def mark(event: str) -> Callable[[Any], None]:
+        def hook(message: Any) -> None:
+            request = getattr(message, "request", message)
+            if request.method == "POST" and request.url.path.startswith("/uploads"):
+                end = "complete" if request.url.path.endswith("/complete") else "start"
+                marks[f"{end} {event}"] = time.perf_counter()
+
+        return hook
 
     def via_app() -> None:
-        answer = upload_file(
-            api,
-            path,
-            comment="bench",
-            resume_dir=workdir / "uploads",
-            progress=False,
-            sha256=sha256,
-        )
+        marks.clear()
+        with _hooked(api, request=mark("sent"), response=mark("answered")):
+            answer = upload_file(
+                api,
+                path,
+                comment="bench",
+                resume_dir=workdir / "uploads",
+                progress=False,
+                sha256=sha256,
+            )
         keys.append(answer["s3_path"].split("/", 3)[3])
+        phases["app start"].append(marks["start answered"] - marks["start sent"])
+        phases["app parts"].append(marks["complete sent"] - marks["start answered"])
+        phases["app complete"].append(marks["complete answered"] - marks["complete sent"])
 
-    def direct() -> None:
+    # The presigned part PUTs carry no checksum: neither do these (boto3 adds a CRC32).
+    unchecked = local_client(
+        stack.state, "s3", Config(request_checksum_calculation="when_required")
+    )
+
+    def same_calls() -> None:
+        keys.append(f"bench/floor/{uuid.uuid4()}.bin")
+        upload = unchecked.create_multipart_upload(
+            Bucket=bucket, Key=keys[-1], BucketKeyEnabled=True, **encryption
+        )
+
+        def put(number: int) -> dict[str, Any]:
+            with path.open("rb") as source:
+                source.seek((number - 1) * part_size)
+                body = source.read(part_size)
+            answer = unchecked.upload_part(
+                Bucket=bucket,
+                Key=keys[-1],
+                UploadId=upload["UploadId"],
+                PartNumber=number,
+                Body=body,
+            )
+            return {"PartNumber": number, "ETag": answer["ETag"]}
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(PART_WORKERS) as pool:
+            parts = list(pool.map(put, range(1, -(-size // part_size) + 1)))
+        completing = time.perf_counter()
+        unchecked.complete_multipart_upload(
+            Bucket=bucket,
+            Key=keys[-1],
+            UploadId=upload["UploadId"],
+            MultipartUpload={"Parts": parts},
+        )
+        phases["same calls parts"].append(completing - started)
+        phases["same calls complete"].append(time.perf_counter() - completing)
+
+    def upload_file_boto3() -> None:
         keys.append(f"bench/direct/{uuid.uuid4()}.bin")
         s3.upload_file(str(path), bucket, keys[-1], ExtraArgs=encryption)
 
     def idle() -> None:
         # The pipeline done with the last file, and the emulator rid of the bytes
         # (256 MiB a version), so neither weighs on the next sample.
-        if not stalled:
-            try:
-                wait_until_pipeline_idle(stack, deadline_s=60)
-            except RuntimeError as error:
-                # When complete and the S3 event race, the loser's cancelled transaction
-                # makes moto swap the files table's stream shard, and the pipe runner
-                # reads the old one from then on. The samples stay valid (the pipeline
-                # is idle for good), so note it and go on.
-                stalled.append(str(error))
-                print(f"warning: direct upload bench: {error}", file=sys.stderr)
+        wait_until_pipeline_idle(stack, deadline_s=60)
         while keys:
             listed = s3.list_object_versions(Bucket=bucket, Prefix=keys.pop())
             for version in listed.get("Versions", []):
                 s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
-    times: dict[Callable[[], None], list[float]] = {via_app: [], direct: []}
-    for side in times:
+    sides = (via_app, same_calls, upload_file_boto3)
+    times: dict[Callable[[], None], list[float]] = {side: [] for side in sides}
+    for side in sides:
         idle()
         side()  # warm-up
+    for samples in phases.values():
+        samples.clear()
     for n in range(rounds):  # interleaved, and each side first in turn
-        for side in (via_app, direct) if n % 2 == 0 else (direct, via_app):
+        for side in sides[n % 3 :] + sides[: n % 3]:
             idle()
             times[side].append(timed(side))
     idle()
-    app, base = statistics.median(times[via_app]), statistics.median(times[direct])
+    app, floor, base = (times[side] for side in sides)
     return {
         "size_bytes": size,
         "rounds": rounds,
+        "part_size": part_size,
         "part_workers": PART_WORKERS,
-        "app_s": [round(t, 3) for t in times[via_app]],
-        "direct_s": [round(t, 3) for t in times[direct]],
-        "app_mb_per_s": round(size / app / 1e6, 1),
-        "direct_mb_per_s": round(size / base / 1e6, 1),
-        "ratio_median": round(app / base, 2),
-        "pipeline_stalled": bool(stalled),
+        "app_s": [round(t, 3) for t in app],
+        "same_calls_s": [round(t, 3) for t in floor],
+        "upload_file_s": [round(t, 3) for t in base],
+        "app_mb_per_s": round(size / statistics.median(app) / 1e6, 1),
+        "same_calls_mb_per_s": round(size / statistics.median(floor) / 1e6, 1),
+        "upload_file_mb_per_s": round(size / statistics.median(base) / 1e6, 1),
+        "phases_median_s": {name: round(statistics.median(t), 3) for name, t in phases.items()},
+        "ratio": figure(ratios(app, base)),
+        "floor_ratio": figure(ratios(floor, base)),
+        "ratio_to_floor": figure(ratios(app, floor)),
     }
+
+
+PHASES = (
+    "app start",
+    "app parts",
+    "app complete",
+    "same calls parts",
+    "same calls complete",
+)
+
+
+@contextmanager
+def _hooked(
+    client: httpx.Client, *, request: Callable[[Any], None], response: Callable[[Any], None]
+) -> Iterator[None]:
+    """The client with two more event hooks for the duration."""
+    client.event_hooks["request"].append(request)
+    client.event_hooks["response"].append(response)
+    try:
+        yield
+    finally:
+        client.event_hooks["request"].remove(request)
+        client.event_hooks["response"].remove(response)
 
 
 def _time_until_healthy(command: list[str], env: dict[str, str], port: int) -> float:
@@ -471,15 +589,13 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
             ]  # fmt: skip
             samples.append(_time_until_healthy(uvicorn, env, port))
         boto_times.append(timed(lambda: _bare_boto3_import(env)))
-    app, framework = statistics.median(app_times), statistics.median(framework_times)
-    bare = statistics.median(boto_times)
     return {
         "rounds": rounds,
-        "app_first_health_s": round(app, 3),
-        "bare_import_boto3_s": round(bare, 3),
-        "ratio": round(app / bare, 2),
-        "minimal_fastapi_first_health_s": round(framework, 3),
-        "floor_ratio": round(framework / bare, 2),
+        "app_first_health_s": figure(app_times),
+        "bare_import_boto3_s": round(statistics.median(boto_times), 3),
+        "ratio": figure(ratios(app_times, boto_times)),
+        "minimal_fastapi_first_health_s": round(statistics.median(framework_times), 3),
+        "floor_ratio": figure(ratios(framework_times, boto_times)),
         "import_profile": importtime.profile(env),
     }
 
@@ -511,23 +627,27 @@ def _peak_rss_bytes(pid: int) -> int:
     raise RuntimeError("VmHWM not found")
 
 
-def bench_memory(stack: ChildStack, api: httpx.Client, size: int) -> dict[str, Any]:
-    """Peak RSS of the API process added by one upload (after a warm-up upload)."""
+def bench_memory(stack: ChildStack, api: httpx.Client, size: int, rounds: int) -> dict[str, Any]:
+    """Peak RSS of the API process added by one upload, `rounds` uploads in turn, after an
+    upload of the same size has warmed the process (its pools, clients and allocator)."""
     pid = stack.state.api_pid
     if pid is None or not Path(f"/proc/{pid}/clear_refs").exists():
-        return {"skipped": "needs Linux /proc and the API's pid"}
-    api.post("/upload", content=upload_body(b"warm up", "warm.txt")).raise_for_status()
+        raise RuntimeError("the memory figure needs Linux /proc and the API's pid")
     body = upload_body(os.urandom(size), "memory.bin")
-    # "5" resets the peak (VmHWM) to the current RSS, so the next peak is this upload's.
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-    before = _peak_rss_bytes(pid)
-    api.post("/upload", content=body).raise_for_status()
-    added = _peak_rss_bytes(pid) - before
+    api.post("/upload", content=body).raise_for_status()  # warm-up
+    added: list[float] = []
+    for _ in range(rounds):
+        wait_until_pipeline_idle(stack)
+        # "5" resets the peak (VmHWM) to the current RSS, so the next peak is this upload's.
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        before = _peak_rss_bytes(pid)
+        api.post("/upload", content=body).raise_for_status()
+        added.append(_peak_rss_bytes(pid) - before)
     return {
         "file_bytes": size,
         "request_bytes": len(body),
-        "peak_rss_added_bytes": added,
-        "factor_of_file_size": round(added / size, 2),
+        "peak_rss_added_bytes": statistics.median(added),
+        "factor_of_file_size": figure([a / size for a in added], digits=2),
     }
 
 
@@ -550,6 +670,26 @@ class Steps:
         print(f"bench done in {elapsed:.0f} s", file=sys.stderr, flush=True)
 
 
+def machine(load_before: float) -> dict[str, Any]:
+    """What the figures were measured on, and how busy it was (1-minute load average)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = (
+        [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+         if line.startswith("model name")]
+        if cpuinfo.exists()
+        else []
+    )  # fmt: skip
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": models[0] if models else platform.processor(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "system": platform.platform(terse=True),
+        "python": sys.version.split()[0],
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+
+
 def run(
     *,
     rounds_small: int,
@@ -558,10 +698,13 @@ def run(
     rounds_processed: int,
     rounds_cold: int,
     rounds_direct_upload: int,
+    rounds_memory: int,
+    rounds_throughput: int,
     throughput_files: int,
 ) -> dict[str, Any]:
     """Every measurement on one local stack: the results bench.json holds, but the verdicts."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    load_before = os.getloadavg()[0]
     step = Steps(total=8)
     step("starting a local stack")
     with (
@@ -573,8 +716,8 @@ def run(
             body_sink(api_environment(stack.state)) as sink_url,
             httpx.Client(base_url=sink_url, timeout=60) as sink,
         ):
-            step("peak memory of one 4 MiB upload")
-            memory = bench_memory(stack, api, 4 * MIB)  # first: a fresh process, honest peak
+            step(f"peak memory of one 4 MiB upload ({rounds_memory} rounds)")
+            memory = bench_memory(stack, api, 4 * MIB, rounds_memory)
             sides = UploadSides(stack, api, sink)
             step(f"upload overhead ({rounds_small} x 100 KiB, {rounds_large} x 4 MiB)")
             overhead = {
@@ -589,15 +732,15 @@ def run(
             direct_upload = bench_direct_upload(
                 stack, api, Path(workdir), 256 * MIB, rounds_direct_upload
             )
-            step(f"throughput ({throughput_files} files)")
-            throughput = bench_throughput(stack, api, throughput_files)
+            step(f"throughput ({rounds_throughput} x {throughput_files} files)")
+            throughput = bench_throughput(stack, api, throughput_files, rounds_throughput)
         step(f"cold starts ({rounds_cold} rounds)")
         cold = bench_cold_start(stack, rounds_cold)
     step.done()
 
     return {
         "started_at": started_at,
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": machine(load_before),
         "upload_overhead": overhead,
         "scaling": scaling,
         "upload_to_processed": processed,

@@ -27,7 +27,7 @@ PART_RULE = {
     "MaxAgeSeconds": 300,
 }
 COGNITO_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
-PASSWORD = "Correct-Horse-1"  # a throwaway user of a throwaway pool
+PASSWORD = "Correct-Horse-1"  # pragma: allowlist secret  (a throwaway user of a throwaway pool)
 
 
 @pytest.fixture(scope="module")

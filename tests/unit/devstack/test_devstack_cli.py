@@ -66,6 +66,7 @@ def test_every_option_of_make_dev_has_a_help_text_and_its_default(
     assert [option.split()[0].rstrip(",") for option in options] == [
         "--moto-port",
         "--api-port",
+        "--web-port",
         "--state-dir",
         "--api-log-level",
         "--fault-prefix",
@@ -75,5 +76,10 @@ def test_every_option_of_make_dev_has_a_help_text_and_its_default(
     ]
     for option in options:
         assert re.search(r"\S+ \S+\s+\S.*\(default: ", option, re.DOTALL), option
-    for variable in ("DEVSTACK_STATE_DIR", "DEVSTACK_MOTO_PORT", "DEVSTACK_API_PORT"):
+    for variable in (
+        "DEVSTACK_STATE_DIR",
+        "DEVSTACK_MOTO_PORT",
+        "DEVSTACK_API_PORT",
+        "DEVSTACK_WEB_PORT",
+    ):
         assert variable in help_text

@@ -22,6 +22,7 @@ PASSWORD = demo_password()
 KEPT = snapshot.Kept(
     demo_password=PASSWORD, stream_arn="arn:stream", pipe_position={"shardId-1": "42"}
 )
+WEB = ["-var=web_api_url=http://127.0.0.1:8000", "-var=web_origin=http://127.0.0.1:8080"]
 KEY = snapshot.SnapshotKey(emulator="e", infrastructure="i")
 
 
@@ -183,18 +184,27 @@ def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 def test_the_key_changes_with_what_shapes_the_emulator(
     inputs: dict[str, Path], edited: str, changes: str | None
 ) -> None:
-    before = snapshot.snapshot_key("http://127.0.0.1:5000")
+    before = snapshot.snapshot_key("http://127.0.0.1:5000", WEB)
     inputs[edited].write_text("2")
-    after = snapshot.snapshot_key("http://127.0.0.1:5000")
+    after = snapshot.snapshot_key("http://127.0.0.1:5000", WEB)
     for part in ("emulator", "infrastructure"):
         assert (getattr(before, part) != getattr(after, part)) == (part == changes), part
 
 
 def test_the_key_changes_with_the_endpoint(inputs: dict[str, Path]) -> None:
     assert (
-        snapshot.snapshot_key("http://127.0.0.1:5000").emulator
-        != snapshot.snapshot_key("http://127.0.0.1:5001").emulator
+        snapshot.snapshot_key("http://127.0.0.1:5000", WEB).emulator
+        != snapshot.snapshot_key("http://127.0.0.1:5001", WEB).emulator
     )
+
+
+def test_the_infrastructure_key_changes_with_the_web_origins(inputs: dict[str, Path]) -> None:
+    # The CSP and the CORS rules name them: a stack on other ports must apply again.
+    moved = ["-var=web_api_url=http://127.0.0.1:8000", "-var=web_origin=http://127.0.0.1:9090"]
+    before = snapshot.snapshot_key("http://127.0.0.1:5000", WEB)
+    after = snapshot.snapshot_key("http://127.0.0.1:5000", moved)
+    assert before.infrastructure != after.infrastructure
+    assert before.emulator == after.emulator
 
 
 # ---------------------------------------------------------------- restore, apply, or both
@@ -222,7 +232,7 @@ def test_a_start_restores_applies_or_both(
     apply: str | None,
 ) -> None:
     key = snapshot.SnapshotKey(emulator="e", infrastructure="i")
-    monkeypatch.setattr(snapshot, "snapshot_key", lambda endpoint: key)
+    monkeypatch.setattr(snapshot, "snapshot_key", lambda endpoint, variables: key)
     loaded: list[str] = []
     monkeypatch.setattr(snapshot, "_backend_dicts", dict)  # this test is about the decision
     monkeypatch.setattr(snapshot, "_install", lambda saved_state: loaded.append("loaded"))
@@ -232,7 +242,7 @@ def test_a_start_restores_applies_or_both(
     monkeypatch.setattr(
         stack_module,
         "apply_local_environment",
-        lambda endpoint, state_dir, *, keep_state: applies.append(keep_state),
+        lambda endpoint, state_dir, *, web, keep_state: applies.append(keep_state),
     )
     devstack = DevStack(state_dir=tmp_path, fresh=fresh, keep_data=keep_data)
 

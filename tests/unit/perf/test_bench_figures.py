@@ -1,0 +1,103 @@
+"""A bench figure carries its n, min, median and max, and is judged only when stable."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.perf.bench import report
+from tests.perf.bench.figures import SPREAD_BOUND, figure, p95, ratios
+
+
+def test_a_figure_of_close_samples_is_stable_and_describes_them() -> None:
+    result = figure([1.00, 1.01, 0.99, 1.02, 1.00, 0.98, 1.01])
+    assert result["value"] == 1.0
+    assert (result["n"], result["min"], result["median"], result["max"]) == (7, 0.98, 1.0, 1.02)
+    low, high = result["interval_90"]
+    assert low <= result["value"] <= high
+    assert result["spread"] <= SPREAD_BOUND
+    assert result["stable"] is True
+
+
+def test_a_figure_of_scattered_samples_is_unstable() -> None:
+    result = figure([1.0, 1.6, 0.9, 2.1, 1.2])
+    assert result["spread"] > SPREAD_BOUND
+    assert result["stable"] is False
+
+
+def test_too_few_samples_are_never_stable() -> None:
+    assert figure([1.0, 1.0])["stable"] is False
+    with pytest.raises(ValueError, match="at least one sample"):
+        figure([])
+
+
+def test_the_bootstrap_is_seeded_so_a_report_redraws_the_same() -> None:
+    samples = [1.0, 1.3, 0.9, 1.1, 1.2, 1.05]
+    assert figure(samples) == figure(samples)
+
+
+def test_a_statistic_over_rounds_reports_each_round_alone() -> None:
+    rounds = [(1.0, 3.0), (2.0, 4.0), (3.0, 5.0)]
+
+    def mean_gap(chosen: Any) -> float:
+        return statistics.fmean(b - a for a, b in chosen)
+
+    result = figure(rounds, mean_gap)
+    assert (result["value"], result["min"], result["max"], result["n"]) == (2.0, 2.0, 2.0, 3)
+    assert result["stable"] is True
+
+
+def test_p95_and_paired_ratios() -> None:
+    assert p95([float(n) for n in range(1, 101)]) == 95.0
+    assert ratios([2.0, 3.0], [1.0, 2.0]) == [2.0, 1.5]
+    with pytest.raises(ValueError, match="longer"):
+        ratios([1.0], [1.0, 2.0])
+
+
+@given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=30))
+def test_the_interval_brackets_the_figure_and_the_samples_bracket_the_median(
+    samples: list[float],
+) -> None:
+    result = figure(samples, digits=6)
+    low, high = result["interval_90"]
+    assert low <= result["value"] <= high
+    assert result["min"] <= result["median"] <= result["max"]
+    assert result["stable"] == (len(samples) >= 3 and result["spread"] <= SPREAD_BOUND)
+
+
+def _results(value: float, *, stable: bool) -> dict[str, Any]:
+    def fig(v: float) -> dict[str, Any]:
+        spread = 0.01 if stable else 0.5
+        return {"value": v, "n": 9, "min": v, "median": v, "max": v,
+                "interval_90": [v, v], "spread": spread, "stable": stable}  # fmt: skip
+
+    results: dict[str, Any] = {}
+    for path, _ in report.TARGETS.values():
+        node = results
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = fig(value)
+    return results
+
+
+def test_a_target_is_met_or_missed_only_on_a_stable_figure() -> None:
+    met = report.verdicts(_results(0.4, stable=True))
+    assert {v["status"] for v in met} == {"met"}
+    missed = report.verdicts(_results(10.0, stable=True))
+    assert {v["status"] for v in missed} == {"missed"}
+    assert all(v["missed_by_percent"] > 0 for v in missed)
+    unstable = report.verdicts(_results(0.4, stable=False))
+    assert {v["status"] for v in unstable} == {"unstable"}
+
+
+def test_the_comparison_says_which_figures_two_runs_agree_on() -> None:
+    first = {"started_at": "a", **_results(1.0, stable=True)}
+    second = {"started_at": "b", **_results(1.0, stable=True)}
+    second["memory"]["factor_of_file_size"]["value"] = 1.2
+    table = report.comparison(first, second)
+    assert "| memory.factor_of_file_size | 1.0 | 1.2 | 20.0 % | no |" in table
+    assert "| direct_upload.ratio | 1.0 | 1.0 | 0.0 % | yes |" in table
