@@ -190,7 +190,7 @@ security-model: .venv/.synced ## IAM closure analysis of the running local stack
 	$(call step,python -m gate.iam_analysis --local-stack --readme policies/README.md)
 
 .PHONY: bench
-bench: .venv/.synced ## Benchmarks: ratios measured side by side, reports in tests/perf/results/ (ARGS=--help)
+bench: .venv/.synced web ## Benchmarks: ratios measured side by side, reports in tests/perf/results/ (ARGS=--help)
 	$(call step,python -m tests.perf.bench $(ARGS))
 
 .PHONY: cost
