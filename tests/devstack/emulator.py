@@ -66,6 +66,9 @@ table naming the upstream change that would remove it:
   The emulator answers it when it is set.
 - GuardDuty Malware Protection for S3: the plan API, and a stand-in scanner
   that tags new objects as GuardDuty does (devstack/malware_scan.py).
+- S3 multipart complete without a checksum algorithm: moto copies the whole
+  object once more to take its full-object checksum; the emulator takes the
+  same checksum part by part.
 - CloudFront response-headers policies (not implemented) and distributions
   read back without the origin's OriginAccessControlId, with ForwardedValues
   and SSLSupportMethod that were not sent (devstack/cloudfront.py).
@@ -96,10 +99,12 @@ does (a delete marker does not count), so no upload replaces an object.
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import functools
 import hashlib
 import hmac
+import importlib.util
 import json
 import logging
 import os
@@ -133,7 +138,7 @@ from moto.s3.exceptions import (
     S3InvalidAccessKeyIdError,
     S3SignatureDoesNotMatchError,
 )
-from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey
+from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeKey, MultipartChecksumBuilder
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -498,6 +503,44 @@ def _send_to_targets(
         _original_send_to_targets(view, original_event, transform_input)
 
 
+# A multipart upload that names no checksum algorithm gets a full-object checksum,
+# which S3 computes as the bytes stream in. moto copies the whole object into a
+# second buffer at complete and checksums the copy: for a 256 MiB file two more
+# 256 MiB copies, whose page faults made the bench's direct uploads vary by 2x.
+# The same checksum, part by part, for the algorithms moto computes with CRC32
+# here (CRC64NVME without awscrt, CRC32C without the crc32c package, as
+# moto.s3.utils.compute_checksum falls back); any other keeps moto's way.
+_STREAMED_ALGORITHMS = {"CRC32"} | {
+    algorithm
+    for algorithm, library in (("CRC64NVME", "awscrt"), ("CRC32C", "crc32c"))
+    if importlib.util.find_spec(library) is None
+}
+_original_add_part = MultipartChecksumBuilder.addPart
+_original_build = MultipartChecksumBuilder.build
+
+
+def _streamed(builder: MultipartChecksumBuilder) -> bool:
+    return (
+        builder.checksum_type == "FULL_OBJECT"
+        and builder.checksum_algorithm in _STREAMED_ALGORITHMS
+    )
+
+
+def _add_part(self: MultipartChecksumBuilder, part: bytes) -> None:
+    if not _streamed(self):
+        _original_add_part(self, part)
+        return
+    vars(self)["running_crc32"] = binascii.crc32(part, vars(self).get("running_crc32", 0))
+    self.part_count += 1
+
+
+def _build(self: MultipartChecksumBuilder) -> tuple[str, str, int] | None:
+    if not _streamed(self):
+        return _original_build(self)
+    crc = vars(self).get("running_crc32", 0).to_bytes(4, "big")
+    return self.checksum_type, base64.b64encode(crc).decode(), 1
+
+
 # AWS's rotation period when EnableKeyRotation names none.
 DEFAULT_ROTATION_PERIOD_DAYS = 365
 _original_enable_key_rotation = KmsResponse.enable_key_rotation
@@ -559,6 +602,8 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     (KmsResponse, "enable_key_rotation"): _enable_key_rotation,
     (KmsResponse, "get_key_rotation_status"): _get_key_rotation_status,
     (S3Response, "get_bucket_notification"): _get_bucket_notification,
+    (MultipartChecksumBuilder, "addPart"): _add_part,
+    (MultipartChecksumBuilder, "build"): _build,
     **{
         (DynamoDBBackend, name): _serialised(getattr(DynamoDBBackend, name))
         for name in _DYNAMODB_WRITE_METHODS
