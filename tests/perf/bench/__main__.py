@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds-scaling", type=int, default=9)
     parser.add_argument("--rounds-processed", type=int, default=40)
     parser.add_argument("--rounds-cold", type=int, default=9)
-    parser.add_argument("--rounds-direct-upload", type=int, default=9)
+    parser.add_argument("--rounds-direct-upload", type=int, default=13)
     parser.add_argument("--rounds-memory", type=int, default=7)
     parser.add_argument("--rounds-throughput", type=int, default=3)
     parser.add_argument("--throughput-files", type=int, default=100)
