@@ -65,7 +65,14 @@ def figure(
     }
 
 
-def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
-    """Round by round: each pair was measured back to back, so a busy spell of the
-    machine lands on both sides of the same ratio."""
-    return [a / b for a, b in zip(numerators, denominators, strict=True)]
+def ratio_of_medians(numerators: Sequence[float], denominators: Sequence[float]) -> dict[str, Any]:
+    """The median of one side over the median of the other, resampled by round: each
+    pair was measured back to back, so a busy spell of the machine lands on both sides
+    of a round. n, min, median and max are those of the rounds' own ratios."""
+    pairs = list(zip(numerators, denominators, strict=True))
+    return figure(
+        pairs,
+        lambda chosen: (
+            statistics.median(a for a, _ in chosen) / statistics.median(b for _, b in chosen)
+        ),
+    )

@@ -32,7 +32,7 @@ from tests.devstack.pipe_runner import PipeConfig
 from tests.devstack.pipeline_status import PATH as PIPELINE_STATUS_PATH
 from tests.devstack.ports import free_port
 from tests.perf import importtime
-from tests.perf.bench.figures import figure, p95, percentile, ratios
+from tests.perf.bench.figures import figure, p95, percentile, ratio_of_medians
 from upload_api.core.config import Settings
 from upload_api.quota import Quota
 from upload_client.client import file_sha256, upload_file, wait_for_final_status
@@ -178,10 +178,10 @@ def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[st
         "app": app,
         "direct": base,
         "transport": transport,
-        "ratio": figure(ratios(app_times, direct_times)),
+        "ratio": ratio_of_medians(app_times, direct_times),
         "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
-        "floor_ratio": figure(ratios(floor_times, direct_times)),
-        "ratio_to_floor": figure(ratios(app_times, floor_times)),
+        "floor_ratio": ratio_of_medians(floor_times, direct_times),
+        "ratio_to_floor": ratio_of_medians(app_times, floor_times),
     }
 
 
@@ -298,7 +298,7 @@ def bench_throughput(
         "app_files_per_s": round(files / app_s, 1),
         "direct_executions_s": round(floor_s, 2),
         "direct_executions_files_per_s": round(files / floor_s, 1),
-        "ratio": figure(ratios(app_times, floor_times)),
+        "ratio": ratio_of_medians(app_times, floor_times),
     }
 
 
@@ -498,9 +498,9 @@ def bench_direct_upload(
         "same_calls_mb_per_s": round(size / statistics.median(floor) / 1e6, 1),
         "upload_file_mb_per_s": round(size / statistics.median(base) / 1e6, 1),
         "phases_median_s": {name: round(statistics.median(t), 3) for name, t in phases.items()},
-        "ratio": figure(ratios(app, base)),
-        "floor_ratio": figure(ratios(floor, base)),
-        "ratio_to_floor": figure(ratios(app, floor)),
+        "ratio": ratio_of_medians(app, base),
+        "floor_ratio": ratio_of_medians(floor, base),
+        "ratio_to_floor": ratio_of_medians(app, floor),
     }
 
 
@@ -593,9 +593,9 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
         "rounds": rounds,
         "app_first_health_s": figure(app_times),
         "bare_import_boto3_s": round(statistics.median(boto_times), 3),
-        "ratio": figure(ratios(app_times, boto_times)),
+        "ratio": ratio_of_medians(app_times, boto_times),
         "minimal_fastapi_first_health_s": round(statistics.median(framework_times), 3),
-        "floor_ratio": figure(ratios(framework_times, boto_times)),
+        "floor_ratio": ratio_of_medians(framework_times, boto_times),
         "import_profile": importtime.profile(env),
     }
 

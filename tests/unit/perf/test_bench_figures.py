@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.perf.bench import report
-from tests.perf.bench.figures import SPREAD_BOUND, figure, p95, ratios
+from tests.perf.bench.figures import SPREAD_BOUND, figure, p95, ratio_of_medians
 
 
 def test_a_figure_of_close_samples_is_stable_and_describes_them() -> None:
@@ -51,11 +51,13 @@ def test_a_statistic_over_rounds_reports_each_round_alone() -> None:
     assert result["stable"] is True
 
 
-def test_p95_and_paired_ratios() -> None:
+def test_p95_and_the_ratio_of_medians_of_paired_rounds() -> None:
     assert p95([float(n) for n in range(1, 101)]) == 95.0
-    assert ratios([2.0, 3.0], [1.0, 2.0]) == [2.0, 1.5]
+    result = ratio_of_medians([2.0, 3.0, 10.0], [1.0, 2.0, 2.0])
+    # median 3 over median 2; each round alone: 2, 1.5, 5.
+    assert (result["value"], result["min"], result["median"], result["max"]) == (1.5, 1.5, 2.0, 5.0)
     with pytest.raises(ValueError, match="longer"):
-        ratios([1.0], [1.0, 2.0])
+        ratio_of_medians([1.0], [1.0, 2.0])
 
 
 @given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=30))
