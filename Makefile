@@ -280,6 +280,24 @@ deploy: check-env $(SAM_VENV)/.synced ## sam deploy ENV with images by digest (U
 	  --parameter-overrides "EnvironmentName=$(ENV)" "AllowedOrigins=/$(PROJECT)/$(ENV)/web-origin" \
 	    "UploadApiImageUri=$$api_repo@$$UPLOAD_API_DIGEST" "ProcessorImageUri=$$processor_repo@$$PROCESSOR_DIGEST"
 
+# make deploy-web ENV=dev [WEB_DIST=...]: the web app's build (make web) into
+# ENV's web bucket, <project>-<env>-web-<account> as modules/web names it, with
+# the deploy role's rights: all but config.json, which Terraform writes. The
+# distribution caches nothing, so there is no invalidation to run; browsers
+# revalidate every file (no-cache). Nothing to do while ENV has no web app.
+WEB_DIST ?= $(WEB)/dist
+
+.PHONY: deploy-web
+deploy-web: check-env ## Copy the web app's build (make web; WEB_DIST=...) into ENV's web bucket, all but config.json
+	@test -f "$(WEB_DIST)/index.html" || { echo "no web app build in $(WEB_DIST): run make web first" >&2; exit 2; }
+	@command -v aws >/dev/null || { echo "the AWS CLI (aws) is required to copy the web app" >&2; exit 2; }
+	@region=$$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))[sys.argv[2]]["deploy"]["parameters"]["region"])' $(SAM_CONFIG) $(ENV)); \
+	origin=$$(aws ssm get-parameter --region "$$region" --name "/$(PROJECT)/$(ENV)/web-origin" --query Parameter.Value --output text); \
+	if [[ "$$origin" == none ]]; then echo "$(ENV) has no web app yet: web_api_url (environments/README.md, \"The web app\")"; exit 0; fi; \
+	bucket="$(PROJECT)-$(ENV)-web-$$(aws sts get-caller-identity --query Account --output text)"; \
+	echo "› aws s3 sync $(WEB_DIST) s3://$$bucket/ (all but config.json) for $$origin"; \
+	aws s3 sync "$(WEB_DIST)" "s3://$$bucket/" --region "$$region" --delete --exclude config.json --cache-control no-cache --no-progress
+
 .PHONY: smoke
 smoke: check-env .venv/.synced ## End-to-end check of deployed ENV as its smoke user: sign in (SRP, TOTP), POST /upload, wait for PROCESSED, delete it
 	$(call step,python -m smoke --env $(ENV))

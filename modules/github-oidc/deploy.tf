@@ -212,6 +212,61 @@ data "aws_iam_policy_document" "deploy" {
     resources = var.ecr_repository_arns
   }
 
+  # The web app's files (make deploy-web: aws s3 sync, --delete). Whoever
+  # writes them runs code in every signed-in user's browser, as that user: a
+  # right like deploying the functions, used only by the deploy job on main
+  # after the gate (prod: its reviewers), every write in the audit trail's
+  # data events (environments/bootstrap).
+  statement {
+    sid       = "ListWebFiles"
+    actions   = ["s3:ListBucket"]
+    resources = [local.web_bucket_arn]
+  }
+
+  statement {
+    sid       = "DeployWebFiles"
+    actions   = ["s3:DeleteObject", "s3:PutObject"]
+    resources = ["${local.web_bucket_arn}/*"]
+  }
+
+  # config.json names the API, Cognito and the app client users sign in
+  # with: Terraform writes it, applied by a person (environments/README.md,
+  # "The web app").
+  statement {
+    sid       = "DenyWebConfig"
+    effect    = "Deny"
+    actions   = ["s3:DeleteObject*", "s3:PutObject*"]
+    resources = [local.web_config_arn]
+  }
+
+  # The web bucket's own key (modules/web), through S3 for that bucket only.
+  # Its id is random: it is one of this environment's keys (their tag) that
+  # S3 uses with the web bucket's ARN as encryption context (S3 Bucket Keys),
+  # which no other bucket's objects get.
+  statement {
+    sid       = "WebKeyThroughS3"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.tf_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [var.environment]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.web_bucket_arn]
+    }
+  }
+
   # The one registry-wide call: amazon-ecr-login's docker login token. AWS
   # offers ecr:GetAuthorizationToken on "*" only; the token itself grants
   # nothing beyond the repository permissions above.

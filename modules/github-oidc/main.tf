@@ -35,6 +35,10 @@ locals {
     "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/*/${var.name_prefix}-*",
   ]
   tf_access_log_group_arn = "arn:${format(local.arn_prefix, "logs")}:log-group:/aws/vendedlogs/apigateway/${var.name_prefix}-*"
+  # The web app's bucket, named as modules/web names it; config.json, beside
+  # the app, is Terraform's (it names the API, Cognito and the app client).
+  web_bucket_arn = "arn:${local.partition}:s3:::${var.name_prefix}-web-${local.account_id}"
+  web_config_arn = "${local.web_bucket_arn}/config.json"
   # Key and user pool ids are random: statements on these ARNs select the
   # environment's key and pool by their environment tag (provider
   # default_tags) or the state key by its alias; the state key is also
@@ -57,6 +61,10 @@ locals {
   # The configuration reads terraform plan makes to refresh the platform's
   # resource types (and nothing that returns data).
   plan_refresh_actions = [
+    "cloudfront:GetDistribution",
+    "cloudfront:GetOriginAccessControl",
+    "cloudfront:GetResponseHeadersPolicy",
+    "cloudfront:ListTagsForResource",
     "cloudwatch:DescribeAlarms",
     "cloudwatch:GetDashboard",
     "cloudwatch:ListTagsForResource",

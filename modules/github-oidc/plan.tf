@@ -82,12 +82,21 @@ data "aws_iam_policy_document" "plan" {
     resources = [local.state_arn]
   }
 
-  # No other object anywhere: other environments' state, lock files, uploads.
+  # The web app's config.json (aws_s3_object): refresh reads its metadata
+  # (HeadObject) and tags. What it holds is public: the app loads it.
+  statement {
+    sid       = "RefreshWebConfig"
+    actions   = ["s3:GetObject", "s3:GetObjectTagging"]
+    resources = [local.web_config_arn]
+  }
+
+  # No other object anywhere: other environments' state, lock files, uploads,
+  # the web app's code.
   statement {
     sid           = "DenyOtherObjects"
     effect        = "Deny"
     actions       = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
-    not_resources = [local.state_arn]
+    not_resources = [local.state_arn, local.web_config_arn]
   }
 
   # What terraform plan refreshes, and nothing else: the configuration reads

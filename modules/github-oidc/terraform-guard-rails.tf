@@ -9,8 +9,11 @@ locals {
   tf_smoke_user_store_arn = "arn:${format(local.arn_prefix, "secretsmanager")}:secret:${var.name_prefix}-smoke-user*"
   github_guard_rails_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-guard-rails"
   tf_resources_policy_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.name_prefix}-github-terraform-resources"
-  # Stream records, index entries and backups are under the table's ARN.
-  protected_data_and_contents = flatten([for arn in var.protected_data_arns : [arn, "${arn}/*"]])
+  # Stream records, index entries and backups are under the table's ARN. The
+  # web app's bucket is protected as the data is: its policy decides who may
+  # write the code every signed-in user runs, and config.json which identity
+  # provider they sign in with; a person applies it (modules/web).
+  protected_data_and_contents = flatten([for arn in concat(var.protected_data_arns, [local.web_bucket_arn]) : [arn, "${arn}/*"]])
 }
 
 # The denies live in a managed policy of their own: they stay outside the
@@ -194,9 +197,9 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
   # are denied to every role created with the permissions boundary.
   # Nor the data itself: no object or item is written or deleted by this role
   # (force_destroy included: a data bucket is emptied by a person), and none
-  # is read (Terraform manages containers, never their contents). One
-  # statement: three copies of the resource list would pass IAM's 6,144
-  # characters for a managed policy.
+  # is read (Terraform manages containers, never their contents). The web
+  # app's bucket is in the list too. One statement: three copies of the
+  # resource list would pass IAM's 6,144 characters for a managed policy.
   statement {
     sid    = "DenyDataAndItsProtection"
     effect = "Deny"

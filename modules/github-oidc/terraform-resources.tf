@@ -6,6 +6,11 @@
 # policy would pass IAM's size limits (6,144 and 10,240 characters).
 data "aws_iam_policy_document" "terraform_resources" {
   # ---- S3: the upload and access-log buckets
+  # The upload bucket's CORS (the web app's origin) too: S3 authorises every
+  # request by its signature and the bucket policy, never by its origin, so
+  # CORS decides only whether a browser shows S3's answer to a page's script;
+  # a holder of a presigned URL needs no CORS (curl ignores it). The web
+  # app's own bucket is applied by a person (guard rails).
   statement {
     sid = "Buckets"
     actions = [
@@ -30,6 +35,7 @@ data "aws_iam_policy_document" "terraform_resources" {
       "s3:GetLifecycleConfiguration",
       "s3:GetReplicationConfiguration",
       "s3:ListBucket",
+      "s3:PutBucketCORS",
       "s3:PutBucketLogging",
       "s3:PutBucketNotification",
       "s3:PutBucketOwnershipControls",

@@ -6,10 +6,11 @@
 Reads the account's authorization details (GetAccountAuthorizationDetails),
 the upload bucket's and the environment key's resource policies, the state
 machines, Pipes and functions (and the role each runs as), the log groups and
-trails, from the emulator the local stack applied Terraform into (or from AWS,
-with credentials and no --endpoint). Every question is answered by
-principalmapper's IAM policy engine (local_check_authorization_full), with the
-resource's own policy where it has one.
+trails, the web app's distributions, from the emulator the local stack
+applied Terraform into (or from AWS, with credentials and no --endpoint).
+Every question is answered by principalmapper's IAM policy engine
+(local_check_authorization_full), with the resource's own policy where it has
+one.
 
 The threat model: no CI principal, nor anything it can create or change, can
 read, alter or delete users' objects or items, change which identity provider
@@ -39,8 +40,12 @@ identity provider the API trusts. Upload data also leaves by routing: a rule
 whose target the closure chooses (a queue or topic under our prefix) receives
 every object-created event (owner, file id, name) or file outcome, and a Pipe
 the closure may create or update can log every record it reads to a
-destination of its choosing. The GitHub trusts themselves must admit only
-main's own runs of one workflow file per role (trust_findings).
+destination of its choosing. Whoever writes the web app's files (or the
+policy of their bucket, or the distribution that serves them) runs code in
+every signed-in user's browser, as that user: upload data too; its
+config.json and its CSP decide where the browsers sign in: the identity
+provider. The GitHub trusts themselves must admit only main's own runs of one
+workflow file per role (trust_findings).
 
 The role-to-role checks stay: principalmapper's graph and the checks it misses
 because it asks about the resource "*" (creating a role without the
@@ -187,6 +192,15 @@ class Runner:
 
 
 @dataclass(frozen=True)
+class WebApp:
+    """The web app's hosting (modules/web): what decides the code users' browsers run."""
+
+    bucket: str  # <prefix>-web-<account>: the app's files and config.json
+    distribution_arns: tuple[str, ...] = ()  # the distributions serving the bucket
+    headers_policy_arns: tuple[str, ...] = ()  # their response-headers policies (the CSP)
+
+
+@dataclass(frozen=True)
 class Environment:
     """What the analysis needs to know about one applied environment."""
 
@@ -205,6 +219,7 @@ class Environment:
     log_groups: tuple[str, ...] = ()  # ARNs (without ":*")
     trails: tuple[str, ...] = ()  # ARNs
     event_buses: tuple[str, ...] = ()  # names (default: <prefix>-file-events)
+    web: WebApp | None = None  # None: no web app yet (web_api_url unset)
 
     @property
     def prefix(self) -> str:
@@ -243,6 +258,7 @@ class Finding:
     widened: bool = False  # via with any policy (inside its boundary, if any)
     actions: tuple[str, ...] = ()  # the IAM actions `how` names
     acceptable: bool = True  # False: no exception may accept it
+    label: str = ""  # what `how` acts on (a check's label)
 
     def __str__(self) -> str:
         return " → ".join((self.source, *self.steps, self.how))
@@ -260,6 +276,9 @@ class AcceptedPath:
     control: str
     reason: str
     evidence: tuple[tuple[str, str], ...]  # (path in the repository, text it must contain)
+    # Empty: on anything; else only on these (the labels findings name), so that
+    # writing the web app's files accepts no write of the upload bucket.
+    resources: frozenset[str] = frozenset()
 
     def covers(self, finding: Finding) -> bool:
         return (
@@ -269,6 +288,7 @@ class AcceptedPath:
             and self.widened in (None, finding.widened)
             and finding.target in self.reaches
             and (not self.actions or set(finding.actions) <= self.actions)
+            and (not self.resources or finding.label in self.resources)
         )
 
     def missing_evidence(self, root: Path) -> list[str]:
@@ -591,6 +611,7 @@ def invariant_checks(env: Environment) -> list[Check]:
         ]
     checks.append(Check(UPLOAD_DATA, "kms:Decrypt", env.key_arn, "the environment key", (), "key"))
     checks += _routing_checks(env)
+    checks += _web_app_checks(env)
 
     # ---- configuration the workloads read
     for key, (reach, meaning) in CONFIGURATION_PARAMETERS.items():
@@ -754,6 +775,55 @@ def _routing_checks(env: Environment) -> list[Check]:
             # Deleted and created again under its name, the one its role trusts.
             Check(UPLOAD_DATA, "pipes:CreatePipe", arn, label, request, capability=LOG_RECORDS),
         ]
+    return checks
+
+
+# What the web app's users run and where they sign in (modules/web).
+WEB_FILES: Final = "the web app's files (code each signed-in user's browser runs, as that user)"
+WEB_CONFIG: Final = (
+    "the web app's config.json (the Cognito endpoint and app client it signs users in with)"
+)
+
+
+def _web_app_checks(env: Environment) -> list[Check]:
+    """Whoever decides the code users' browsers run acts as each user who signs in.
+
+    The app's files, the bucket policy that says who may write them and the
+    distribution that says where they come from reach upload data (the code
+    holds the user's token). config.json names the Cognito endpoint and app
+    client the app signs users in with, and the response-headers policy's CSP
+    the origins it may call: which identity provider the browsers trust.
+    """
+    if env.web is None:
+        return []
+    bucket = f"arn:aws:s3:::{env.web.bucket}"
+    checks = [
+        Check(UPLOAD_DATA, f"s3:{a}", f"{bucket}/index.html", WEB_FILES)
+        for a in ("PutObject", "DeleteObject")
+    ]
+    checks += [
+        Check(UPLOAD_DATA, f"s3:{a}", bucket, "the web bucket's policy (who may write the app)")
+        for a in ("PutBucketPolicy", "DeleteBucketPolicy")
+    ]
+    checks += [
+        Check(
+            UPLOAD_DATA,
+            "cloudfront:UpdateDistribution",
+            arn,
+            "the web app's distribution (where the app's files come from)",
+        )
+        for arn in env.web.distribution_arns
+    ]
+    checks.append(Check(IDENTITY_PROVIDER, "s3:PutObject", f"{bucket}/config.json", WEB_CONFIG))
+    checks += [
+        Check(
+            IDENTITY_PROVIDER,
+            "cloudfront:UpdateResponseHeadersPolicy",
+            arn,
+            "the web app's response-headers policy (its CSP: the origins the app may call)",
+        )
+        for arn in env.web.headers_policy_arns
+    ]
     return checks
 
 
@@ -1098,6 +1168,7 @@ class _Closure:
                         member.widened,
                         actions,
                         acceptable,
+                        label,
                     )
                 )
         return found
@@ -1461,6 +1532,7 @@ def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[AcceptedPath]:
                 control=control,
                 reason=reason,
                 evidence=evidence,
+                resources=frozenset(str(r) for r in entry.get("resources") or []),
             )
         )
     return out
@@ -1483,6 +1555,29 @@ def _runners(client: Callable[[str], Any], functions: list[dict[str, Any]]) -> t
         described = pipes.describe_pipe(Name=pipe["Name"])
         runners.append(Runner("pipes", pipe["Name"], pipe["Arn"], described["RoleArn"]))
     return tuple(runners)
+
+
+def _web_app(cloudfront: Any, bucket: str, account_id: str) -> WebApp:
+    """The web bucket, the distributions whose origin it is and their response-headers policies."""
+    distributions: list[str] = []
+    policies: list[str] = []
+    policy_arn = f"arn:aws:cloudfront::{account_id}:response-headers-policy/%s"
+    for page in cloudfront.get_paginator("list_distributions").paginate():
+        for distribution in page.get("DistributionList", {}).get("Items", []):
+            origins = distribution["Origins"].get("Items", [])
+            if not any(o["DomainName"].split(".", 1)[0] == bucket for o in origins):
+                continue
+            distributions.append(distribution["ARN"])
+            behaviours = [
+                distribution["DefaultCacheBehavior"],
+                *distribution.get("CacheBehaviors", {}).get("Items", []),
+            ]
+            policies += [
+                policy_arn % b["ResponseHeadersPolicyId"]
+                for b in behaviours
+                if b.get("ResponseHeadersPolicyId")
+            ]
+    return WebApp(bucket, tuple(distributions), tuple(dict.fromkeys(policies)))
 
 
 def read_environment(
@@ -1520,6 +1615,11 @@ def read_environment(
         "Table"
     ]
     table_arn = f"arn:aws:dynamodb:{region}:{account_id}:table/%s"
+    # Terraform publishes the web app's origin, or "none" before it exists; the
+    # bucket is named as modules/web names it.
+    web = None
+    if parameters["web_origin"] != "none":
+        web = _web_app(client("cloudfront"), f"{prefix}-web-{account_id}", account_id)
     env = Environment(
         account_id=account_id,
         project=project,
@@ -1554,6 +1654,7 @@ def read_environment(
         log_groups=log_groups,
         trails=trails,
         event_buses=(parameters["file_events_bus_name"],),
+        web=web,
     )
     return {
         "details": read_authorization_details(client("iam")),

@@ -7,26 +7,32 @@ itself and through what it can create or change (gate/iam_analysis.py). Its
 findings must be none; the security model in policies/README.md must be the table it
 generates. The restore tests bring back finding 1 of the previous review (the
 Terraform role could create or re-trust roles under our prefix without a
-permissions boundary) and H1 and M2 of the red-team review (a rule and queue
+permissions boundary), H1 and M2 of the red-team review (a rule and queue
 or topic of its own as a sink for upload events; a Pipe whose log
-configuration sends every record anywhere) and show the analysis turns red on
-each. The guard rails that close H1 allow-list event targets, queues and
-topics by name: every one Terraform applied must stay allowed.
+configuration sends every record anywhere) and the web app's two known paths
+(the Terraform role writing the web bucket's policy, the deploy role writing
+config.json) and show the analysis turns red on each. The guard rails that
+close H1 allow-list event targets, queues and topics by name: every one
+Terraform applied must stay allowed.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from gate.iam_analysis import (
     ADMIN,
+    IDENTITY_PROVIDER,
     MODEL_END,
     MODEL_START,
     UPLOAD_DATA,
+    WEB_CONFIG,
+    WEB_FILES,
     Analysis,
     _allowed,
     analyse,
@@ -223,6 +229,100 @@ def test_restoring_m2_turns_the_analysis_red(applied: dict[str, Any]) -> None:
     ], report(analysis)
 
 
+def test_the_analysis_read_the_web_app_terraform_applied(
+    stack: RunningStack, applied: dict[str, Any], analysis: Analysis
+) -> None:
+    """The web bucket, its distribution and response-headers policy, and the deploy role's path."""
+    web = applied["env"].web
+    assert web is not None, "the local stack applies the web app"
+    state = json.loads(stack.child.terraform_state_file.read_text(encoding="utf-8"))
+    (distribution,) = _attributes(state, "aws_cloudfront_distribution")
+    (headers,) = _attributes(state, "aws_cloudfront_response_headers_policy")
+    assert web.bucket == f"{PREFIX}-web-{d.ACCOUNT_ID}"
+    assert web.distribution_arns == (distribution["arn"],)
+    assert web.headers_policy_arns == (
+        f"arn:aws:cloudfront::{d.ACCOUNT_ID}:response-headers-policy/{headers['id']}",
+    )
+    # Deploying the app's files is the deploy role's job: accepted, on those files only.
+    deployed = {
+        f.how for f, _ in analysis.accepted if f.source == "github-deploy" and f.label == WEB_FILES
+    }
+    assert deployed == {f"s3:PutObject, s3:DeleteObject on {WEB_FILES}"}, report(analysis)
+
+
+def _attributes(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        instance["attributes"]
+        for resource in state["resources"]
+        if resource["mode"] == "managed" and resource["type"] == kind
+        for instance in resource["instances"]
+    ]
+
+
+def restore_web_bucket_policy(details: dict[str, Any]) -> dict[str, Any]:
+    """The Terraform role's guard rails without the web bucket: its policy is Terraform's again."""
+    restored = copy.deepcopy(details)
+    documents = _documents(restored, f"{PREFIX}-github-terraform")
+    deny = _statement(documents, "DenyDataAndItsProtection")
+    deny["Resource"] = [r for r in deny["Resource"] if f"{PREFIX}-web-" not in r]
+    return restored
+
+
+def test_restoring_the_web_bucket_policy_to_terraform_turns_the_analysis_red(
+    applied: dict[str, Any],
+) -> None:
+    # Its policy could let any principal write the code every signed-in user runs.
+    analysis = run(applied, restore_web_bucket_policy(applied["details"]))
+    red = [str(f) for f in analysis.findings]
+    assert red == [
+        "github-terraform → s3:PutBucketPolicy, s3:DeleteBucketPolicy on the web bucket's "
+        "policy (who may write the app)"
+    ], report(analysis)
+
+
+def restore_web_config_to_the_deploy_role(details: dict[str, Any]) -> dict[str, Any]:
+    """The deploy role without DenyWebConfig: it would write config.json with the app's files."""
+    restored = copy.deepcopy(details)
+    for document in _documents(restored, f"{PREFIX}-github-deploy"):
+        document["Statement"] = [
+            s for s in document["Statement"] if s.get("Sid") != "DenyWebConfig"
+        ]
+    return restored
+
+
+def test_restoring_config_json_to_the_deploy_role_turns_the_analysis_red(
+    applied: dict[str, Any],
+) -> None:
+    # config.json names the Cognito endpoint and app client users sign in with.
+    analysis = run(applied, restore_web_config_to_the_deploy_role(applied["details"]))
+    red = [(f.source, f.target, f.how) for f in analysis.findings]
+    assert red == [("github-deploy", IDENTITY_PROVIDER, f"s3:PutObject on {WEB_CONFIG}")], report(
+        analysis
+    )
+
+
+def test_deploying_the_web_app_accepts_no_write_of_the_upload_bucket(
+    applied: dict[str, Any],
+) -> None:
+    # The deploy role's accepted path names the web app's files: the same
+    # actions on users' objects stay a finding.
+    widened = copy.deepcopy(applied["details"])
+    document = _documents(widened, f"{PREFIX}-github-deploy")[0]
+    document["Statement"].append(
+        {
+            "Sid": "UploadWrites",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
+            "Resource": f"arn:aws:s3:::{applied['env'].bucket}/*",
+        }
+    )
+    analysis = run(applied, widened)
+    red = [str(f) for f in analysis.findings]
+    assert red == ["github-deploy → s3:PutObject, s3:DeleteObject on the upload bucket"], report(
+        analysis
+    )
+
+
 def test_the_terraform_role_may_apply_every_target_queue_and_topic(
     stack: RunningStack, applied: dict[str, Any], analysis: Analysis
 ) -> None:
@@ -287,8 +387,15 @@ def test_the_readme_security_model_is_the_applied_iam(
 # the Terraform role must be allowed, and the call that refreshes it, which
 # the plan role must be allowed; or an apply or plan on AWS fails where moto
 # (which does not enforce IAM) succeeds. None: a person applies that type
-# (environments/README.md, "Deploying to AWS", step 3), and the guard rails deny it.
+# (environments/README.md, "Deploying to AWS", step 3), and the Terraform role
+# is refused it (REFUSED, below).
 ACTIONS: dict[str, tuple[str | None, str]] = {
+    # The web app (modules/web): what code and which identity provider users'
+    # browsers trust, applied by a person (environments/README.md, "The web
+    # app"); no CI role has a CloudFront right but the plan role's reads.
+    "aws_cloudfront_distribution": (None, "cloudfront:GetDistribution"),
+    "aws_cloudfront_origin_access_control": (None, "cloudfront:GetOriginAccessControl"),
+    "aws_cloudfront_response_headers_policy": (None, "cloudfront:GetResponseHeadersPolicy"),
     "aws_cloudwatch_dashboard": ("cloudwatch:PutDashboard", "cloudwatch:GetDashboard"),
     "aws_cloudwatch_event_bus": ("events:CreateEventBus", "events:DescribeEventBus"),
     "aws_cloudwatch_event_rule": ("events:PutRule", "events:DescribeRule"),
@@ -321,6 +428,9 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     # Its log configuration could send every record anywhere (M2 of the red-team review).
     "aws_pipes_pipe": (None, "pipes:DescribePipe"),
     "aws_s3_bucket": ("s3:CreateBucket", "s3:ListBucket"),
+    # The upload bucket's CORS, the web app's origin: no access control (S3
+    # authorises by signature and policy), so CI applies it.
+    "aws_s3_bucket_cors_configuration": ("s3:PutBucketCORS", "s3:GetBucketCORS"),
     "aws_s3_bucket_lifecycle_configuration": (
         "s3:PutLifecycleConfiguration",
         "s3:GetLifecycleConfiguration",
@@ -341,6 +451,9 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
         "s3:GetEncryptionConfiguration",
     ),
     "aws_s3_bucket_versioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
+    # The web app's config.json (a person applies it): refresh reads its
+    # metadata and tags (HeadObject), on that object only.
+    "aws_s3_object": (None, "s3:GetObjectTagging"),
     # The smoke user's secret: created and changed by a person (the guard rails
     # deny the Terraform role its container and policy), refreshed by CI.
     "aws_secretsmanager_secret": (None, "secretsmanager:DescribeSecret"),
@@ -351,6 +464,44 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
     "aws_sqs_queue": ("sqs:CreateQueue", "sqs:GetQueueAttributes"),
     "aws_sqs_queue_policy": (None, "sqs:GetQueueAttributes"),
     "aws_ssm_parameter": ("ssm:PutParameter", "ssm:GetParameter"),
+}
+
+
+# What the Terraform role must be refused on each resource of a type a person
+# applies (None in ACTIONS): the call that creates or changes it, and the
+# resource's ARN from its Terraform state.
+ARN = f"arn:aws:%s:us-east-1:{d.ACCOUNT_ID}:%s"
+CLOUDFRONT = f"arn:aws:cloudfront::{d.ACCOUNT_ID}:%s"
+
+
+def _rule_arn(target: dict[str, Any]) -> str:
+    bus, rule = target["event_bus_name"], target["rule"]
+    return ARN % ("events", f"rule/{rule}" if bus == "default" else f"rule/{bus}/{rule}")
+
+
+REFUSED: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "aws_cloudfront_distribution": ("cloudfront:UpdateDistribution", lambda a: a["arn"]),
+    "aws_cloudfront_origin_access_control": (
+        "cloudfront:UpdateOriginAccessControl",
+        lambda a: CLOUDFRONT % f"origin-access-control/{a['id']}",
+    ),
+    "aws_cloudfront_response_headers_policy": (
+        "cloudfront:UpdateResponseHeadersPolicy",
+        lambda a: CLOUDFRONT % f"response-headers-policy/{a['id']}",
+    ),
+    "aws_cloudwatch_event_target": ("events:PutTargets", _rule_arn),
+    "aws_iam_policy": ("iam:CreatePolicyVersion", lambda a: a["arn"]),
+    "aws_pipes_pipe": ("pipes:UpdatePipe", lambda a: a["arn"]),
+    "aws_s3_object": ("s3:PutObject", lambda a: f"arn:aws:s3:::{a['bucket']}/{a['key']}"),
+    "aws_secretsmanager_secret": ("secretsmanager:CreateSecret", lambda a: a["arn"]),
+    "aws_secretsmanager_secret_policy": (
+        "secretsmanager:PutResourcePolicy",
+        lambda a: a["secret_arn"],
+    ),
+    "aws_sqs_queue_policy": (
+        "sqs:SetQueueAttributes",
+        lambda a: ARN % ("sqs", a["queue_url"].rsplit("/", 1)[-1]),
+    ),
 }
 
 
@@ -388,3 +539,32 @@ def test_the_plan_role_may_refresh_every_resource_type_applied(
     allowed = allowed_actions(applied["details"], f"{PREFIX}-github-plan")
     needed = {kind: ACTIONS[kind][1] for kind in applied_types(stack)}
     assert {kind: action for kind, action in needed.items() if action not in allowed} == {}
+
+
+def test_the_terraform_role_is_refused_what_a_person_applies(
+    stack: RunningStack, analysis: Analysis
+) -> None:
+    """Each resource of a type a person applies, and the web bucket's settings and policy."""
+    assert REFUSED.keys() == {kind for kind, (create, _) in ACTIONS.items() if create is None}
+    (terraform,) = [n for n in analysis.nodes if n.arn.endswith(f"/{PREFIX}-github-terraform")]
+    tagged: dict[str, str | list[str]] = {"aws:ResourceTag/environment": d.ENVIRONMENT}
+    state = json.loads(stack.child.terraform_state_file.read_text(encoding="utf-8"))
+    checked: set[str] = set()
+    allowed: list[tuple[str, str, str]] = []
+    for resource in (r for r in state["resources"] if r["mode"] == "managed"):
+        kind, module = resource["type"], resource.get("module", "")
+        for attributes in (i["attributes"] for i in resource["instances"]):
+            if kind in REFUSED:
+                action, arn = REFUSED[kind][0], REFUSED[kind][1](attributes)
+            elif module.endswith(".module.web[0]") and kind.startswith("aws_s3_bucket_"):
+                # The web bucket's policy and settings: the guard rails protect
+                # it as they protect the data (who may write the app's code).
+                action, arn = str(ACTIONS[kind][0]), f"arn:aws:s3:::{attributes['bucket']}"
+            else:
+                continue
+            checked.add(kind)
+            if _allowed(terraform, action, arn, tagged):
+                allowed.append((kind, action, arn))
+    assert allowed == []
+    assert {"aws_cloudfront_distribution", "aws_s3_object", "aws_s3_bucket_policy"} <= checked
+    assert checked >= REFUSED.keys() & applied_types(stack)

@@ -227,6 +227,38 @@ def test_image_tags_are_unique_per_run_attempt_and_digests_are_verified() -> Non
     assert '[[ "sha256:$served" == "$digest" ]]' in push["run"]
 
 
+def test_the_web_app_is_built_once_without_tokens_and_deployed_after_the_api() -> None:
+    # Whoever writes the web app's files runs code in every signed-in user's
+    # browser: npm runs only where no OIDC token is, and the deploy job copies
+    # that one build, after the API it calls.
+    build = _load(GITHUB / "workflows" / "deploy.yml")["jobs"]["build"]
+    assert "id-token" not in build["permissions"]
+    assert any(step.get("run") == "make web" for step in build["steps"])
+    uploads = [
+        s["with"]
+        for s in build["steps"]
+        if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert {"name": "web", "path": "services/web/dist/"}.items() <= next(
+        u for u in uploads if u["name"] == "web"
+    ).items()
+    deploy = _load(GITHUB / "workflows" / "deploy-environment.yml")["jobs"]["deploy"]
+    scripts = [step.get("run", "") for step in deploy["steps"]]
+    assert not any("npm" in script or "make web" in script for script in scripts)
+    runs = [script.split(" ", 2)[:2] for script in scripts]
+    assert runs.index(["make", "deploy-web"]) > runs.index(["make", "deploy"])
+    downloads = [
+        s["with"]
+        for s in deploy["steps"]
+        if str(s.get("uses", "")).startswith("actions/download-artifact@")
+    ]
+    assert {"name": "web", "path": "${{ runner.temp }}/web/"} in downloads
+    assert 'make deploy-web ENV="$ENVIRONMENT" WEB_DIST="$RUNNER_TEMP/web"' in scripts
+    # config.json stays Terraform's (the deploy role is denied it too).
+    recipe = (ROOT / "Makefile").read_text().split("\ndeploy-web:", 1)[1].split("\n\n", 1)[0]
+    assert "--exclude config.json" in recipe
+
+
 def test_gate_runs_real_terraform_on_every_change_without_credentials() -> None:
     workflow = _load(GITHUB / "workflows" / "gate.yml")
     trigger = workflow[True]  # PyYAML reads the `on` key as a boolean

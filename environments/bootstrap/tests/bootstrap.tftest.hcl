@@ -52,15 +52,16 @@ variables {
   audit_alert_email_addresses   = ["security@example.com"]
 }
 
-run "the_trail_records_this_environments_upload_data" {
+run "the_trail_records_this_environments_upload_data_and_web_app" {
   command = plan
 
   assert {
     condition = toset(module.audit_trail.data_event_resources) == toset([
       "arn:aws:s3:::secure-upload-stage-uploads-111111111111/",
+      "arn:aws:s3:::secure-upload-stage-web-111111111111/",
       "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-stage-files",
     ])
-    error_message = "Data events cover the environment's upload bucket (secure-upload-<env>-uploads-<account>) and files table, nothing else."
+    error_message = "Data events cover the environment's upload bucket (secure-upload-<env>-uploads-<account>), its web bucket (secure-upload-<env>-web-<account>) and files table, nothing else."
   }
 }
 

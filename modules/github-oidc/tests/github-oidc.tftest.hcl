@@ -2,9 +2,9 @@
 # provider computes the trust documents itself, so these runs read the JSON
 # that IAM would get; it reaches no AWS: the only data source that would call
 # AWS is overridden, and every endpoint is a closed loopback port, so a stray
-# call fails at once. The roles' permissions and guard rails are tested in
-# modules/platform/tests/guard-rails.tftest.hcl; the subject format is in
-# main.tf.
+# call fails at once. The roles' guard rails are tested in
+# modules/platform/tests/guard-rails.tftest.hcl, their rights on the web app
+# and the policies' sizes here; the subject format is in main.tf.
 
 provider "aws" {
   region                      = "us-east-1"
@@ -240,5 +240,164 @@ run "the_smoke_user_secret_is_read_by_the_smoke_role_and_break_glass_only" {
       ) if s.sid == "NoValueWritesByEnvironmentRoles"
     ])
     error_message = "No role of the environment writes the smoke user's credentials."
+  }
+}
+
+# The web app (modules/web): whoever writes its files runs code in every
+# signed-in user's browser. The deploy role writes them, but not config.json;
+# the plan role refreshes the app; the Terraform role changes none of it.
+run "the_deploy_role_deploys_the_web_apps_files_but_not_its_config" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.deploy.json).Statement :
+      s.Effect == "Allow" && toset(flatten([s.Action])) == toset(["s3:DeleteObject", "s3:PutObject"])
+      && flatten([s.Resource]) == ["arn:aws:s3:::secure-upload-dev-web-111111111111/*"]
+      if s.Sid == "DeployWebFiles"
+    ])
+    error_message = "The deploy role writes and deletes the files of the web bucket, secure-upload-<env>-web-<account>, and no other bucket's."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.deploy.json).Statement :
+      s.Effect == "Deny" && toset(flatten([s.Action])) == toset(["s3:DeleteObject*", "s3:PutObject*"])
+      && flatten([s.Resource]) == ["arn:aws:s3:::secure-upload-dev-web-111111111111/config.json"]
+      if s.Sid == "DenyWebConfig"
+    ])
+    error_message = "The deploy role must not write or delete config.json (the API, Cognito and app client the app signs in with)."
+  }
+
+  # Every S3 right of the deploy role is on the web bucket.
+  assert {
+    condition = alltrue([
+      for s in jsondecode(data.aws_iam_policy_document.deploy.json).Statement : alltrue([
+        for r in flatten([s.Resource]) : startswith(r, "arn:aws:s3:::secure-upload-dev-web-111111111111")
+      ]) if s.Effect == "Allow" && anytrue([for a in flatten([s.Action]) : startswith(a, "s3:")])
+    ])
+    error_message = "The deploy role has no S3 right outside the web bucket."
+  }
+
+  # The web bucket's key only: S3 names the bucket in the encryption context.
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.deploy.json).Statement :
+      s.Effect == "Allow" && toset(flatten([s.Action])) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+      && s.Condition.StringEquals["aws:ResourceTag/environment"] == "dev"
+      && s.Condition.StringEquals["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
+      && s.Condition.StringEquals["kms:EncryptionContext:aws:s3:arn"] == "arn:aws:s3:::secure-upload-dev-web-111111111111"
+      if s.Sid == "WebKeyThroughS3"
+    ])
+    error_message = "The deploy role uses a key through S3 only for the web bucket (encryption context aws:s3:arn)."
+  }
+}
+
+run "the_plan_role_refreshes_the_web_app_and_reads_only_its_config" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.plan.json).Statement :
+      s.Effect == "Allow" && toset(flatten([s.Action])) == toset(["s3:GetObject", "s3:GetObjectTagging"])
+      && flatten([s.Resource]) == ["arn:aws:s3:::secure-upload-dev-web-111111111111/config.json"]
+      if s.Sid == "RefreshWebConfig"
+    ])
+    error_message = "The plan role refreshes config.json (HeadObject, its tags), no other object of the web bucket."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.plan.json).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:GetObject")
+      && toset(flatten([s.NotResource])) == toset(["arn:aws:s3:::secure-upload-tfstate-111111111111/dev/terraform.tfstate", "arn:aws:s3:::secure-upload-dev-web-111111111111/config.json"])
+      if s.Sid == "DenyOtherObjects"
+    ])
+    error_message = "The plan role reads no object but its state and the web app's config.json."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.plan.json).Statement : alltrue([
+        for action in ["cloudfront:GetDistribution", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListTagsForResource"] :
+        contains(flatten([s.Action]), action)
+        ]) && alltrue([
+        for action in flatten([s.Action]) : can(regex("^cloudfront:(Get|List)", action)) if startswith(action, "cloudfront:")
+      ]) if s.Sid == "RefreshPlatformResources"
+    ])
+    error_message = "The plan role refreshes the distribution, its origin access control and response-headers policy, and only reads them."
+  }
+}
+
+run "the_terraform_role_changes_nothing_of_the_web_app" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.terraform_guard_rails.json).Statement :
+      s.Effect == "Deny" && alltrue([for a in ["s3:PutBucketPolicy", "s3:PutObject*", "s3:DeleteObject*", "s3:Put*Configuration"] : contains(flatten([s.Action]), a)])
+      && contains(flatten([s.Resource]), "arn:aws:s3:::secure-upload-dev-web-111111111111")
+      && contains(flatten([s.Resource]), "arn:aws:s3:::secure-upload-dev-web-111111111111/*")
+      if s.Sid == "DenyDataAndItsProtection"
+    ])
+    error_message = "The Terraform role must not change the web bucket's policy, configuration or files (config.json included): a person applies the web app."
+  }
+
+  assert {
+    condition = !anytrue(flatten([
+      for doc in [data.aws_iam_policy_document.terraform.json, data.aws_iam_policy_document.terraform_resources.json] : [
+        for s in jsondecode(doc).Statement :
+        s.Effect == "Allow" && anytrue([for a in flatten([s.Action]) : startswith(a, "cloudfront:")])
+      ]
+    ]))
+    error_message = "The Terraform role has no CloudFront right: the distribution, its origin access control and response-headers policy are applied by a person."
+  }
+
+  # The upload bucket's CORS (the web app's origin) is applied by CI.
+  assert {
+    condition = one([
+      for s in jsondecode(data.aws_iam_policy_document.terraform_resources.json).Statement :
+      contains(flatten([s.Action]), "s3:PutBucketCORS") if s.Sid == "Buckets"
+    ])
+    error_message = "The Terraform role applies the upload bucket's CORS."
+  }
+}
+
+# IAM refuses a managed policy over 6,144 characters and a role's inline
+# policies over 10,240 (white space not counted), with modules/platform's
+# five protected ARNs.
+run "every_policy_fits_iams_size_limits" {
+  command = plan
+
+  variables {
+    protected_data_arns = [
+      "arn:aws:s3:::secure-upload-dev-uploads-111111111111",
+      "arn:aws:s3:::secure-upload-dev-access-logs-111111111111",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-files",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-pending-uploads",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/secure-upload-dev-user-usage",
+    ]
+  }
+
+  assert {
+    condition = alltrue([
+      for document in [
+        data.aws_iam_policy_document.terraform_guard_rails.json,
+        data.aws_iam_policy_document.github_guard_rails.json,
+        data.aws_iam_policy_document.terraform_resources.json,
+      ] : length(replace(document, "/\\s/", "")) <= 6144
+    ])
+    error_message = "A managed policy of the GitHub roles exceeds IAM's 6,144 characters."
+  }
+
+  assert {
+    condition = alltrue([
+      for document in [
+        data.aws_iam_policy_document.deploy.json,
+        data.aws_iam_policy_document.plan.json,
+        data.aws_iam_policy_document.terraform.json,
+      ] : length(replace(document, "/\\s/", "")) <= 10240
+    ])
+    error_message = "A GitHub role's inline policy exceeds IAM's 10,240 characters."
   }
 }

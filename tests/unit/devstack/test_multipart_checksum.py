@@ -30,8 +30,8 @@ def test_the_streamed_checksum_is_moto_s(
     algorithm: str | None, kind: str | None, parts: list[bytes]
 ) -> None:
     streamed = _checksum(parts, algorithm, kind)
-    emulator.MultipartChecksumBuilder.addPart = emulator._original_add_part  # type: ignore[method-assign]
-    emulator.MultipartChecksumBuilder.build = emulator._original_build  # type: ignore[method-assign]
+    MultipartChecksumBuilder.addPart = emulator._original_add_part  # type: ignore[method-assign]
+    MultipartChecksumBuilder.build = emulator._original_build  # type: ignore[method-assign]
     try:
         assert _checksum(parts, algorithm, kind) == streamed
     finally:

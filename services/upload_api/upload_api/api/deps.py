@@ -1,7 +1,7 @@
 """FastAPI dependencies: settings, the verified caller and the upload service."""
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import botocore.session
 from botocore.config import Config
@@ -22,6 +22,9 @@ from upload_api.core.logging import logger
 from upload_api.direct_uploads import DirectUploadService
 from upload_api.quota import Quota
 from upload_api.service import UploadService
+
+if TYPE_CHECKING:
+    from botocore.config import _S3Dict  # botocore-stubs: the keys of Config's s3 option
 
 
 def app_settings(request: Request) -> Settings:
@@ -96,11 +99,20 @@ def _clients(
         signature_version="s3v4",
     )
     endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
-    s3_config = config
+    s3_options: _S3Dict = {}
+    if endpoint is None:
+        # Presigned URLs name the bucket's regional virtual-hosted origin,
+        # https://<bucket>.s3.<region>.amazonaws.com: the one origin the web
+        # app's CSP connect-src and the bucket's CORS admit. (In us-east-1
+        # botocore would otherwise sign for the global s3.amazonaws.com.)
+        s3_options["addressing_style"] = "virtual"
+        s3_options["us_east_1_regional_endpoint"] = "regional"
     if checksummed_writes:
         # Each body goes with a checksum header that S3 checks and the signature
         # covers: a SigV4 payload hash on top would be a second SHA-256 of it.
-        s3_config = config.merge(Config(s3={"payload_signing_enabled": False}))
+        s3_options["payload_signing_enabled"] = False
+    # One Config for all: merging a second s3={...} would replace the first.
+    s3_config = config.merge(Config(s3=s3_options)) if s3_options else config
     # A botocore session: boto3's adds nothing these clients use, and importing it
     # (s3transfer included) would lengthen every cold start.
     session = botocore.session.get_session()
