@@ -15,6 +15,8 @@ locals {
 
   # The app loads only its own files and talks only to its API, Cognito and
   # the upload bucket: no inline script or style, no framing, no form posts.
+  # No service worker or manifest either: the app uses none, and a worker a
+  # bad release registered would outlive the release's rollback.
   # (Locally Cognito and S3 are both the emulator: one origin.)
   content_security_policy = join("; ", [
     "default-src 'none'",
@@ -25,6 +27,8 @@ locals {
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action 'none'",
+    "worker-src 'none'",
+    "manifest-src 'none'",
   ])
 
   origin_id = "web-files"

@@ -183,7 +183,7 @@ run "the_security_headers_are_exactly_the_stated_ones" {
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; ",
       "connect-src 'self' https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com https://cognito-idp.us-east-1.amazonaws.com ",
       "https://secure-upload-dev-uploads-111111111111.s3.us-east-1.amazonaws.com; ",
-      "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; worker-src 'none'; manifest-src 'none'",
     ])
     error_message = "The CSP allows the app's own files, and connections to its API, Cognito and the upload bucket only."
   }
