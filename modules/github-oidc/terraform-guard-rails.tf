@@ -177,14 +177,16 @@ data "aws_iam_policy_document" "terraform_guard_rails" {
     resources = var.data_role_arns
   }
 
-  # The environment key's policy (it could open the data to another account)
-  # is changed by a person, and the key is never disabled or deleted (that
-  # would destroy every object and item encrypted with it).
+  # No key's policy is changed by this role, and no key is disabled or
+  # deleted: a person does that. The environment key's policy could open the
+  # data to another account, the web key's who decrypts the app's files, and
+  # disabling or deleting either destroys what it encrypts. Every key of the
+  # account: the web key carries the environment tag too (ManageEnvironmentKey).
   statement {
     sid       = "DenyKeyPolicyChanges"
     effect    = "Deny"
     actions   = ["kms:DeleteImportedKeyMaterial", "kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
-    resources = [var.kms_key_arn]
+    resources = ["arn:${local.partition}:kms:*:${local.account_id}:key/*"]
   }
 
   # How the data is protected changes only by a person: no bucket policy,

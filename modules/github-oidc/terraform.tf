@@ -99,8 +99,6 @@ data "aws_iam_policy_document" "terraform" {
       "kms:GetKeyPolicy",
       "kms:GetKeyRotationStatus",
       "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ScheduleKeyDeletion",
       "kms:TagResource",
       "kms:UntagResource",
       "kms:UpdateAlias",

@@ -275,6 +275,45 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
+  # Every file is encrypted with this bucket's key, as modules/secure-bucket
+  # requires of its buckets: an upload that names its encryption names SSE-KMS
+  # and this key. (IfExists: one that names none gets the default, this key.)
+  statement {
+    sid       = "DenyOtherEncryption"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOtherKeys"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = [aws_kms_key.this.arn]
+    }
+  }
+
   # Origin access control: the only grant of the policy. CloudFront reads
   # files for this distribution only; nobody outside the account reads.
   statement {
@@ -341,6 +380,16 @@ resource "aws_cloudfront_response_headers_policy" "this" {
     referrer_policy {
       referrer_policy = "no-referrer"
       override        = true
+    }
+  }
+
+  # Browsers revalidate every file, whatever Cache-Control a file was written with:
+  # a release rolled back is gone from every browser at its next load.
+  custom_headers_config {
+    items {
+      header   = "Cache-Control"
+      value    = "no-cache"
+      override = true
     }
   }
 }

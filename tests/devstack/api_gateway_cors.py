@@ -25,39 +25,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.devstack.api_process import ALLOWED_ORIGINS_ENV
+from tests.devstack.cloudformation import load_template
 from tests.devstack.definitions import REPO_ROOT
+from tests.devstack.loopback import AsgiLoopbackOnly
 from upload_api import main
 
 TEMPLATE = REPO_ROOT / "services" / "template.yaml"
 # The CorsConfiguration properties this layer implements: another one must be added here first.
 _IMPLEMENTED = {"AllowOrigins", "AllowMethods", "AllowHeaders", "MaxAge", "AllowCredentials"}
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation's short forms (!If, !Ref, ...) as {"!If": value}."""
-
-
-def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise TypeError(f"{node!r} is no YAML scalar, sequence or mapping")
-    return {f"!{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _short_form)
 
 
 @dataclass(frozen=True)
@@ -73,10 +53,10 @@ class CorsConfiguration:
         cls, allow_origins: tuple[str, ...], template: Path = TEMPLATE
     ) -> CorsConfiguration:
         """The HttpApi's CorsConfiguration in the SAM template, with these origins."""
-        loaded = yaml.load(template.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506  # a SafeLoader subclass
+        loaded = load_template(template.read_text(encoding="utf-8"))
         http_api = loaded["Resources"]["HttpApi"]["Properties"]
         # !If [HasAllowedOrigins, <the configuration>, !Ref AWS::NoValue]
-        _, configuration, _ = http_api["CorsConfiguration"]["!If"]
+        _, configuration, _ = http_api["CorsConfiguration"]["Fn::If"]
         unknown = set(configuration) - _IMPLEMENTED
         if unknown:
             raise ValueError(f"CorsConfiguration properties not implemented here: {unknown}")
@@ -145,11 +125,17 @@ class ApiGatewayCors:
 
 
 def create_app() -> ASGIApp:
-    """uvicorn's factory for the local stack's API: the upload API, behind API Gateway's
-    CORS for the origins in DEVSTACK_API_ALLOWED_ORIGINS, or bare without any (no
-    CorsConfiguration, as the template has none without AllowedOrigins)."""
+    """The upload API, behind API Gateway's CORS for the origins in
+    DEVSTACK_API_ALLOWED_ORIGINS, or bare without any (no CorsConfiguration, as the
+    template has none without AllowedOrigins)."""
     app = main.create_app()
     origins = tuple(o for o in os.environ.get(ALLOWED_ORIGINS_ENV, "").split(",") if o)
     if not origins:
         return app
     return ApiGatewayCors(app, CorsConfiguration.from_template(origins))
+
+
+def create_local_app() -> ASGIApp:
+    """uvicorn's factory for the local stack's API: create_app's, answering only requests
+    for a loopback host (tests.devstack.loopback: no DNS rebinding)."""
+    return AsgiLoopbackOnly(create_app())

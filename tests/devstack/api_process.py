@@ -1,6 +1,7 @@
 """The upload API as the local stack runs it: uvicorn in a child process, configured
 through the same environment variables as on AWS, except the endpoints, behind
-API Gateway's CORS (api_gateway_cors) as on AWS.
+API Gateway's CORS (api_gateway_cors) as on AWS, answering only requests for a loopback
+host (loopback).
 
 With reload on (`make dev`), uvicorn's reloader is that child process: it
 restarts its worker when the API's code changes, and the emulator, which holds
@@ -65,7 +66,7 @@ def api_command(port: int, *, log_level: str, reload: bool) -> list[str]:
         "-m",
         "uvicorn",
         "--factory",
-        "tests.devstack.api_gateway_cors:create_app",
+        "tests.devstack.api_gateway_cors:create_local_app",
         "--host",
         HOST,
         "--port",

@@ -219,8 +219,8 @@ def _hsts(part: Mapping[str, Any]) -> str:
     )
 
 
-# The policy's fields that name no header.
-_NOT_HEADERS = {"Name", "Comment", "SecurityHeadersConfig"}
+# The policy's fields that name no header, or that the code below reads.
+_NOT_HEADERS = {"Name", "Comment", "SecurityHeadersConfig", "CustomHeadersConfig"}
 # SecurityHeadersConfig part -> (the header, its value from the part).
 _SECURITY_HEADERS: dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]] = {
     "ContentSecurityPolicy": ("Content-Security-Policy", lambda p: p["ContentSecurityPolicy"]),
@@ -233,8 +233,10 @@ _SECURITY_HEADERS: dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]] = {
 
 def response_headers(config: Mapping[str, Any]) -> dict[str, str]:
     """The headers CloudFront adds to every answer under a response-headers policy's
-    configuration (as GetResponseHeadersPolicyConfig answers it). Only the security
-    headers modules/web sets: a policy with other parts is refused, not half-served."""
+    configuration (as GetResponseHeadersPolicyConfig answers it): the security headers
+    and custom headers modules/web sets, each replacing the origin's (Override). A policy
+    with other parts, or a header that would keep the origin's, is refused, not
+    half-served."""
     security = {
         name: part for name, part in (config.get("SecurityHeadersConfig") or {}).items() if part
     }
@@ -242,12 +244,22 @@ def response_headers(config: Mapping[str, Any]) -> dict[str, str]:
     unserved |= set(security) - set(_SECURITY_HEADERS)
     if unserved:
         raise ValueError(
-            f"CloudFront would add headers the local stack does not: {sorted(unserved)}"
+            f"CloudFront would add headers the local stack does not add: {sorted(unserved)}"
+        )
+    custom = (config.get("CustomHeadersConfig") or {}).get("Items") or []
+    kept = [item["Header"] for item in custom if not item.get("Override")]
+    kept += [name for name, part in security.items() if not part.get("Override")]
+    if kept:
+        raise ValueError(
+            f"headers that keep the origin's value, which the local stack does not add: {kept}"
         )
     return {
-        header: value(security[name])
-        for name, (header, value) in _SECURITY_HEADERS.items()
-        if name in security
+        **{
+            header: value(security[name])
+            for name, (header, value) in _SECURITY_HEADERS.items()
+            if name in security
+        },
+        **{item["Header"]: item["Value"] for item in custom},
     }
 
 

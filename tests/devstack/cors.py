@@ -23,11 +23,17 @@ each service's app), the emulator answers CORS only where AWS does:
   part's ETag.
 - Cognito IdP: its public endpoint is called from browsers by design and
   allows any origin: `Access-Control-Allow-Origin: *` on the preflight and on
-  the answers. The emulator serves every service on one host, and a preflight
-  carries neither the X-Amz-Target nor a signature that would tell the service:
-  a preflight on `/` that asks for x-amz-target is taken for Cognito's. Another
-  JSON API's signed call also asks for authorization, which that answer does
-  not allow, so a browser still refuses it; S3 answers no CORS at its root.
+  the answers to its public operations, those AWS serves unsigned
+  (InitiateAuth, RespondToAuthChallenge...: botocore's model lists them). Not
+  on the answers to the others (ListUsers, AdminSetUserPassword...): AWS
+  serves them only signed, which a browser cannot do here (the preflight
+  allows no Authorization header), and moto serves them unsigned, so any page
+  could read the user pool. The emulator serves every service on one host,
+  and a preflight carries neither the X-Amz-Target nor a signature that would
+  tell the service: a preflight on `/` that asks for x-amz-target is taken for
+  Cognito's. Another JSON API's signed call also asks for authorization, which
+  that answer does not allow, so a browser still refuses it; S3 answers no
+  CORS at its root.
 - Every other service: no CORS headers, and no preflight passes.
 """
 
@@ -38,6 +44,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import botocore.session
 import moto.moto_server.werkzeug_app
 from moto.core.responses import ActionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -163,6 +170,14 @@ def _no_cors_headers(self: S3Response) -> dict[str, Any]:
 
 COGNITO_ALLOWED_HEADERS = "content-type, x-amz-target, x-amz-user-agent"
 COGNITO_IDP = "cognitoidp"  # moto's name for the service
+COGNITO_TARGET_SERVICE = "AWSCognitoIdentityProviderService"  # X-Amz-Target: <this>.<operation>
+_COGNITO_MODEL = botocore.session.get_session().get_service_model("cognito-idp")
+# The operations AWS serves unsigned, to browsers: the only answers any origin may read.
+COGNITO_PUBLIC_OPERATIONS = frozenset(
+    name
+    for name in _COGNITO_MODEL.operation_names
+    if _COGNITO_MODEL.operation_model(name).auth_type == "none"
+)
 
 
 def _is_cognito_preflight(environ: dict[str, Any]) -> bool:
@@ -186,15 +201,21 @@ def _cognito_preflight(environ: dict[str, Any], start_response: Any) -> Any:
     return answer(environ, start_response)
 
 
+def _is_public_cognito_call(environ: dict[str, Any]) -> bool:
+    service, _, operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).partition(".")
+    return service == COGNITO_TARGET_SERVICE and operation in COGNITO_PUBLIC_OPERATIONS
+
+
 class _AnyOrigin:
-    """A service's app whose answers allow any origin, as Cognito IdP's public endpoint's do."""
+    """A service's app whose answers to public operations allow any origin, as Cognito IdP's
+    public endpoint's do."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.service = app.service  # the service that answers: the throttling hook reads it
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if "HTTP_ORIGIN" not in environ:
+        if "HTTP_ORIGIN" not in environ or not _is_public_cognito_call(environ):
             return self.app(environ, start_response)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -88,6 +88,10 @@ Not a gap but the local stack's own health line: the emulator's port answers
 the Pipe runner's lag on /_devstack/pipeline (devstack/pipeline_status.py,
 tested in tests/unit/devstack/test_pipeline_status.py).
 
+Not a gap either: as every listener of the local stack, the emulator answers
+only requests whose Host names loopback, so that no web page reaches it by DNS
+rebinding (devstack/loopback.py, tested in tests/unit/devstack/test_loopback.py).
+
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda. Some of it the platform
 relies on and test_emulator.py pins, so an upgrade that loses it fails there:
@@ -144,7 +148,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from tests.devstack import cloudfront, cors, malware_scan, pipeline_status, throttling
+from tests.devstack import cloudfront, cors, loopback, malware_scan, pipeline_status, throttling
 from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
 from tests.devstack.ports import HOST
 
@@ -614,8 +618,8 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     **malware_scan.API_EXTENSIONS,
     **cloudfront.API_EXTENSIONS,
     **cors.API_EXTENSIONS,
-    (DomainDispatcherApplication, "__call__"): pipeline_status.answering_status(
-        throttling.dispatch
+    (DomainDispatcherApplication, "__call__"): loopback.wsgi_loopback_only(
+        pipeline_status.answering_status(throttling.dispatch)
     ),
 }
 

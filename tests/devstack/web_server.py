@@ -3,7 +3,8 @@ runtime settings, /config.json, on loopback, with the security headers that Clou
 response-headers policy adds on AWS.
 
 Only regular files under the root are served, by exact path: no directory listing, and a
-path that leaves the root (`..`, an encoded slash, a symlink out) is not found.
+path that leaves the root (`..`, an encoded slash, a symlink out) is not found. Only requests
+for a loopback host are answered (tests.devstack.loopback: no DNS rebinding).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tests.devstack.definitions import REPO_ROOT
+from tests.devstack.loopback import REFUSAL, REFUSED_STATUS, is_loopback_host
 from tests.devstack.ports import HOST
 from tests.devstack.stack_state import StackState
 
@@ -91,6 +93,9 @@ def _handler(root: Path, config: bytes, headers: dict[str, str]) -> type[BaseHTT
             self._answer(with_body=False)
 
         def _answer(self, *, with_body: bool) -> None:
+            if not is_loopback_host(self.headers.get("Host")):
+                self._send(REFUSED_STATUS, REFUSAL, CONTENT_TYPES[".json"], with_body=with_body)
+                return
             path = unquote(urlsplit(self.path).path)
             if path == CONFIG_PATH:
                 self._send(HTTPStatus.OK, config, CONTENT_TYPES[".json"], with_body=with_body)
@@ -113,8 +118,6 @@ def _handler(root: Path, config: bytes, headers: dict[str, str]) -> type[BaseHTT
                 self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            # A rebuild shows on the next load.
-            self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             if with_body:
                 self.wfile.write(body)

@@ -4,6 +4,7 @@ reader find things by ("Email", "Sign in", "Choose files", "Download <name>"...)
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -57,6 +58,10 @@ PROCESSED_WITHIN_MS = 60_000
 PART_NUMBER = re.compile(r"[?&]partNumber=(\d+)(?:&|$)")
 # A percentage short of 100 as the upload row writes it: "37 %", "resumed · 80 %".
 UNDER_100_PERCENT = re.compile(r"(?<!\d)\d{1,2} %")
+# The app's resume records of multipart uploads (services/web/src/uploads.js).
+RESUME_RECORDS = (
+    "Object.keys(localStorage).filter((key) => key.startsWith('secure-upload.resume.'))"
+)
 
 
 def chromium_executable() -> str:
@@ -143,6 +148,12 @@ def listed(stack: RunningStack, name: str) -> list[dict[str, Any]]:
         answer = api.get("/uploads", params={"limit": 100})
     assert answer.status_code == 200, answer.text
     return [item for item in answer.json()["items"] if item["file_name"] == name]
+
+
+def parts_of(stack: RunningStack, file_id: str) -> int:
+    """The status of the demo user's GET /uploads/{id}/parts: 200 while the upload is open."""
+    with stack.api() as api:
+        return api.get(f"/uploads/{file_id}/parts").status_code
 
 
 def until(page: Page, ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -300,6 +311,27 @@ def test_an_80_mib_upload_reloaded_midway_resumes_and_is_processed_once(
     (item,) = listed(stack, large.name)
     assert item["status"] == "PROCESSED"
     assert item["size_bytes"] == LARGE_BYTES
+
+
+def test_signing_out_cancels_an_unfinished_upload_and_forgets_it(
+    page: Page, stack: RunningStack, tmp_path: Path
+) -> None:
+    large = write_file(tmp_path / "left-behind.bin", os.urandom(LARGE_BYTES))
+    sign_in_as_demo_user(page, stack)
+    with HeldPart(page, LAST_PART) as held:
+        choose(page, large)
+        until(page, lambda: held.waiting, "the last part")
+        (key,) = page.evaluate(RESUME_RECORDS)
+        file_id = json.loads(page.evaluate("(key) => localStorage.getItem(key)", key))["fileId"]
+        assert parts_of(stack, file_id) == 200  # the upload is open, its parts in S3
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    # Nothing of the user's upload stays in the browser, nor half-written in the API.
+    assert page.evaluate(RESUME_RECORDS) == []
+    assert parts_of(stack, file_id) == 404
+    assert listed(stack, large.name) == []
 
 
 def test_the_eicar_file_is_quarantined_with_no_download(

@@ -479,6 +479,10 @@ def _rule_arn(target: dict[str, Any]) -> str:
     return ARN % ("events", f"rule/{rule}" if bus == "default" else f"rule/{bus}/{rule}")
 
 
+# What would let whoever holds a key's administration open it to someone else, or
+# destroy what it encrypts.
+KEY_CHANGES = ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey")
+
 REFUSED: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "aws_cloudfront_distribution": ("cloudfront:UpdateDistribution", lambda a: a["arn"]),
     "aws_cloudfront_origin_access_control": (
@@ -544,7 +548,8 @@ def test_the_plan_role_may_refresh_every_resource_type_applied(
 def test_the_terraform_role_is_refused_what_a_person_applies(
     stack: RunningStack, analysis: Analysis
 ) -> None:
-    """Each resource of a type a person applies, and the web bucket's settings and policy."""
+    """Each resource of a type a person applies, the web bucket's settings and policy, and
+    the web key's policy and life (who decrypts the app's files)."""
     assert REFUSED.keys() == {kind for kind, (create, _) in ACTIONS.items() if create is None}
     (terraform,) = [n for n in analysis.nodes if n.arn.endswith(f"/{PREFIX}-github-terraform")]
     tagged: dict[str, str | list[str]] = {"aws:ResourceTag/environment": d.ENVIRONMENT}
@@ -555,16 +560,19 @@ def test_the_terraform_role_is_refused_what_a_person_applies(
         kind, module = resource["type"], resource.get("module", "")
         for attributes in (i["attributes"] for i in resource["instances"]):
             if kind in REFUSED:
-                action, arn = REFUSED[kind][0], REFUSED[kind][1](attributes)
+                tried = [(REFUSED[kind][0], REFUSED[kind][1](attributes))]
             elif module.endswith(".module.web[0]") and kind.startswith("aws_s3_bucket_"):
                 # The web bucket's policy and settings: the guard rails protect
                 # it as they protect the data (who may write the app's code).
-                action, arn = str(ACTIONS[kind][0]), f"arn:aws:s3:::{attributes['bucket']}"
+                tried = [(str(ACTIONS[kind][0]), f"arn:aws:s3:::{attributes['bucket']}")]
+            elif module.endswith(".module.web[0]") and kind == "aws_kms_key":
+                tried = [(action, attributes["arn"]) for action in KEY_CHANGES]
             else:
                 continue
             checked.add(kind)
-            if _allowed(terraform, action, arn, tagged):
-                allowed.append((kind, action, arn))
+            allowed += [(kind, a, arn) for a, arn in tried if _allowed(terraform, a, arn, tagged)]
     assert allowed == []
-    assert {"aws_cloudfront_distribution", "aws_s3_object", "aws_s3_bucket_policy"} <= checked
+    assert {
+        "aws_cloudfront_distribution", "aws_s3_object", "aws_s3_bucket_policy", "aws_kms_key"
+    } <= checked  # fmt: skip
     assert checked >= REFUSED.keys() & applied_types(stack)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.devstack.cloudformation import load_template
 from tests.support.api import Api
 from upload_api.api.routes.events import EVENTS_PATH
 from upload_contract import SSM_PARAMETERS
@@ -23,32 +24,9 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:/secure-upload/\$\{EnvironmentName\}/([a-z0-9-]+)\}\}")
 
 
-# A SafeLoader that reads CloudFormation short forms (!Sub, !Ref, ...) as their
-# long forms; a subclass of its own, so the global SafeLoader stays untouched.
-_CfnLoader: Any = type("_CfnLoader", (yaml.SafeLoader,), {})
-
-
-def _intrinsic(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass
-    return loaded
+    return load_template(TEMPLATE.read_text())
 
 
 @pytest.fixture(scope="module")

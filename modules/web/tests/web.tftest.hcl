@@ -109,8 +109,19 @@ run "the_bucket_is_private_and_read_only_through_the_distribution" {
   }
 
   assert {
-    condition     = [for s in data.aws_iam_policy_document.bucket.statement : s.sid] == ["DenyInsecureTransport", "DenyOldTls", "CloudFrontReadsForThisDistribution"]
+    condition     = [for s in data.aws_iam_policy_document.bucket.statement : s.sid] == ["DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "CloudFrontReadsForThisDistribution"]
     error_message = "The bucket policy denies plain HTTP and old TLS, and grants nothing but CloudFront's read."
+  }
+
+  assert {
+    condition = length([
+      for s in data.aws_iam_policy_document.bucket.statement : s.sid
+      if s.effect == "Deny" && toset(s.actions) == toset(["s3:PutObject"]) && one(s.condition).test == "StringNotEqualsIfExists" && (
+        (one(s.condition).variable == "s3:x-amz-server-side-encryption" && toset(one(s.condition).values) == toset(["aws:kms"])) ||
+        (one(s.condition).variable == "s3:x-amz-server-side-encryption-aws-kms-key-id" && toset(one(s.condition).values) == toset([aws_kms_key.this.arn]))
+      )
+    ]) == 2
+    error_message = "A write that names its encryption names SSE-KMS and the module's key."
   }
 
   assert {
@@ -211,6 +222,14 @@ run "the_security_headers_are_exactly_the_stated_ones" {
       if length(header) > 0
     ])
     error_message = "The policy's headers replace any the origin sends."
+  }
+
+  assert {
+    condition = [
+      for item in one(aws_cloudfront_response_headers_policy.this.custom_headers_config).items :
+      [item.header, item.value, item.override]
+    ] == [["Cache-Control", "no-cache", true]]
+    error_message = "Browsers revalidate every file, whatever Cache-Control it was written with."
   }
 }
 

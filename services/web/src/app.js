@@ -5,7 +5,7 @@ import { apiClient } from './api.js';
 import { currentSession, forgetSession, setNewPassword, signIn } from './auth.js';
 import { showFiles } from './files.js';
 import { showUploads } from './upload-list.js';
-import { createUploader } from './uploads.js';
+import { createUploader, forgetUploads } from './uploads.js';
 import { errorInWords, signInErrorInWords } from './words.js';
 
 const view = document.getElementById('view');
@@ -111,10 +111,12 @@ function showAccount(session) {
   const signOut = document.createElement('button');
   signOut.type = 'button';
   signOut.textContent = 'Sign out';
-  signOut.addEventListener('click', () => {
+  signOut.addEventListener('click', async () => {
+    signOut.disabled = true;
+    // Unfinished uploads are cancelled and forgotten, then a fresh page: no upload, token or
+    // file name of this user stays in this browser.
+    await forgetUploads(api, session.sub);
     forgetSession();
-    // A fresh page: no upload, token or file name of this user stays in memory. Uploads
-    // not finished resume when the same files are chosen again.
     window.location.reload();
   });
   account.replaceChildren(who, signOut);

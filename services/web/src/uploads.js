@@ -10,13 +10,17 @@
 // A multipart upload is remembered in localStorage, by user and by the file's SHA-256, until
 // it completes: choosing the same file again, after a reload or a failure, sends only the
 // parts S3 does not hold yet. The record holds no secret (an upload id is worth nothing
-// without the user's token), and it outlives the tab as the upload does (a day).
+// without the user's token), and it outlives the tab as the upload does (a day), but not
+// the user's session: signing out cancels those uploads and forgets them (forgetUploads).
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import { ApiError } from './api.js';
 import { sha256Hex } from './hash.js';
 
 const MULTIPART = 'MULTIPART';
+const RESUME_PREFIX = 'secure-upload.resume.';
+// The API's file ids; a stored record is used only if it holds one.
+const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // URLs live minutes: fresh ones are fetched this long before they expire.
 const URL_MARGIN_MS = 30_000;
 // Requests in flight at once, parts included (the Python client sends 4 parts at a time).
@@ -81,7 +85,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
     if (!record) return null;
     if (record.size === file.size) {
       try {
-        const listed = await api.get(`/uploads/${record.fileId}/parts`);
+        const listed = await api.get(uploadPath(record.fileId, '/parts'));
         return adopt({ fileId: record.fileId, sha256, resumed: true }, listed);
       } catch (error) {
         // 404: completed, expired or cancelled; 409: S3 no longer holds its parts.
@@ -99,7 +103,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
 
   async function exists(fileId) {
     try {
-      await api.get(`/uploads/${fileId}`);
+      await api.get(uploadPath(fileId));
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return false;
@@ -120,11 +124,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
 
   async function discard(plan) {
     kept.forget(plan.sha256);
-    try {
-      await api.delete(`/uploads/${plan.fileId}`);
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    }
+    await cancel(api, plan.fileId);
   }
 
   function finished(file) {
@@ -137,7 +137,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
   // Several parts may find the URLs expired at once: one GET .../parts serves them all.
   function refreshUrls(plan) {
     plan.refreshing ??= api
-      .get(`/uploads/${plan.fileId}/parts`)
+      .get(uploadPath(plan.fileId, '/parts'))
       .then((listed) => adopt(plan, listed))
       .finally(() => {
         plan.refreshing = null;
@@ -160,7 +160,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
       return { uploadId: fileId, key: fileId };
     },
     listParts: async (file, { uploadId }) => {
-      const listed = await api.get(`/uploads/${uploadId}/parts`);
+      const listed = await api.get(uploadPath(uploadId, '/parts'));
       adopt(plans.get(file.data), listed);
       return listed.parts_received.map((part) => ({
         PartNumber: part.part_number,
@@ -175,7 +175,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
     },
     completeMultipartUpload: async (file, { uploadId, parts }) => {
       const body = { parts: parts.map((p) => ({ part_number: p.PartNumber, etag: p.ETag })) };
-      await api.post(`/uploads/${uploadId}/complete`, body);
+      await api.post(uploadPath(uploadId, '/complete'), body);
       finished(file);
       return {};
     },
@@ -203,7 +203,7 @@ export function createUploader({ api, userId, onFinished, onError }) {
         const plan = file && plans.get(file.data);
         if (!plan || plan.method === MULTIPART || plan.completed || file.error) return;
         try {
-          await api.post(`/uploads/${plan.fileId}/complete`);
+          await api.post(uploadPath(plan.fileId, '/complete'));
           finished(file);
         } catch (error) {
           uppy.emit('upload-error', file, error);
@@ -250,16 +250,55 @@ function expired(plan) {
   return Date.now() > plan.expiresAt - URL_MARGIN_MS;
 }
 
-function resumeRecords(userId) {
-  const key = (sha256) => `secure-upload.resume.${userId}.${sha256}`;
-  return {
-    get(sha256) {
+/**
+ * On sign-out: cancels the user's unfinished multipart uploads and forgets them, so nothing
+ * of what they uploaded (their files' hashes, upload ids) stays in this browser.
+ */
+export async function forgetUploads(api, userId) {
+  const kept = resumeRecords(userId);
+  await Promise.allSettled(
+    kept.all().map(async ([sha256, record]) => {
       try {
-        return JSON.parse(localStorage.getItem(key(sha256)));
-      } catch {
-        return null; // not JSON: as if there were none
+        if (record) await cancel(api, record.fileId);
+      } finally {
+        // Forgotten even if the cancel failed: S3 aborts the upload after a day.
+        kept.forget(sha256);
       }
-    },
+    }),
+  );
+}
+
+async function cancel(api, fileId) {
+  try {
+    await api.delete(uploadPath(fileId));
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+  }
+}
+
+function uploadPath(fileId, rest = '') {
+  return `/uploads/${encodeURIComponent(fileId)}${rest}`;
+}
+
+function resumeRecords(userId) {
+  const prefix = `${RESUME_PREFIX}${userId}.`;
+  const key = (sha256) => `${prefix}${sha256}`;
+  const get = (sha256) => {
+    try {
+      const record = JSON.parse(localStorage.getItem(key(sha256)));
+      // Anything else (not JSON, another shape) is as if there were none.
+      return FILE_ID.test(record?.fileId) && Number.isSafeInteger(record.size) ? record : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    get,
+    all: () =>
+      Object.keys(localStorage)
+        .filter((name) => name.startsWith(prefix))
+        .map((name) => name.slice(prefix.length))
+        .map((sha256) => [sha256, get(sha256)]),
     set: (sha256, record) => localStorage.setItem(key(sha256), JSON.stringify(record)),
     forget: (sha256) => localStorage.removeItem(key(sha256)),
   };

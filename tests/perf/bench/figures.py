@@ -9,9 +9,10 @@ of it. A target is judged only on a stable figure.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 # Stable: the 90 % bootstrap interval lies within +-5 % of the figure, so two stable
@@ -65,14 +66,18 @@ def figure(
     }
 
 
-def ratio_of_medians(numerators: Sequence[float], denominators: Sequence[float]) -> dict[str, Any]:
-    """The median of one side over the median of the other, resampled by round: each
-    pair was measured back to back, so a busy spell of the machine lands on both sides
-    of a round. n, min, median and max are those of the rounds' own ratios."""
+def geometric_mean(values: Iterable[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def ratio_of_geometric_means(
+    numerators: Sequence[float], denominators: Sequence[float]
+) -> dict[str, Any]:
+    """One side's geometric mean over the other's: the geometric mean of the rounds' own
+    ratios, the two sides of a round measured back to back. It uses every round (the
+    median of 13 rounds rests on one or two of them, and moved by 15 % between runs of
+    the same code), and a slow round counts by how much slower it was, not by its
+    rank. Resampled by round, so a busy spell of the machine lands on both sides of
+    its round. n, min, median and max are those of the rounds' own ratios."""
     pairs = list(zip(numerators, denominators, strict=True))
-    return figure(
-        pairs,
-        lambda chosen: (
-            statistics.median(a for a, _ in chosen) / statistics.median(b for _, b in chosen)
-        ),
-    )
+    return figure(pairs, lambda chosen: geometric_mean(a / b for a, b in chosen))

@@ -32,7 +32,13 @@ from tests.devstack.pipe_runner import PipeConfig
 from tests.devstack.pipeline_status import PATH as PIPELINE_STATUS_PATH
 from tests.devstack.ports import free_port
 from tests.perf import importtime
-from tests.perf.bench.figures import figure, p95, percentile, ratio_of_medians
+from tests.perf.bench.figures import (
+    figure,
+    geometric_mean,
+    p95,
+    percentile,
+    ratio_of_geometric_means,
+)
 from upload_api.core.config import Settings
 from upload_api.quota import Quota
 from upload_client.client import file_sha256, upload_file, wait_for_final_status
@@ -44,6 +50,9 @@ MIB = 1024 * KIB
 # The scaling curve: 1 KiB to 4 MiB, each size 4x the last but one step of 2x.
 SCALING_SIZES = (KIB, 4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 2 * MIB, 4 * MIB)
 BENCH_OWNER = "bench"
+# Rounds thrown away before a stage's samples: the first few after another stage (or the
+# stack's start) ran up to twice as slow as the rest, on both sides.
+WARM_UP_ROUNDS = 5
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -52,6 +61,11 @@ def summary(values: list[float]) -> dict[str, float]:
         "median_ms": round(statistics.median(values) * 1000, 2),
         "p95_ms": round(percentile(values, 0.95) * 1000, 2),
     }
+
+
+def in_ms(seconds: Sequence[float]) -> list[float]:
+    """Samples as bench.json keeps them, so any figure can be recomputed from the run."""
+    return [round(s * 1000, 2) for s in seconds]
 
 
 def upload_body(data: bytes, name: str) -> bytes:
@@ -168,7 +182,7 @@ class UploadSides:
 
 def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[str, Any]:
     data = os.urandom(size)
-    sides.interleaved(data, 1)  # warm-up
+    sides.interleaved(data, WARM_UP_ROUNDS)
     app_times, direct_times, transport_times = sides.interleaved(data, rounds)
     app, base, transport = summary(app_times), summary(direct_times), summary(transport_times)
     # The floor: the direct calls plus carrying the body over the app's extra hop.
@@ -178,10 +192,15 @@ def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[st
         "app": app,
         "direct": base,
         "transport": transport,
-        "ratio": ratio_of_medians(app_times, direct_times),
+        "ratio": ratio_of_geometric_means(app_times, direct_times),
         "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
-        "floor_ratio": ratio_of_medians(floor_times, direct_times),
-        "ratio_to_floor": ratio_of_medians(app_times, floor_times),
+        "floor_ratio": ratio_of_geometric_means(floor_times, direct_times),
+        "ratio_to_floor": ratio_of_geometric_means(app_times, floor_times),
+        "samples_ms": {
+            "app": in_ms(app_times),
+            "direct": in_ms(direct_times),
+            "transport": in_ms(transport_times),
+        },
     }
 
 
@@ -195,9 +214,10 @@ def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
-    """Median latency of each side at each size, and the line through each (ms per MiB)."""
+    """Each side's latency at each size (the geometric mean of its rounds), and the line
+    through each (ms per MiB)."""
     files = [os.urandom(size) for size in SCALING_SIZES]
-    sides.interleaved(files[0], 1)  # warm-up
+    sides.interleaved(files[0], WARM_UP_ROUNDS)
     times: list[tuple[list[float], ...]] = [([], [], []) for _ in files]
     for n in range(rounds):
         # Every size in every round: any drift of the emulator over the run then
@@ -211,32 +231,28 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
     per_round = [tuple(tuple(sample[kind][n] for sample in times) for kind in range(3))
                  for n in range(rounds)]  # fmt: skip
 
-    def slope_of_medians(rounds: Sequence[tuple[tuple[float, ...], ...]], kind: int) -> float:
-        return least_squares(mib, [statistics.median(r[kind][i] for r in rounds)
+    # The line through each size's geometric mean, as the ratios take theirs.
+    def slope(rounds: Sequence[tuple[tuple[float, ...], ...]], kind: int) -> float:
+        return least_squares(mib, [geometric_mean(r[kind][i] for r in rounds)
                                    for i in range(len(mib))])[0]  # fmt: skip
 
     def floor_slope(rounds: Sequence[tuple[tuple[float, ...], ...]]) -> float:
-        return slope_of_medians(rounds, 1) + slope_of_medians(rounds, 2)
+        return slope(rounds, 1) + slope(rounds, 2)
 
     result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
     for index, side in enumerate(("app", "direct", "transport")):
-        ms = [statistics.median(sample[index]) * 1000 for sample in times]
-        slope, intercept = least_squares(mib, ms)
+        ms = [geometric_mean(sample[index]) * 1000 for sample in times]
+        ms_per_mib, intercept = least_squares(mib, ms)
         result[side] = {
-            "median_ms": [round(m, 2) for m in ms],
-            "slope_ms_per_mib": round(slope, 2),
+            "geomean_ms": [round(m, 2) for m in ms],
+            "slope_ms_per_mib": round(ms_per_mib, 2),
             "intercept_ms": round(intercept, 2),
+            "samples_ms": [in_ms(sample[index]) for sample in times],  # by size, then round
         }
     # Resampled by round: a round has every size, so a busy spell lands on all of them.
-    result["slope_ratio"] = figure(
-        per_round, lambda r: slope_of_medians(r, 0) / slope_of_medians(r, 1)
-    )
-    result["floor_slope_ratio"] = figure(
-        per_round, lambda r: floor_slope(r) / slope_of_medians(r, 1)
-    )
-    result["slope_ratio_to_floor"] = figure(
-        per_round, lambda r: slope_of_medians(r, 0) / floor_slope(r)
-    )
+    result["slope_ratio"] = figure(per_round, lambda r: slope(r, 0) / slope(r, 1))
+    result["floor_slope_ratio"] = figure(per_round, lambda r: floor_slope(r) / slope(r, 1))
+    result["slope_ratio_to_floor"] = figure(per_round, lambda r: slope(r, 0) / floor_slope(r))
     return result
 
 
@@ -274,7 +290,7 @@ def bench_processed_latency(stack: ChildStack, api: httpx.Client, rounds: int) -
         # As a client sees it (GET /uploads/{id}), polled often enough not to blur the figure.
         wait_for_final_status(api, response.json()["file_id"], 30, interval=0.01)
         latencies.append(time.perf_counter() - started)
-    return {**summary(latencies), "p95_s": figure(latencies, p95)}
+    return {**summary(latencies), "p95_s": figure(latencies, p95), "samples_ms": in_ms(latencies)}
 
 
 def bench_throughput(
@@ -298,7 +314,8 @@ def bench_throughput(
         "app_files_per_s": round(files / app_s, 1),
         "direct_executions_s": round(floor_s, 2),
         "direct_executions_files_per_s": round(files / floor_s, 1),
-        "ratio": ratio_of_medians(app_times, floor_times),
+        "ratio": ratio_of_geometric_means(app_times, floor_times),
+        "samples_ms": {"app": in_ms(app_times), "direct_executions": in_ms(floor_times)},
     }
 
 
@@ -498,9 +515,9 @@ def bench_direct_upload(
         "same_calls_mb_per_s": round(size / statistics.median(floor) / 1e6, 1),
         "upload_file_mb_per_s": round(size / statistics.median(base) / 1e6, 1),
         "phases_median_s": {name: round(statistics.median(t), 3) for name, t in phases.items()},
-        "ratio": ratio_of_medians(app, base),
-        "floor_ratio": ratio_of_medians(floor, base),
-        "ratio_to_floor": ratio_of_medians(app, floor),
+        "ratio": ratio_of_geometric_means(app, base),
+        "floor_ratio": ratio_of_geometric_means(floor, base),
+        "ratio_to_floor": ratio_of_geometric_means(app, floor),
     }
 
 
@@ -593,9 +610,14 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
         "rounds": rounds,
         "app_first_health_s": figure(app_times),
         "bare_import_boto3_s": round(statistics.median(boto_times), 3),
-        "ratio": ratio_of_medians(app_times, boto_times),
+        "ratio": ratio_of_geometric_means(app_times, boto_times),
         "minimal_fastapi_first_health_s": round(statistics.median(framework_times), 3),
-        "floor_ratio": ratio_of_medians(framework_times, boto_times),
+        "floor_ratio": ratio_of_geometric_means(framework_times, boto_times),
+        "samples_ms": {
+            "app": in_ms(app_times),
+            "minimal_fastapi": in_ms(framework_times),
+            "import_boto3": in_ms(boto_times),
+        },
         "import_profile": importtime.profile(env),
     }
 

@@ -140,13 +140,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"{r['floor_ratio']['value']} | {r['ratio_to_floor']['value']} |"
         )
     sc = results["scaling"]
-    lines += ["", "## Scaling (median ms; scaling.png)", ""]
+    lines += ["", "## Scaling (geometric mean ms; scaling.png)", ""]
     lines += ["| size | app | direct | bare hop |", "|---|---|---|---|"]
     for size, app, direct, hop in zip(
         sc["sizes_bytes"],
-        sc["app"]["median_ms"],
-        sc["direct"]["median_ms"],
-        sc["transport"]["median_ms"],
+        sc["app"]["geomean_ms"],
+        sc["direct"]["geomean_ms"],
+        sc["transport"]["geomean_ms"],
         strict=True,
     ):
         lines.append(f"| {size // KIB} KiB | {app} | {direct} | {hop} |")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-import yaml
 
+from tests.devstack.cloudformation import load_template
 from tests.perf.cost.model import Inputs, Prices
 from upload_api.core.config import Settings
 
@@ -160,15 +160,9 @@ def scan_waits(definition: dict[str, Any], wait: dict[str, Any] | None) -> tuple
     )
 
 
-# A SafeLoader that reads CloudFormation's short forms (!Sub, !Ref, ...) as None:
-# the values read here are literals.
-_CfnLoader: Any = type("_CfnLoader", (yaml.SafeLoader,), {})
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def _sam_template(path: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass
-    return loaded
+    """The SAM template, as CloudFormation reads it."""
+    return load_template(path.read_text())
 
 
 def _unquote(value: Any) -> Any:

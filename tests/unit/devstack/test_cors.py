@@ -1,6 +1,6 @@
 """CORS in the emulator as AWS answers it (tests.devstack.cors): S3 from the bucket's CORS
-configuration only, Cognito IdP for any origin, nothing else at all; against a real moto
-server, as a browser at the local web app's origin would call it."""
+configuration only, Cognito IdP's public operations for any origin, nothing else at all;
+against a real moto server, as a browser at the local web app's origin would call it."""
 
 from __future__ import annotations
 
@@ -222,15 +222,17 @@ def test_a_preflight_needs_an_origin_and_a_bucket(endpoint: str) -> None:
 # ------------------------------------------------------------------ Cognito IdP
 
 
-def cognito(endpoint: str, operation: str, body: dict[str, Any]) -> httpx.Response:
-    """An unsigned call to Cognito IdP's public API, as the web app makes it with fetch."""
+def cognito(
+    endpoint: str, operation: str, body: dict[str, Any], origin: str = WEB
+) -> httpx.Response:
+    """An unsigned call to Cognito IdP's JSON API, as the web app makes it with fetch."""
     return httpx.post(
         f"{endpoint}/",
         content=json.dumps(body),
         headers={
             **COGNITO_HEADERS,
             "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
-            "Origin": WEB,
+            "Origin": origin,
         },
     )
 
@@ -281,6 +283,32 @@ def test_cognito_errors_are_readable_too(endpoint: str) -> None:
 
     assert answer.status_code == 400
     assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_only_the_operations_aws_serves_unsigned_are_public() -> None:
+    assert {"InitiateAuth", "RespondToAuthChallenge", "SignUp"} <= cors.COGNITO_PUBLIC_OPERATIONS
+    assert not {"ListUserPools", "ListUsers", "AdminSetUserPassword", "AdminCreateUser"} & (
+        cors.COGNITO_PUBLIC_OPERATIONS
+    )
+
+
+def test_no_page_can_read_what_cognito_answers_only_signed(endpoint: str) -> None:
+    # moto answers these unsigned; AWS would not, and a browser cannot sign here (the
+    # preflight allows no Authorization header): a page at any origin must not read them.
+    idp = server_client(endpoint, "cognito-idp")
+    pool = idp.create_user_pool(PoolName=f"cors-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    idp.admin_create_user(UserPoolId=pool, Username="web@example.com", TemporaryPassword=PASSWORD)
+
+    for origin in (WEB, "http://evil.example"):
+        for operation, body in (
+            ("ListUserPools", {"MaxResults": 10}),
+            ("ListUsers", {"UserPoolId": pool}),
+            ("AdminGetUser", {"UserPoolId": pool, "Username": "web@example.com"}),
+        ):
+            answer = cognito(endpoint, operation, body, origin)
+
+            assert answer.status_code == 200, operation  # moto served it unsigned...
+            assert cors_headers(answer) == {}, operation  # ...but no browser lets a page read it
 
 
 # ------------------------------------------------------------------ everything else

@@ -12,10 +12,7 @@ suppression in policies/reports/SUMMARY.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-import yaml
 
 from gate.suppressions import (
     find_suppressions,
@@ -23,6 +20,7 @@ from gate.suppressions import (
     project_suppressions,
 )
 from gate.tools import REPO_ROOT
+from tests.devstack.cloudformation import load_template
 
 # Markers are assembled so this file does not itself contain suppressions.
 SKIP = "checkov" + ":skip="
@@ -34,26 +32,9 @@ HADOLINT = "# hadolint" + " ignore=DL3008"
 ALLOWLIST = "# pragma" + ": allowlist secret"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation short-form tags (!Ref, !Sub) as plain data."""
-
-
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    return None
-
-
-_CfnLoader.add_multi_constructor("!", _any_tag)
-
-
 def metadata_skips(template: str) -> list[tuple[str, str, str | None]]:
     """(resource, check id, comment) for every SAM/CloudFormation Metadata checkov skip."""
-    data = yaml.load(template, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    data = load_template(template)
     found = []
     for name, resource in (data.get("Resources") or {}).items():
         checkov = ((resource or {}).get("Metadata") or {}).get("checkov") or {}

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.perf.bench import report
-from tests.perf.bench.figures import SPREAD_BOUND, figure, p95, ratio_of_medians
+from tests.perf.bench.figures import SPREAD_BOUND, figure, p95, ratio_of_geometric_means
 
 
 def test_a_figure_of_close_samples_is_stable_and_describes_them() -> None:
@@ -51,13 +51,36 @@ def test_a_statistic_over_rounds_reports_each_round_alone() -> None:
     assert result["stable"] is True
 
 
-def test_p95_and_the_ratio_of_medians_of_paired_rounds() -> None:
+def test_p95_and_the_ratio_of_geometric_means_of_paired_rounds() -> None:
     assert p95([float(n) for n in range(1, 101)]) == 95.0
-    result = ratio_of_medians([2.0, 3.0, 10.0], [1.0, 2.0, 2.0])
-    # median 3 over median 2; each round alone: 2, 1.5, 5.
-    assert (result["value"], result["min"], result["median"], result["max"]) == (1.5, 1.5, 2.0, 5.0)
+    result = ratio_of_geometric_means([2.0, 3.0, 16.0], [1.0, 2.0, 2.0])
+    # Each round alone: 2, 1.5, 8; their geometric mean (2 * 1.5 * 8) ** (1/3) = 24 ** (1/3).
+    assert result["value"] == round(24 ** (1 / 3), 3)
+    assert (result["min"], result["median"], result["max"]) == (1.5, 2.0, 8.0)
     with pytest.raises(ValueError, match="longer"):
-        ratio_of_medians([1.0], [1.0, 2.0])
+        ratio_of_geometric_means([1.0], [1.0, 2.0])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0.01, max_value=100), st.floats(min_value=0.01, max_value=100)
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.floats(min_value=0.1, max_value=10),
+)
+def test_the_ratio_does_not_depend_on_the_unit_and_scales_with_a_side(
+    rounds: list[tuple[float, float]], factor: float
+) -> None:
+    """Seconds or milliseconds give one ratio, and a side k times slower gives k times it."""
+    app, direct = [a for a, _ in rounds], [d for _, d in rounds]
+    value = ratio_of_geometric_means(app, direct)["value"]
+    in_ms = ratio_of_geometric_means([a * 1000 for a in app], [d * 1000 for d in direct])
+    slower = ratio_of_geometric_means([a * factor for a in app], direct)
+    assert in_ms["value"] == pytest.approx(value, rel=1e-3, abs=1e-3)
+    assert slower["value"] == pytest.approx(value * factor, rel=1e-2, abs=2e-3)
 
 
 @given(st.lists(st.floats(min_value=0.01, max_value=100), min_size=1, max_size=30))
