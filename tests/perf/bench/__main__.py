@@ -15,11 +15,11 @@ REPORT_DIR = REPO_ROOT / "tests" / "perf" / "results"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.perf.bench")
     parser.add_argument("--rounds-small", type=int, default=40)
-    parser.add_argument("--rounds-large", type=int, default=30)
+    parser.add_argument("--rounds-large", type=int, default=40)
     parser.add_argument("--rounds-scaling", type=int, default=9)
     parser.add_argument("--rounds-processed", type=int, default=40)
     parser.add_argument("--rounds-cold", type=int, default=9)
-    parser.add_argument("--rounds-direct-upload", type=int, default=13)
+    parser.add_argument("--rounds-direct-upload", type=int, default=21)
     parser.add_argument("--rounds-memory", type=int, default=7)
     parser.add_argument("--rounds-throughput", type=int, default=3)
     parser.add_argument("--throughput-files", type=int, default=100)

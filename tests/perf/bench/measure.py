@@ -34,10 +34,10 @@ from tests.devstack.ports import free_port
 from tests.perf import importtime
 from tests.perf.bench.figures import (
     figure,
-    geometric_mean,
     p95,
     percentile,
-    ratio_of_geometric_means,
+    ratio_of_rounds,
+    trimmed_geometric_mean,
 )
 from upload_api.core.config import Settings
 from upload_api.quota import Quota
@@ -192,10 +192,10 @@ def bench_upload_overhead(sides: UploadSides, size: int, rounds: int) -> dict[st
         "app": app,
         "direct": base,
         "transport": transport,
-        "ratio": ratio_of_geometric_means(app_times, direct_times),
+        "ratio": ratio_of_rounds(app_times, direct_times),
         "ratio_p95": round(app["p95_ms"] / base["p95_ms"], 2),
-        "floor_ratio": ratio_of_geometric_means(floor_times, direct_times),
-        "ratio_to_floor": ratio_of_geometric_means(app_times, floor_times),
+        "floor_ratio": ratio_of_rounds(floor_times, direct_times),
+        "ratio_to_floor": ratio_of_rounds(app_times, floor_times),
         "samples_ms": {
             "app": in_ms(app_times),
             "direct": in_ms(direct_times),
@@ -214,7 +214,7 @@ def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
-    """Each side's latency at each size (the geometric mean of its rounds), and the line
+    """Each side's latency at each size (the trimmed geometric mean of its rounds), and the line
     through each (ms per MiB)."""
     files = [os.urandom(size) for size in SCALING_SIZES]
     sides.interleaved(files[0], WARM_UP_ROUNDS)
@@ -231,9 +231,9 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
     per_round = [tuple(tuple(sample[kind][n] for sample in times) for kind in range(3))
                  for n in range(rounds)]  # fmt: skip
 
-    # The line through each size's geometric mean, as the ratios take theirs.
+    # The line through each size's trimmed geometric mean, as the ratios take theirs.
     def slope(rounds: Sequence[tuple[tuple[float, ...], ...]], kind: int) -> float:
-        return least_squares(mib, [geometric_mean(r[kind][i] for r in rounds)
+        return least_squares(mib, [trimmed_geometric_mean(r[kind][i] for r in rounds)
                                    for i in range(len(mib))])[0]  # fmt: skip
 
     def floor_slope(rounds: Sequence[tuple[tuple[float, ...], ...]]) -> float:
@@ -241,10 +241,10 @@ def bench_scaling(sides: UploadSides, rounds: int) -> dict[str, Any]:
 
     result: dict[str, Any] = {"sizes_bytes": list(SCALING_SIZES), "rounds": rounds}
     for index, side in enumerate(("app", "direct", "transport")):
-        ms = [geometric_mean(sample[index]) * 1000 for sample in times]
+        ms = [trimmed_geometric_mean(sample[index]) * 1000 for sample in times]
         ms_per_mib, intercept = least_squares(mib, ms)
         result[side] = {
-            "geomean_ms": [round(m, 2) for m in ms],
+            "trimmed_geomean_ms": [round(m, 2) for m in ms],
             "slope_ms_per_mib": round(ms_per_mib, 2),
             "intercept_ms": round(intercept, 2),
             "samples_ms": [in_ms(sample[index]) for sample in times],  # by size, then round
@@ -314,7 +314,7 @@ def bench_throughput(
         "app_files_per_s": round(files / app_s, 1),
         "direct_executions_s": round(floor_s, 2),
         "direct_executions_files_per_s": round(files / floor_s, 1),
-        "ratio": ratio_of_geometric_means(app_times, floor_times),
+        "ratio": ratio_of_rounds(app_times, floor_times),
         "samples_ms": {"app": in_ms(app_times), "direct_executions": in_ms(floor_times)},
     }
 
@@ -515,9 +515,9 @@ def bench_direct_upload(
         "same_calls_mb_per_s": round(size / statistics.median(floor) / 1e6, 1),
         "upload_file_mb_per_s": round(size / statistics.median(base) / 1e6, 1),
         "phases_median_s": {name: round(statistics.median(t), 3) for name, t in phases.items()},
-        "ratio": ratio_of_geometric_means(app, base),
-        "floor_ratio": ratio_of_geometric_means(floor, base),
-        "ratio_to_floor": ratio_of_geometric_means(app, floor),
+        "ratio": ratio_of_rounds(app, base),
+        "floor_ratio": ratio_of_rounds(floor, base),
+        "ratio_to_floor": ratio_of_rounds(app, floor),
     }
 
 
@@ -610,9 +610,9 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
         "rounds": rounds,
         "app_first_health_s": figure(app_times),
         "bare_import_boto3_s": round(statistics.median(boto_times), 3),
-        "ratio": ratio_of_geometric_means(app_times, boto_times),
+        "ratio": ratio_of_rounds(app_times, boto_times),
         "minimal_fastapi_first_health_s": round(statistics.median(framework_times), 3),
-        "floor_ratio": ratio_of_geometric_means(framework_times, boto_times),
+        "floor_ratio": ratio_of_rounds(framework_times, boto_times),
         "samples_ms": {
             "app": in_ms(app_times),
             "minimal_fastapi": in_ms(framework_times),

@@ -23,7 +23,7 @@ def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
     }
     for side, colour in (("app", "tab:blue"), ("direct", "tab:orange"), ("transport", "tab:gray")):
         fit = scaling[side]
-        axes.plot(mib, fit["geomean_ms"], "o", color=colour, label=labels[side])
+        axes.plot(mib, fit["trimmed_geomean_ms"], "o", color=colour, label=labels[side])
         axes.plot(
             mib,
             [fit["intercept_ms"] + fit["slope_ms_per_mib"] * x for x in mib],
@@ -32,7 +32,7 @@ def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
             label=f"{fit['slope_ms_per_mib']} ms/MiB + {fit['intercept_ms']} ms",
         )
     axes.set_xlabel("file size (MiB)")
-    axes.set_ylabel("upload latency, geometric mean (ms)")
+    axes.set_ylabel("upload latency, trimmed geometric mean (ms)")
     axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']})")
     axes.grid(alpha=0.3)
     axes.legend()

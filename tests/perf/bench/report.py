@@ -140,13 +140,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"{r['floor_ratio']['value']} | {r['ratio_to_floor']['value']} |"
         )
     sc = results["scaling"]
-    lines += ["", "## Scaling (geometric mean ms; scaling.png)", ""]
+    lines += ["", "## Scaling (trimmed geometric mean ms; scaling.png)", ""]
     lines += ["| size | app | direct | bare hop |", "|---|---|---|---|"]
     for size, app, direct, hop in zip(
         sc["sizes_bytes"],
-        sc["app"]["geomean_ms"],
-        sc["direct"]["geomean_ms"],
-        sc["transport"]["geomean_ms"],
+        sc["app"]["trimmed_geomean_ms"],
+        sc["direct"]["trimmed_geomean_ms"],
+        sc["transport"]["trimmed_geomean_ms"],
         strict=True,
     ):
         lines.append(f"| {size // KIB} KiB | {app} | {direct} | {hop} |")
