@@ -211,6 +211,33 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # SSE-C names its encryption in a header of its own, which the two statements
+  # above do not see: the object would be under the writer's key, not KMS, and
+  # unreadable to everyone else. Null false: that header is present. S3
+  # authorises CopyObject and every multipart step as s3:PutObject too.
+  # (Provider 5.100, which the environments lock, cannot set S3's own SSE-C
+  # block, blocked_encryption_types.)
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : ["DenyCustomerKeys"]
+    content {
+      sid       = statement.value
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "Null"
+        variable = "s3:x-amz-server-side-encryption-customer-algorithm"
+        values   = ["false"]
+      }
+    }
+  }
+
   # Only the listed roles read objects, whatever an IAM policy says.
   dynamic "statement" {
     for_each = length(var.object_reader_arns) == 0 ? [] : ["ObjectReadsOnlyForListedRoles"]

@@ -9,11 +9,13 @@ locals {
   # What a browser sends to the presigned URLs of the direct-upload protocol
   # (services/upload_api/upload_api/direct_uploads.py): a single PUT carries
   # every header its URL signs (_single_put_headers; Content-Length is the
-  # browser's own), a part's PUT signs none beyond the length. GET and HEAD
-  # for downloads. The app reads each part's ETag to complete the upload.
+  # browser's own), a part's PUT signs none beyond the length. Only PUT: a
+  # download is a navigation to its URL, which CORS does not govern, so no
+  # page's script may read a file from S3. The app reads each part's ETag to
+  # complete the upload.
   cors_rule = length(var.cors_allowed_origins) == 0 ? null : {
     allowed_origins = var.cors_allowed_origins
-    allowed_methods = ["GET", "HEAD", "PUT"]
+    allowed_methods = ["PUT"]
     allowed_headers = [
       "content-type",
       "if-none-match",

@@ -314,6 +314,28 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
+  # SSE-C names its encryption in a header of its own, which the two statements
+  # above do not see: CloudFront could not read a file under the writer's key.
+  # Null false: that header is present. S3 authorises CopyObject and every
+  # multipart step as s3:PutObject too.
+  statement {
+    sid       = "DenyCustomerKeys"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-customer-algorithm"
+      values   = ["false"]
+    }
+  }
+
   # Origin access control: the only grant of the policy. CloudFront reads
   # files for this distribution only; nobody outside the account reads.
   statement {
@@ -335,6 +357,7 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
+  # checkov:skip=CKV_SUP_14: The app's public code, not users' data: its one reader is CloudFront, a service principal no reader list of IAM roles can name, and the bytes need the key, which decrypts for CloudFront and the listed roles only (DecryptOnlyForListedRoles). A reader list here would also refuse the HeadObject of the person who applies this module.
   bucket = aws_s3_bucket.this.id
   policy = data.aws_iam_policy_document.bucket.json
 

@@ -78,6 +78,10 @@ table naming the upstream change that would remove it:
   unauthenticated preflight, refused 403 without rules or a match) and
   Cognito IdP's public API for any origin (devstack/cors.py, tested in
   tests/unit/devstack/test_cors.py).
+- Cognito IdP `RevokeToken` (the web app revokes each sign-in's refresh
+  token): not implemented; answered as AWS documents it
+  (devstack/cognito_revoke.py, tested in
+  tests/unit/devstack/test_cognito_revoke.py).
 - Throttling: moto never throttles. The emulator answers a share of the
   calls to S3, DynamoDB, Step Functions or Lambda (a rate per service or
   operation, set at runtime on its /_devstack/throttling path) as each of them
@@ -90,7 +94,9 @@ tested in tests/unit/devstack/test_pipeline_status.py).
 
 Not a gap either: as every listener of the local stack, the emulator answers
 only requests whose Host names loopback, so that no web page reaches it by DNS
-rebinding (devstack/loopback.py, tested in tests/unit/devstack/test_loopback.py).
+rebinding, and of what a browser sends only the local web app's own requests
+(the origin start_moto is given) and navigation GETs, never /moto-api/
+(devstack/loopback.py, tested in tests/unit/devstack/test_loopback.py).
 
 Everything else is moto's own behaviour, switched on by configuration:
 executing state machines, no Docker for Lambda. Some of it the platform
@@ -148,7 +154,15 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from tests.devstack import cloudfront, cors, loopback, malware_scan, pipeline_status, throttling
+from tests.devstack import (
+    cloudfront,
+    cognito_revoke,
+    cors,
+    loopback,
+    malware_scan,
+    pipeline_status,
+    throttling,
+)
 from tests.devstack.definitions import FAKE_AWS_ENV, MOTO_CREDENTIAL, UNSET_AWS_ENV
 from tests.devstack.ports import HOST
 
@@ -618,6 +632,7 @@ _EXTENSIONS: dict[tuple[type[Any], str], Any] = {
     **malware_scan.API_EXTENSIONS,
     **cloudfront.API_EXTENSIONS,
     **cors.API_EXTENSIONS,
+    **cognito_revoke.API_EXTENSIONS,
     (DomainDispatcherApplication, "__call__"): loopback.wsgi_loopback_only(
         pipeline_status.answering_status(throttling.dispatch)
     ),
@@ -637,17 +652,20 @@ def install_extensions() -> None:
     cors.install()
 
 
-def start_moto(port: int) -> ThreadedMotoServer:
-    """moto with our extensions on HOST:port, configured as the local stack needs."""
+def start_moto(port: int, web_origin: str | None = None) -> ThreadedMotoServer:
+    """moto with our extensions on HOST:port, configured as the local stack needs; a browser
+    reaches it only from the local web app at web_origin, none without one (loopback.py)."""
     install_extensions()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
+    assert server._server is not None  # start() returns once the server is made
+    loopback.admit_web_origin(server._server.app, web_origin)
     endpoint = f"http://{HOST}:{server.get_host_and_port()[1]}"
     httpx.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG).raise_for_status()
     return server
 
 
-def start_moto_for_this_process(port: int) -> ThreadedMotoServer:
+def start_moto_for_this_process(port: int, web_origin: str | None) -> ThreadedMotoServer:
     """The local stack's emulator: start_moto, with this process's AWS settings pointing at it.
 
     Fake credentials, so nothing in this process can reach AWS; MOTO_PORT because
@@ -658,7 +676,7 @@ def start_moto_for_this_process(port: int) -> ThreadedMotoServer:
     os.environ.update(FAKE_AWS_ENV)
     # One line per moto request is noise at this level.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = start_moto(port)
+    server = start_moto(port, web_origin)
     listening = server.get_host_and_port()[1]
     os.environ["MOTO_PORT"] = str(listening)
     os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{listening}"

@@ -16,6 +16,17 @@ web app on 127.0.0.1 is same-site to both (a site is the host, whatever the port
 stack's other clients (boto3, Terraform, the tests) send no such header. The web app's own
 server keeps answering: a link from another site to the app is a cross-site navigation.
 
+Same-site is not enough for the emulator: a page served from another port of 127.0.0.1
+(any local dev server, notebook or HTML report) is same-site too, and its blind form POST
+planted an object in the upload bucket. So the emulator answers what a browser sends for a
+page (Sec-Fetch-Site other than `none`, which is a URL the user typed) only when it comes
+from the local web app, whose origin the browser names in Origin (the Cognito sign-in
+calls, the S3 part PUTs, their CORS preflights), or when it is a navigation GET, as a
+download opens a presigned URL (no Origin). /moto-api/ (reset, data) answers no page at
+all. The stack hands the web app's origin to the emulator as it starts it; an emulator
+started without one, as with no web app, admits no page. The API needs no such check:
+every route but /health needs a bearer token.
+
 The names in use: 127.0.0.1 (tests.devstack.ports.HOST) in every URL the stack hands out,
 the S3 presigned URLs included (path-style on the emulator's endpoint), and localhost,
 which moto's Step Functions engine calls the emulator by; each with or without a port.
@@ -27,6 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -48,6 +60,16 @@ CROSS_SITE_REFUSAL = json.dumps(
         "sends (Sec-Fetch-Site: cross-site)"
     }
 ).encode()
+
+PAGE_REFUSAL = json.dumps(
+    {
+        "error": "forbidden: the emulator answers a browser only for the local web app's own "
+        "requests (its Origin) and navigation GETs, never on /moto-api/; this request came "
+        "from a page that is not the local web app"
+    }
+).encode()
+# moto's own API (reset, the data of every service): moto routes every path with this prefix.
+MOTO_API_PREFIX = "/moto-api"
 
 log = logging.getLogger("devstack.loopback")
 App = TypeVar("App")
@@ -72,16 +94,52 @@ def refusal(host: str | None, fetch_site: str | None) -> bytes | None:
     return None
 
 
+# The local web app's origin, per emulator application, as the stack started it.
+_web_origins: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def admit_web_origin(app: object, origin: str | None) -> None:
+    """Let `app`, an emulator's WSGI application, answer a browser for the local web app at
+    `origin` (http://127.0.0.1:<web port>); None admits no page."""
+    if origin is None:
+        _web_origins.pop(app, None)
+    else:
+        _web_origins[app] = origin
+
+
+def page_refusal(environ: dict[str, Any], web_origin: str | None) -> bytes | None:
+    """Why the emulator refuses what a browser sent for a page (a JSON body), or None to
+    answer it: a request of the web app at `web_origin`, or a navigation GET."""
+    if environ.get("HTTP_SEC_FETCH_SITE") in (None, "none"):
+        return None  # no browser (boto3, Terraform, the tests), or a URL the user typed
+    method, origin = environ.get("REQUEST_METHOD"), environ.get("HTTP_ORIGIN")
+    from_web_app = web_origin is not None and origin == web_origin
+    # How the web app opens a download's presigned URL: it sends no Origin.
+    navigation = environ.get("HTTP_SEC_FETCH_MODE") == "navigate" and method in ("GET", "HEAD")
+    moto_api = environ.get("PATH_INFO", "").startswith(MOTO_API_PREFIX)
+    if (from_web_app or navigation) and not moto_api:
+        return None
+    log.warning(
+        "refused a %s %s a page other than the local web app sent (Origin %r)",
+        method,
+        environ.get("PATH_INFO"),
+        origin,
+    )
+    return PAGE_REFUSAL
+
+
 def _headers_of(body: bytes) -> list[tuple[str, str]]:
     return [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
 
 
 def wsgi_loopback_only(call: WsgiCall[App]) -> WsgiCall[App]:
-    """A WSGI application's __call__ that refuses other hosts and other sites' pages before
-    `call` sees them."""
+    """The emulator's WSGI __call__: refuses other hosts, other sites' pages and every page
+    but the web app admit_web_origin gave it, before `call` sees them."""
 
     def loopback_only(self: App, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         body = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_SEC_FETCH_SITE"))
+        if body is None:
+            body = page_refusal(environ, _web_origins.get(self))
         if body is None:
             return call(self, environ, start_response)
         start_response(f"{REFUSED_STATUS.value} {REFUSED_STATUS.phrase}", _headers_of(body))

@@ -126,7 +126,8 @@ class DevStack:
         ensure_port_free(self.moto_port, "--moto-port / DEVSTACK_MOTO_PORT")
         ensure_port_free(self.api_port, "--api-port / DEVSTACK_API_PORT")
         ensure_port_free(self.web_port, "--web-port / DEVSTACK_WEB_PORT")
-        self._moto = start_moto_for_this_process(self.moto_port)
+        # A browser reaches the emulator only from the web app (loopback.py).
+        self._moto = start_moto_for_this_process(self.moto_port, web_origin=self.web_url)
         self.moto_port = self._moto.get_host_and_port()[1]
         if self._fault_prefix:
             faults.inject(self._router, self._fault_prefix)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from playwright.sync_api import (
     Page,
     Request,
     Response,
+    Route,
     ViewportSize,
     expect,
     sync_playwright,
@@ -58,10 +60,10 @@ PROCESSED_WITHIN_MS = 60_000
 PART_NUMBER = re.compile(r"[?&]partNumber=(\d+)(?:&|$)")
 # A percentage short of 100 as the upload row writes it: "37 %", "resumed · 80 %".
 UNDER_100_PERCENT = re.compile(r"(?<!\d)\d{1,2} %")
-# The app's resume records of multipart uploads (services/web/src/uploads.js).
-RESUME_RECORDS = (
-    "Object.keys(localStorage).filter((key) => key.startsWith('secure-upload.resume.'))"
-)
+# The app's resume records of multipart uploads and its session (services/web/src).
+RESUME_PREFIX = "secure-upload.resume."
+RESUME_RECORDS = f"Object.keys(localStorage).filter((key) => key.startsWith('{RESUME_PREFIX}'))"
+SESSION_KEY = "secure-upload.session"
 
 
 def chromium_executable() -> str:
@@ -150,6 +152,19 @@ def listed(stack: RunningStack, name: str) -> list[dict[str, Any]]:
     return [item for item in answer.json()["items"] if item["file_name"] == name]
 
 
+def remember_upload(page: Page, file_id: str, created_at_ms: int | None) -> str:
+    """A resume record of the signed-in user, as the app writes one; its localStorage key."""
+    sub = page.evaluate(f"JSON.parse(sessionStorage.getItem('{SESSION_KEY}')).sub")
+    key = f"{RESUME_PREFIX}{sub}.{uuid.uuid4().hex * 2}"
+    record = {"fileId": file_id, "size": LARGE_BYTES, "createdAt": created_at_ms}
+    page.evaluate(
+        "([key, record]) => localStorage.setItem(key, JSON.stringify("
+        "{...record, createdAt: record.createdAt ?? Date.now()}))",
+        [key, record],
+    )
+    return key
+
+
 def parts_of(stack: RunningStack, file_id: str) -> int:
     """The status of the demo user's GET /uploads/{id}/parts: 200 while the upload is open."""
     with stack.api() as api:
@@ -231,6 +246,13 @@ def serious_accessibility_violations(page: Page) -> list[str]:
 
 
 def test_the_demo_user_signs_in_and_out(page: Page, stack: RunningStack) -> None:
+    revokes: list[int] = []
+
+    def on_response(response: Response) -> None:
+        if response.request.headers.get("x-amz-target", "").endswith(".RevokeToken"):
+            revokes.append(response.status)
+
+    page.on("response", on_response)
     # pragma: allowlist nextline secret (a wrong password the test types on purpose)
     sign_in(page, stack, password="not-the-password")
     expect(page.get_by_role("alert")).to_have_text("Incorrect email or password.")
@@ -238,6 +260,7 @@ def test_the_demo_user_signs_in_and_out(page: Page, stack: RunningStack) -> None
     sign_in_as_demo_user(page, stack)
     expect(page.get_by_text(f"Signed in as {stack.state.username}")).to_be_visible()
     expect(page.get_by_label("Choose files")).to_be_attached()
+    assert revokes == [200]  # the sign-in's refresh token, which the app never uses
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -332,6 +355,42 @@ def test_signing_out_cancels_an_unfinished_upload_and_forgets_it(
     assert page.evaluate(RESUME_RECORDS) == []
     assert parts_of(stack, file_id) == 404
     assert listed(stack, large.name) == []
+
+
+def test_sign_out_does_not_wait_on_a_cancel_the_network_never_answers(
+    page: Page, stack: RunningStack
+) -> None:
+    sign_in_as_demo_user(page, stack)
+    file_id = str(uuid.uuid4())
+    remember_upload(page, file_id, created_at_ms=None)
+    cancels: list[str] = []
+
+    def never_answer(route: Route) -> None:
+        cancels.append(route.request.url)  # and the request hangs: no answer, ever
+
+    page.route(f"**/uploads/{file_id}?pending_only=true", never_answer)
+    page.get_by_role("button", name="Sign out").click()
+
+    # Signed out within the few seconds the cancel is given, the token and records gone.
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=10_000)
+    assert page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}')") is None
+    assert page.evaluate(RESUME_RECORDS) == []
+    assert cancels, "sign-out sent no cancel of the remembered upload"
+
+
+def test_a_resume_record_older_than_a_day_or_not_ours_is_forgotten_at_page_start(
+    page: Page, stack: RunningStack
+) -> None:
+    sign_in_as_demo_user(page, stack)
+    day_ms = 24 * 60 * 60 * 1000
+    fresh = remember_upload(page, str(uuid.uuid4()), created_at_ms=None)
+    remember_upload(page, str(uuid.uuid4()), created_at_ms=int(time.time() * 1000) - day_ms - 1)
+    page.evaluate(f"localStorage.setItem('{RESUME_PREFIX}x.y', 'not json')")
+    remember_upload(page, "../../files", created_at_ms=None)
+
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.evaluate(RESUME_RECORDS) == [fresh]
 
 
 def test_the_eicar_file_is_quarantined_with_no_download(

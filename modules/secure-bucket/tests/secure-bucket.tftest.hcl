@@ -40,15 +40,30 @@ run "data_bucket_is_kms_only_tls_only_and_names_its_readers" {
 
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "DenyCustomerKeys",
       "ObjectReadsOnlyForListedRoles",
     ]
-    error_message = "A data bucket denies plain HTTP, old TLS, uploads without SSE-KMS or under another key, and reads by unlisted principals."
+    error_message = "A data bucket denies plain HTTP, old TLS, uploads without SSE-KMS, under another key or under a customer-provided key (SSE-C), and reads by unlisted principals."
   }
 
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.this.statement : one(s.condition).values if s.sid == "DenyOtherKeys"])) == toset([var.kms_key_arn, "arn:aws:kms:us-east-1:111111111111:alias/example"])
     error_message = "Uploads may name the key by its ARN or by a listed alias ARN, nothing else."
+  }
+
+  # A red-team finding: SSE-C sends its own header, which neither statement
+  # above checks, so an SSE-C upload stored an object outside KMS.
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this.statement : (
+        s.effect == "Deny" &&
+        toset(s.actions) == toset(["s3:PutObject"]) &&
+        toset(s.resources) == toset(["arn:aws:s3:::example-bucket/*"]) &&
+        [for p in s.principals : [p.type, toset(p.identifiers)]] == [["*", toset(["*"])]] &&
+        [for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"] == ["Null s3:x-amz-server-side-encryption-customer-algorithm false"]
+      ) if s.sid == "DenyCustomerKeys"
+    ])
+    error_message = "Every write that sends an SSE-C header is denied, to every principal."
   }
 
   assert {
@@ -105,7 +120,7 @@ run "a_scanned_bucket_serves_only_objects_scanned_clean" {
 
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "DenyCustomerKeys",
       "ObjectReadsOnlyForListedRoles", "ReadsOnlyOfObjectsScannedClean",
       "NoReadsOfQuarantinedObjects", "OnlyTheScannerTagsObjects",
     ]
@@ -287,7 +302,7 @@ run "cloudtrail_bucket_is_locked_and_admits_only_its_trail" {
 
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys",
+      "DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "DenyCustomerKeys",
       "ObjectReadsOnlyForListedRoles", "CloudTrailAclCheck", "CloudTrailWrite",
       "ConfigurationOnlyForAdministrators",
     ]

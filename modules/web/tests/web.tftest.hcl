@@ -109,7 +109,7 @@ run "the_bucket_is_private_and_read_only_through_the_distribution" {
   }
 
   assert {
-    condition     = [for s in data.aws_iam_policy_document.bucket.statement : s.sid] == ["DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "CloudFrontReadsForThisDistribution"]
+    condition     = [for s in data.aws_iam_policy_document.bucket.statement : s.sid] == ["DenyInsecureTransport", "DenyOldTls", "DenyOtherEncryption", "DenyOtherKeys", "DenyCustomerKeys", "CloudFrontReadsForThisDistribution"]
     error_message = "The bucket policy denies plain HTTP and old TLS, and grants nothing but CloudFront's read."
   }
 
@@ -122,6 +122,19 @@ run "the_bucket_is_private_and_read_only_through_the_distribution" {
       )
     ]) == 2
     error_message = "A write that names its encryption names SSE-KMS and the module's key."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.bucket.statement : (
+        s.effect == "Deny" &&
+        toset(s.actions) == toset(["s3:PutObject"]) &&
+        toset(s.resources) == toset(["arn:aws:s3:::secure-upload-dev-web-111111111111/*"]) &&
+        [for p in s.principals : [p.type, toset(p.identifiers)]] == [["*", toset(["*"])]] &&
+        [for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"] == ["Null s3:x-amz-server-side-encryption-customer-algorithm false"]
+      ) if s.sid == "DenyCustomerKeys"
+    ])
+    error_message = "Every write that sends an SSE-C header is denied: CloudFront could not read the file."
   }
 
   assert {

@@ -11,9 +11,10 @@ export class ApiError extends Error {
 
 /**
  * `token()` gives the current IdToken; `onExpired()` is called on a 401 (the token expired
- * or was refused), before the request's ApiError is thrown.
+ * or was refused), before the request's ApiError is thrown. With `timeoutMs`, a request
+ * not answered by then fails; with `keepalive`, it outlives the page.
  */
-export function apiClient(config, token, onExpired) {
+export function apiClient(config, token, onExpired, { timeoutMs, keepalive = false } = {}) {
   const base = config.apiUrl.replace(/\/+$/, '');
 
   async function request(method, path, body) {
@@ -25,6 +26,8 @@ export function apiClient(config, token, onExpired) {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        keepalive,
+        signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
       });
     } catch {
       throw new ApiError(0, 'network_error', '');

@@ -5,7 +5,7 @@ import { apiClient } from './api.js';
 import { currentSession, forgetSession, setNewPassword, signIn } from './auth.js';
 import { showFiles } from './files.js';
 import { showUploads } from './upload-list.js';
-import { createUploader, forgetUploads } from './uploads.js';
+import { createUploader, forgetStaleUploads, forgetUploads } from './uploads.js';
 import { errorInWords, signInErrorInWords } from './words.js';
 
 const view = document.getElementById('view');
@@ -19,6 +19,10 @@ let running = [];
 let uploader = null;
 let uploaderUser = null;
 let files = null;
+// Sign-out in one tab signs out the others (a duplicated tab copies sessionStorage).
+const tabs = new BroadcastChannel('secure-upload');
+// Sign-outs cancel uploads with a token that is already forgotten: they wait this long.
+const SIGN_OUT_WAIT_MS = 3000;
 
 function say(text) {
   message.textContent = text;
@@ -113,10 +117,16 @@ function showAccount(session) {
   signOut.textContent = 'Sign out';
   signOut.addEventListener('click', async () => {
     signOut.disabled = true;
-    // Unfinished uploads are cancelled and forgotten, then a fresh page: no upload, token or
-    // file name of this user stays in this browser.
-    await forgetUploads(api, session.sub);
+    // The token and the resume records go at once; the cancels of unfinished uploads get a
+    // few seconds (and outlive the page); then a fresh page: nothing of this user stays.
+    const token = currentSession()?.idToken ?? '';
     forgetSession();
+    tabs.postMessage({ signedOut: session.sub });
+    const cancelling = apiClient(config, () => token, () => {}, {
+      timeoutMs: SIGN_OUT_WAIT_MS,
+      keepalive: true,
+    });
+    await forgetUploads(cancelling, session.sub);
     window.location.reload();
   });
   account.replaceChildren(who, signOut);
@@ -169,7 +179,21 @@ try {
   say(`The app cannot start: its settings could not be read (${error.message}).`);
   throw error;
 }
-const api = apiClient(config, () => currentSession()?.idToken ?? '', sessionExpired);
+// The token of the user whose uploads this page runs, never another's: after a session
+// expires, uploads still in flight must not go on under whoever signs in next.
+function tokenOfThisPagesUser() {
+  const current = currentSession();
+  return current && (uploaderUser === null || current.sub === uploaderUser) ? current.idToken : '';
+}
+
+tabs.addEventListener('message', ({ data }) => {
+  if (data?.signedOut && data.signedOut === currentSession()?.sub) {
+    forgetSession();
+    window.location.reload();
+  }
+});
+forgetStaleUploads();
+const api = apiClient(config, tokenOfThisPagesUser, sessionExpired);
 const session = currentSession();
 if (session) showApp(session);
 else showSignIn();

@@ -1,6 +1,8 @@
 // Sign-in through Cognito's public JSON API: no SDK, and no secret (the app client is public).
 // The IdToken lives in sessionStorage only: it survives a reload of this tab (so an upload
-// can resume) and goes with the tab; nothing of it is written to localStorage.
+// can resume) and goes with the tab; nothing of it is written to localStorage. The refresh
+// token is revoked at once: the app never uses it, and a copy of the sign-in answer would
+// otherwise mint new tokens until it expires, whatever sign-out does.
 
 const SESSION_KEY = 'secure-upload.session';
 
@@ -41,7 +43,7 @@ export async function signIn(config, email, password) {
     ClientId: config.userPoolClientId,
     AuthParameters: { USERNAME: email, PASSWORD: password },
   });
-  return settle(answer, email);
+  return settle(config, answer, email);
 }
 
 /** Answers NEW_PASSWORD_REQUIRED: the session, or a further challenge. */
@@ -52,12 +54,21 @@ export async function setNewPassword(config, challenge, newPassword) {
     Session: challenge.session,
     ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: newPassword },
   });
-  return settle(answer, challenge.email);
+  return settle(config, answer, challenge.email);
 }
 
-function settle(answer, email) {
+async function settle(config, answer, email) {
   if (answer.AuthenticationResult) {
-    const session = sessionOf(answer.AuthenticationResult.IdToken, email);
+    const { IdToken, RefreshToken } = answer.AuthenticationResult;
+    const session = sessionOf(IdToken, email);
+    try {
+      await cognito(config, 'RevokeToken', {
+        Token: RefreshToken,
+        ClientId: config.userPoolClientId,
+      });
+    } catch {
+      // A failed revoke does not fail the sign-in: the refresh token then lives until it expires.
+    }
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     return { session };
   }

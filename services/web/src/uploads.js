@@ -10,8 +10,9 @@
 // A multipart upload is remembered in localStorage, by user and by the file's SHA-256, until
 // it completes: choosing the same file again, after a reload or a failure, sends only the
 // parts S3 does not hold yet. The record holds no secret (an upload id is worth nothing
-// without the user's token), and it outlives the tab as the upload does (a day), but not
-// the user's session: signing out cancels those uploads and forgets them (forgetUploads).
+// without the user's token). It outlives the tab as the upload does, a day at most (every
+// page start forgets older ones: forgetStaleUploads), but not the user's session: signing
+// out forgets them and cancels those uploads (forgetUploads).
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import { ApiError } from './api.js';
@@ -19,6 +20,8 @@ import { sha256Hex } from './hash.js';
 
 const MULTIPART = 'MULTIPART';
 const RESUME_PREFIX = 'secure-upload.resume.';
+// The API keeps a pending upload a day (pending_upload_ttl_seconds), S3 its parts as long.
+const RESUME_FOR_MS = 24 * 60 * 60 * 1000;
 // The API's file ids; a stored record is used only if it holds one.
 const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // URLs live minutes: fresh ones are fetched this long before they expire.
@@ -118,7 +121,9 @@ export function createUploader({ api, userId, onFinished, onError }) {
       sha256,
     });
     const plan = adopt({ fileId: answer.file_id, sha256 }, answer);
-    if (plan.method === MULTIPART) kept.set(sha256, { fileId: plan.fileId, size: file.size });
+    if (plan.method === MULTIPART) {
+      kept.set(sha256, { fileId: plan.fileId, size: file.size, createdAt: Date.now() });
+    }
     return plan;
   }
 
@@ -251,29 +256,53 @@ function expired(plan) {
 }
 
 /**
- * On sign-out: cancels the user's unfinished multipart uploads and forgets them, so nothing
- * of what they uploaded (their files' hashes, upload ids) stays in this browser.
+ * On sign-out: forgets the user's unfinished multipart uploads at once, so nothing of what
+ * they uploaded (their files' hashes, upload ids) stays in this browser, then cancels them
+ * through `api` (a client that does not wait long: sign-out must not hang on the network).
  */
 export async function forgetUploads(api, userId) {
   const kept = resumeRecords(userId);
-  await Promise.allSettled(
-    kept.all().map(async ([sha256, record]) => {
-      try {
-        if (record) await cancel(api, record.fileId);
-      } finally {
-        // Forgotten even if the cancel failed: S3 aborts the upload after a day.
-        kept.forget(sha256);
-      }
-    }),
-  );
+  const fileIds = kept.all().flatMap(([sha256, record]) => {
+    kept.forget(sha256);
+    return record ? [record.fileId] : [];
+  });
+  // A cancel that fails leaves the upload to expire: S3 aborts its parts after a day.
+  await Promise.allSettled(fileIds.map((fileId) => cancel(api, fileId)));
 }
 
+/** At every page start: forgets any user's resume record older than the upload it names. */
+export function forgetStaleUploads() {
+  for (const name of Object.keys(localStorage)) {
+    if (name.startsWith(RESUME_PREFIX) && !current(readRecord(name))) {
+      localStorage.removeItem(name);
+    }
+  }
+}
+
+/** Aborts a pending upload; one that completed meanwhile is a file, left as it is (404). */
 async function cancel(api, fileId) {
   try {
-    await api.delete(uploadPath(fileId));
+    await api.delete(uploadPath(fileId, '?pending_only=true'));
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
   }
+}
+
+function readRecord(name) {
+  try {
+    return JSON.parse(localStorage.getItem(name));
+  } catch {
+    return null; // not JSON
+  }
+}
+
+/** The record if it is one of ours and its upload may still be open, else null. */
+function current(record) {
+  const valid =
+    FILE_ID.test(record?.fileId) &&
+    Number.isSafeInteger(record.size) &&
+    Number.isSafeInteger(record.createdAt);
+  return valid && Date.now() - record.createdAt < RESUME_FOR_MS ? record : null;
 }
 
 function uploadPath(fileId, rest = '') {
@@ -283,15 +312,7 @@ function uploadPath(fileId, rest = '') {
 function resumeRecords(userId) {
   const prefix = `${RESUME_PREFIX}${userId}.`;
   const key = (sha256) => `${prefix}${sha256}`;
-  const get = (sha256) => {
-    try {
-      const record = JSON.parse(localStorage.getItem(key(sha256)));
-      // Anything else (not JSON, another shape) is as if there were none.
-      return FILE_ID.test(record?.fileId) && Number.isSafeInteger(record.size) ? record : null;
-    } catch {
-      return null;
-    }
-  };
+  const get = (sha256) => current(readRecord(key(sha256)));
   return {
     get,
     all: () =>

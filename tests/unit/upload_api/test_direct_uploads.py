@@ -313,6 +313,34 @@ def test_deleting_a_completed_upload_deletes_the_file(direct: Api) -> None:
     assert client("s3").list_object_versions(Bucket=direct.resources.bucket).get("Versions") is None
 
 
+def test_a_cancel_aborts_a_pending_upload_but_never_deletes_a_completed_one(direct: Api) -> None:
+    """`pending_only` is what a client sends to cancel: a complete whose answer it lost (the
+    page closed) must not be undone by a later cancel of the same upload."""
+    pending, completed = start(direct, b"pending"), start(direct, b"completed")
+    put_bytes(direct, pending, b"pending")
+    put_bytes(direct, completed, b"completed")
+    completed_id = completed["file_id"]
+    done = direct.client.post(f"/uploads/{completed_id}/complete", headers=direct.auth())
+    assert done.status_code == 200, done.text
+
+    cancel = {"pending_only": "true"}
+    aborted = direct.client.delete(
+        f"/uploads/{pending['file_id']}", params=cancel, headers=direct.auth()
+    )
+    kept = direct.client.delete(f"/uploads/{completed_id}", params=cancel, headers=direct.auth())
+
+    assert aborted.status_code == 204
+    assert kept.status_code == 404
+    assert kept.json()["error"] == "not_found"
+    assert direct.client.get(f"/uploads/{completed_id}", headers=direct.auth()).status_code == 200
+    assert [r["file_id"]["S"] for r in rows(direct.resources.table)] == [completed_id]
+    keys = [
+        v["Key"]
+        for v in client("s3").list_object_versions(Bucket=direct.resources.bucket)["Versions"]
+    ]
+    assert keys == [key_of(completed)]
+
+
 def test_an_expired_pending_upload_is_gone(direct: Api) -> None:
     """DynamoDB deletes expired items within days: expired already counts as gone."""
     data = b"late"

@@ -18,7 +18,7 @@ from upload_api.api.deps import (
 )
 from upload_api.api.responses import ERROR_RESPONSES, metadata
 from upload_api.core.config import Settings
-from upload_api.core.domain import FileTooLargeError
+from upload_api.core.domain import FileTooLargeError, NotFoundError
 from upload_api.core.errors import ApiError, validation_details
 from upload_api.core.files import (
     MAX_LINE_BREAK_BYTES,
@@ -176,9 +176,20 @@ async def delete_upload(
     user: CurrentUser,
     service: UploadServiceDep,
     direct: DirectUploadServiceDep,
+    pending_only: Annotated[
+        bool,
+        Query(
+            description="Only abort a pending upload: once it has completed (it is a file), "
+            "404 and the file is left as it is. What a client that cancels sends, so that a "
+            "complete whose answer it never saw is not undone."
+        ),
+    ] = False,
 ) -> None:
-    if not await run_in_threadpool(direct.abort, user.sub, file_id):
-        await run_in_threadpool(service.delete, user.sub, file_id)
+    if await run_in_threadpool(direct.abort, user.sub, file_id):
+        return
+    if pending_only:
+        raise NotFoundError("not_found", "no pending upload with this id")
+    await run_in_threadpool(service.delete, user.sub, file_id)
 
 
 def body_limit(max_upload_bytes: int) -> int:
