@@ -233,10 +233,11 @@ data "aws_iam_policy_document" "deploy" {
   # with: Terraform writes it, applied by a person (environments/README.md,
   # "The web app").
   statement {
-    sid       = "DenyWebConfig"
-    effect    = "Deny"
-    actions   = ["s3:DeleteObject*", "s3:PutObject*"]
-    resources = [local.web_config_arn]
+    sid     = "DenyWebConfig"
+    effect  = "Deny"
+    actions = ["s3:DeleteObject*", "s3:PutObject*"]
+    # Under any prefix too: a copy of the app under evil/ would read evil/config.json.
+    resources = [local.web_config_arn, "${local.web_bucket_arn}/*/config.json"]
   }
 
   # The web bucket's own key (modules/web), through S3 for that bucket only.

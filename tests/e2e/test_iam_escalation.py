@@ -301,6 +301,16 @@ def test_restoring_config_json_to_the_deploy_role_turns_the_analysis_red(
     )
 
 
+def test_the_deploy_role_writes_no_config_json_under_any_prefix(analysis: Analysis) -> None:
+    """A copy of the app under another prefix would read the config.json beside it: the
+    deploy role may write the app's files anywhere in the bucket, no config.json."""
+    (deploy,) = [n for n in analysis.nodes if n.arn.endswith(f"/{PREFIX}-github-deploy")]
+    bucket = f"arn:aws:s3:::{PREFIX}-web-{d.ACCOUNT_ID}"
+    assert _allowed(deploy, "s3:PutObject", f"{bucket}/evil/app.js", {})
+    refused = [f"{bucket}/config.json", f"{bucket}/evil/config.json", f"{bucket}/a/b/config.json"]
+    assert [key for key in refused if _allowed(deploy, "s3:PutObject", key, {})] == []
+
+
 def test_deploying_the_web_app_accepts_no_write_of_the_upload_bucket(
     applied: dict[str, Any],
 ) -> None:

@@ -167,7 +167,8 @@ function sessionExpired() {
 }
 
 async function loadConfig() {
-  const response = await fetch('config.json');
+  // From the root, wherever the page was opened: the one Terraform wrote.
+  const response = await fetch('/config.json');
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
   return response.json();
 }
