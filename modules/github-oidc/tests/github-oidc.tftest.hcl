@@ -263,10 +263,10 @@ run "the_deploy_role_deploys_the_web_apps_files_but_not_its_config" {
     condition = one([
       for s in jsondecode(data.aws_iam_policy_document.deploy.json).Statement :
       s.Effect == "Deny" && toset(flatten([s.Action])) == toset(["s3:DeleteObject*", "s3:PutObject*"])
-      && flatten([s.Resource]) == ["arn:aws:s3:::secure-upload-dev-web-111111111111/config.json"]
+      && toset(flatten([s.Resource])) == toset(["arn:aws:s3:::secure-upload-dev-web-111111111111/config.json", "arn:aws:s3:::secure-upload-dev-web-111111111111/*/config.json"])
       if s.Sid == "DenyWebConfig"
     ])
-    error_message = "The deploy role must not write or delete config.json (the API, Cognito and app client the app signs in with)."
+    error_message = "The deploy role must not write or delete config.json (the API, Cognito and app client the app signs in with), under any prefix."
   }
 
   # Every S3 right of the deploy role is on the web bucket.
