@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.stepfunctions.responses import get_backend
 
 from ops.environment import published_parameters
 from tests.devstack import definitions as d
@@ -131,20 +132,42 @@ class Application:
             start_after=pipe_position,
         )
         self._pipe_runner.start()
-        pipeline_status.report(self._pipe_runner.status)
         self._event_delivery = LambdaEventDelivery(
             {state.upload_api_function_arn: f"{state.api_url}{EVENTS_PATH}"}
         )
         self._event_delivery.start()
         deliver_lambda_targets(self._event_delivery.deliver)
+        pipeline_status.report(lambda: self.pipeline_status(state.state_machine_arn))
+
+    def pipeline_status(self, state_machine_arn: str) -> dict[str, Any]:
+        """The Pipe runner's lag and counts, the object-created events not yet delivered and
+        the state machine's running executions; `idle` when all three are none.
+
+        Read in the order work flows, so that work moving on meanwhile is counted
+        where it arrives: an event's handler writes the table (its record then counted
+        undelivered), a delivered record starts an execution.
+        """
+        if self._pipe_runner is None or self._event_delivery is None:
+            raise RuntimeError("the pipeline is not running")
+        events_pending = self._event_delivery.pending()
+        status = self._pipe_runner.status()
+        machine = get_backend(self._account_id, d.REGION).describe_state_machine(state_machine_arn)
+        running = sum(1 for execution in machine.executions if execution.status == "RUNNING")
+        return {
+            **status,
+            "object_events_pending": events_pending,
+            "executions_running": running,
+            "idle": status["undelivered_records"] == 0 and events_pending == 0 and running == 0,
+        }
 
     def stop(self) -> None:
+        if self._pipe_runner is not None:
+            pipeline_status.report(None)
         if self._event_delivery is not None:
             deliver_lambda_targets(None)
             self._event_delivery.stop()
             self._event_delivery = None
         if self._pipe_runner is not None:
-            pipeline_status.report(None)
             self._pipe_runner.stop()
             self.pipe_position = dict(self._pipe_runner.checkpoint) or None
             self._pipe_runner = None

@@ -50,10 +50,14 @@ class LambdaEventDelivery:
         else:
             _log.warning("no local function behind %s; event dropped", function_arn)
 
+    def pending(self) -> int:
+        """The events queued or being posted: not yet delivered or dropped."""
+        return self._queue.unfinished_tasks
+
     def wait_idle(self, timeout: float = 10) -> None:
-        """Until every queued event has been delivered or dropped (tests, bench)."""
+        """Until every queued event has been delivered or dropped (tests)."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while self.pending() and time.monotonic() < deadline:
             time.sleep(0.01)
 
     def _run(self) -> None:

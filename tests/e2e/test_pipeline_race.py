@@ -121,3 +121,24 @@ def test_after_complete_loses_the_race_to_the_s3_event_the_next_20_uploads_are_p
         timeout=5,
         what="the pipe runner to have read the whole stream",
     )
+
+
+def test_the_pipeline_says_idle_only_once_every_upload_is_processed(
+    stack: RunningStack, api: httpx.Client
+) -> None:
+    sent = [upload(api, f"idle-{n}.txt", f"file {n}\n".encode())["file_id"] for n in range(5)]
+    url = f"{stack.state.moto_endpoint}{PATH}"
+    seen: list[dict[str, Any]] = []
+
+    def idle() -> bool:
+        seen.append(httpx.get(url).json())
+        return bool(seen[-1]["idle"])
+
+    wait_for(idle, timeout=30, interval=0.01, what="the pipeline to go idle")
+    # Read right after the status said idle: nothing of the five may still be under way.
+    statuses = {file_id: api.get(f"/uploads/{file_id}").json()["status"] for file_id in sent}
+    assert set(statuses.values()) == {"PROCESSED"}, (statuses, seen)
+    idle = seen[-1]
+    assert idle["undelivered_records"] == 0
+    assert idle["object_events_pending"] == 0
+    assert idle["executions_running"] == 0

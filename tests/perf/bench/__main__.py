@@ -14,22 +14,18 @@ REPORT_DIR = REPO_ROOT / "tests" / "perf" / "results"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.perf.bench")
-    parser.add_argument("--rounds-small", type=int, default=40)
-    parser.add_argument("--rounds-large", type=int, default=40)
-    parser.add_argument("--rounds-scaling", type=int, default=9)
+    parser.add_argument("--rounds-upload", type=int, default=50)
     parser.add_argument("--rounds-processed", type=int, default=40)
     parser.add_argument("--rounds-cold", type=int, default=9)
     parser.add_argument("--rounds-direct-upload", type=int, default=21)
     parser.add_argument("--rounds-memory", type=int, default=7)
-    parser.add_argument("--rounds-throughput", type=int, default=3)
-    parser.add_argument("--throughput-files", type=int, default=100)
+    parser.add_argument("--rounds-throughput", type=int, default=7)
+    parser.add_argument("--throughput-files", type=int, default=40)
     parser.add_argument("--out", type=Path, default=REPORT_DIR)
     args = parser.parse_args(argv)
 
     results = measure.run(
-        rounds_small=args.rounds_small,
-        rounds_large=args.rounds_large,
-        rounds_scaling=args.rounds_scaling,
+        rounds_upload=args.rounds_upload,
         rounds_processed=args.rounds_processed,
         rounds_cold=args.rounds_cold,
         rounds_direct_upload=args.rounds_direct_upload,
