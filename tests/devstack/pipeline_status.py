@@ -1,15 +1,19 @@
-"""The Pipe runner's lag on the emulator's own port, so that a stalled pipeline shows.
+"""The pipeline's state on the emulator's own port, so that a stalled pipeline shows.
 
     GET /_devstack/pipeline -> {"undelivered_records": 0, "oldest_undelivered_age_seconds": null,
                                 "executions_started": 12, "start_failures": 0,
                                 "records_filtered_out": 9, "records_dead_lettered": 0,
-                                "checkpoint": {"<shard id>": "<last sequence number delivered>"}}
+                                "checkpoint": {"<shard id>": "<last sequence number delivered>"},
+                                "object_events_pending": 0, "executions_running": 0,
+                                "idle": true}
 
 `undelivered_records` counts the records of the files table's stream that the
 Pipe runner has not delivered, read afresh after its checkpoint
 (tests.devstack.pipe_runner, `PipeRunner.lag`); a stall (the runner no longer
 sees what is written) shows as a count that grows and an age that keeps
-rising. 503 while no Pipe runner is running (the stack starting or stopping).
+rising. `idle` says that no record, object-created event or execution is
+still under way (tests.devstack.application, `Application.pipeline_status`).
+503 while no Pipe runner is running (the stack starting or stopping).
 
 The path sits before the throttling hook's, on moto's WSGI application
 (emulator.py installs it); no AWS call takes it (see throttling.CONTROL_PATH).

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.perf.bench")
     parser.add_argument("--rounds-upload", type=int, default=50)
     parser.add_argument("--rounds-processed", type=int, default=40)
-    parser.add_argument("--rounds-cold", type=int, default=9)
+    parser.add_argument("--rounds-cold", type=int, default=21)
     parser.add_argument("--rounds-direct-upload", type=int, default=21)
     parser.add_argument("--rounds-memory", type=int, default=7)
     parser.add_argument("--rounds-throughput", type=int, default=7)

@@ -588,22 +588,29 @@ def bench_cold_start(stack: ChildStack, rounds: int) -> dict[str, Any]:
     app_package = str(REPO_ROOT / "services" / "upload_api" / "upload_api")
     compile_app = [sys.executable, "-m", "compileall", "-q", app_package]
     subprocess.run(compile_app, env=env, check=True)  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
-    app_times: list[float] = []
-    framework_times: list[float] = []
-    boto_times: list[float] = []
-    for _ in range(rounds):
-        for factory, samples in (
-            ("upload_api.main:create_app", app_times),
-            # The floor: FastAPI with nothing but /health (bench_floors).
-            ("tests.perf.bench_floors:minimal_fastapi", framework_times),
-        ):
+
+    def first_health(factory: str) -> Callable[[], float]:
+        def spawn() -> float:
             port = free_port()
             uvicorn = [
                 sys.executable, "-m", "uvicorn", "--factory", factory,
                 "--port", str(port), "--log-level", "warning", "--no-access-log",
             ]  # fmt: skip
-            samples.append(_time_until_healthy(uvicorn, env, port))
-        boto_times.append(timed(lambda: _bare_boto3_import(env)))
+            return _time_until_healthy(uvicorn, env, port)
+
+        return spawn
+
+    sides = (
+        first_health("upload_api.main:create_app"),
+        # The floor: FastAPI with nothing but /health (bench_floors).
+        first_health("tests.perf.bench_floors:minimal_fastapi"),
+        lambda: timed(lambda: _bare_boto3_import(env)),
+    )
+    times: tuple[list[float], ...] = ([], [], [])
+    for n in range(rounds):  # each side first in turn: none always follows the same one
+        for side in (*range(n % 3, 3), *range(n % 3)):
+            times[side].append(sides[side]())
+    app_times, framework_times, boto_times = times
     return {
         "rounds": rounds,
         "app_first_health_s": figure(app_times),
