@@ -37,6 +37,8 @@ class ChildStack:
     Free ports unless given. Without `keep_data` it starts empty and saves nothing;
     with it, it keeps the emulator's data in `workdir` as `make dev` does, so a
     second ChildStack on the same workdir and ports restarts with that data.
+    `spill_dir` is where the emulator keeps large objects (by default the system's
+    temporary directory).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class ChildStack:
         moto_port: int = 0,
         api_port: int = 0,
         web_port: int = 0,
+        spill_dir: Path | None = None,
     ) -> None:
         self.workdir = workdir
         state_dir = workdir / "state"
@@ -71,6 +74,8 @@ class ChildStack:
             self.process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv of our own interpreter, no shell
                 command,
                 cwd=REPO_ROOT,
+                # moto keeps an object over 5 MiB in a temporary file (TMPDIR).
+                env={**os.environ, "TMPDIR": str(spill_dir)} if spill_dir else None,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

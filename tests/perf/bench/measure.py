@@ -52,6 +52,11 @@ MIB = 1024 * KIB
 UPLOAD_SIZES = {"1KiB": KIB, "100KiB": 100 * KIB, "4MiB": 4 * MIB}
 TARGET_SIZES = ("100KiB", "4MiB")
 BENCH_OWNER = "bench"
+# Where the emulator keeps objects over 5 MiB: in memory where the system has a tmpfs.
+# S3 writes nothing to this machine's disk, and the 256 MiB stage would write 512 MiB
+# of part and object files a side a round, for the disk's writeback to land on later
+# samples.
+SPILL_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None  # nosec B108 - a fresh private directory made in it
 # Rounds thrown away before a stage's samples: the first few after another stage (or the
 # stack's start) ran up to twice as slow as the rest, on both sides.
 WARM_UP_ROUNDS = 5
@@ -384,6 +389,12 @@ def _inserts(stack: ChildStack, file_ids: set[str]) -> list[dict[str, Any]]:
     return found
 
 
+# Each side uploads the 256 MiB file twice a round and keeps the faster. The emulator
+# stalls now and then, on every side alike (up to 2 s added to a 1.3 s upload), and a
+# stall only ever adds: the faster of two is the side's own time far more often.
+TRIES_PER_ROUND = 2
+
+
 def bench_direct_upload(
     stack: ChildStack, api: httpx.Client, workdir: Path, size: int, rounds: int
 ) -> dict[str, Any]:
@@ -495,10 +506,17 @@ def bench_direct_upload(
         side()  # warm-up
     for samples in phases.values():
         samples.clear()
+
+    def fastest_try(side: Callable[[], None]) -> float:
+        tries = []
+        for _ in range(TRIES_PER_ROUND):
+            idle()
+            tries.append(timed(side))
+        return min(tries)
+
     for n in range(rounds):  # interleaved, and each side first in turn
         for side in sides[n % 3 :] + sides[: n % 3]:
-            idle()
-            times[side].append(timed(side))
+            times[side].append(fastest_try(side))
     idle()
     app, floor, base = (times[side] for side in sides)
     return {
@@ -734,7 +752,8 @@ def run(
     step("starting a local stack")
     with (
         tempfile.TemporaryDirectory(prefix="devstack-bench-") as workdir,
-        ChildStack(Path(workdir)) as stack,
+        tempfile.TemporaryDirectory(prefix="devstack-bench-", dir=SPILL_DIR) as spill_dir,
+        ChildStack(Path(workdir), spill_dir=Path(spill_dir)) as stack,
     ):
         with (
             stack.api(timeout=60) as api,
