@@ -33,7 +33,7 @@ def plot_scaling(scaling: dict[str, Any], path: Path) -> None:
         )
     axes.set_xlabel("file size (MiB)")
     axes.set_ylabel("upload latency, trimmed geometric mean (ms)")
-    axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']})")
+    axes.set_title(f"Upload latency by size (slope ratio {scaling['slope_ratio']['value']})")
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
