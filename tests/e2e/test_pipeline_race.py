@@ -138,7 +138,7 @@ def test_the_pipeline_says_idle_only_once_every_upload_is_processed(
     # Read right after the status said idle: nothing of the five may still be under way.
     statuses = {file_id: api.get(f"/uploads/{file_id}").json()["status"] for file_id in sent}
     assert set(statuses.values()) == {"PROCESSED"}, (statuses, seen)
-    idle = seen[-1]
-    assert idle["undelivered_records"] == 0
-    assert idle["object_events_pending"] == 0
-    assert idle["executions_running"] == 0
+    said_idle = seen[-1]
+    assert said_idle["undelivered_records"] == 0
+    assert said_idle["object_events_pending"] == 0
+    assert said_idle["executions_running"] == 0
