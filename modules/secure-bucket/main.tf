@@ -126,6 +126,40 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
+locals {
+  refused_writes = [
+    # An upload that names its encryption must name SSE-KMS with this bucket's
+    # key. IfExists: UploadPart carries no SSE header (CreateMultipartUpload
+    # did), and an upload that names none gets the default above, this key.
+    {
+      sid      = "DenyOtherEncryption"
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms"]
+    },
+    # S3 compares the key header as the client sent it (a key ARN, or the alias
+    # ARN Terraform's S3 backend sends) and IAM compares strings literally, so
+    # every accepted spelling is listed.
+    {
+      sid      = "DenyOtherKeys"
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = concat([var.kms_key_arn], var.kms_key_aliases)
+    },
+    # SSE-C names its encryption in a header of its own, which the two above do
+    # not see: the object would be under the writer's key, not KMS, and
+    # unreadable to everyone else. Null false: that header is present.
+    # (Provider 5.100, which the environments lock, cannot set S3's own SSE-C
+    # block, blocked_encryption_types.)
+    {
+      sid      = "DenyCustomerKeys"
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-customer-algorithm"
+      values   = ["false"]
+    },
+  ]
+}
+
 data "aws_iam_policy_document" "this" {
   statement {
     sid       = "DenyInsecureTransport"
@@ -163,13 +197,13 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # An upload that names its encryption must name SSE-KMS with this bucket's
-  # key. IfExists: UploadPart carries no SSE header (CreateMultipartUpload
-  # did), and an upload that names none gets the default above, this key.
+  # The writes a data bucket refuses, to everyone: each a Deny of s3:PutObject
+  # (S3 authorises CopyObject and every multipart step as s3:PutObject too) on
+  # one condition, in local.refused_writes.
   dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : ["DenyOtherEncryption"]
+    for_each = var.kms_key_arn == null ? [] : local.refused_writes
     content {
-      sid       = statement.value
+      sid       = statement.value.sid
       effect    = "Deny"
       actions   = ["s3:PutObject"]
       resources = ["${aws_s3_bucket.this.arn}/*"]
@@ -180,60 +214,9 @@ data "aws_iam_policy_document" "this" {
       }
 
       condition {
-        test     = "StringNotEqualsIfExists"
-        variable = "s3:x-amz-server-side-encryption"
-        values   = ["aws:kms"]
-      }
-    }
-  }
-
-  # S3 compares the key header as the client sent it (a key ARN, or the alias
-  # ARN Terraform's S3 backend sends) and IAM compares strings literally, so
-  # every accepted spelling is listed.
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : ["DenyOtherKeys"]
-    content {
-      sid       = statement.value
-      effect    = "Deny"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/*"]
-
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-
-      condition {
-        test     = "StringNotEqualsIfExists"
-        variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        values   = concat([var.kms_key_arn], var.kms_key_aliases)
-      }
-    }
-  }
-
-  # SSE-C names its encryption in a header of its own, which the two statements
-  # above do not see: the object would be under the writer's key, not KMS, and
-  # unreadable to everyone else. Null false: that header is present. S3
-  # authorises CopyObject and every multipart step as s3:PutObject too.
-  # (Provider 5.100, which the environments lock, cannot set S3's own SSE-C
-  # block, blocked_encryption_types.)
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : ["DenyCustomerKeys"]
-    content {
-      sid       = statement.value
-      effect    = "Deny"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/*"]
-
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "s3:x-amz-server-side-encryption-customer-algorithm"
-        values   = ["false"]
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = statement.value.values
       }
     }
   }
