@@ -151,8 +151,7 @@ class Application:
             raise RuntimeError("the pipeline is not running")
         events_pending = self._event_delivery.pending()
         status = self._pipe_runner.status()
-        machine = get_backend(self._account_id, d.REGION).describe_state_machine(state_machine_arn)
-        running = sum(1 for execution in machine.executions if execution.status == "RUNNING")
+        running = len(self.running_executions(state_machine_arn))
         return {
             **status,
             "object_events_pending": events_pending,
@@ -172,17 +171,15 @@ class Application:
             self.pipe_position = dict(self._pipe_runner.checkpoint) or None
             self._pipe_runner = None
 
-    def running_executions(self, state_machine_arn: str, timeout: float) -> list[str]:
-        """Wait up to `timeout` s for the state machine's executions to end; the names of
-        those still running."""
-        stepfunctions = self._client("stepfunctions")
+    def running_executions(self, state_machine_arn: str, timeout: float = 0) -> list[str]:
+        """The names of the state machine's running executions, once they have ended or
+        `timeout` s have passed (read in this process, where the emulator keeps them)."""
         deadline = time.monotonic() + timeout
         while True:
-            pages = stepfunctions.get_paginator("list_executions").paginate(
-                stateMachineArn=state_machine_arn, statusFilter="RUNNING"
-            )
-            running = [e["name"] for page in pages for e in page["executions"]]
-            if not running or time.monotonic() > deadline:
+            backend = get_backend(self._account_id, d.REGION)
+            machine = backend.describe_state_machine(state_machine_arn)
+            running = [e.name for e in machine.executions if e.status == "RUNNING"]
+            if not running or time.monotonic() >= deadline:
                 return running
             time.sleep(0.2)
 
